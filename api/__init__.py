@@ -1,0 +1,1 @@
+"""creditcare: a headless GraphQL API for a lender's credit-customer maintenance."""

@@ -1,0 +1,126 @@
+"""``/graphql`` over HTTP: authenticate, read a bounded JSON body, execute, report coded errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from api.auth import AuthenticationFailed, principal_from_header
+from api.errors import DomainError, InvalidInput
+from api.lifespan import Runtime
+from api.settings import Environment
+from schema.context import Context
+
+log = logging.getLogger(__name__)
+_FIELD_IN_MESSAGE = re.compile(r" at '([^']+)'")
+
+
+def _error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_payload(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ValueError("Request body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise ValueError("Request body must be a JSON object")
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("'query' must be a non-empty string")
+    if variables is not None and not isinstance(variables, dict):
+        raise ValueError("'variables' must be an object")
+    if operation is not None and not isinstance(operation, str):
+        raise ValueError("'operationName' must be a string")
+    return query, variables, operation
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """The error as sent: every error carries ``extensions.code``; internal details never leave."""
+    formatted: dict[str, Any] = dict(error.formatted)
+    extensions = dict(formatted.get("extensions") or {})
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions["code"] = original.code
+        if isinstance(original, InvalidInput):
+            extensions["problems"] = [{"field": p.field, "message": p.message} for p in original.problems]
+    elif "code" in extensions:
+        pass
+    elif original is None:
+        # Parse, validation and variable-coercion errors: the request itself is wrong.
+        extensions["code"] = "BAD_USER_INPUT"
+        if match := _FIELD_IN_MESSAGE.search(error.message):
+            extensions["field"] = match.group(1)
+    else:
+        log.error("unexpected error at %s", error.path, exc_info=original)
+        formatted["message"] = "Internal server error"
+        extensions = {"code": "INTERNAL_SERVER_ERROR"}
+    formatted["extensions"] = extensions
+    return formatted
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    if request.method == "GET":
+        if settings.env is Environment.PRODUCTION:
+            return _error_response(405, "Use POST for GraphQL requests", "BAD_USER_INPUT")
+        return HTMLResponse(get_graphql_ide_html("graphiql"))
+    try:
+        principal = principal_from_header(request.headers.get("authorization"), settings.secret_key)
+    except AuthenticationFailed as exc:
+        return _error_response(401, str(exc), "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
+    if "application/json" not in request.headers.get("content-type", ""):
+        return _error_response(415, "Send the request as application/json", "BAD_USER_INPUT")
+    body = await _read_body(request, settings.max_body_bytes)
+    if body is None:
+        return _error_response(413, f"Request body exceeds {settings.max_body_bytes} bytes", "BAD_USER_INPUT")
+    try:
+        query, variables, operation = _parse_payload(body)
+    except ValueError as exc:
+        return _error_response(400, str(exc), "BAD_USER_INPUT")
+    context = Context(
+        principal=principal,
+        sessions=runtime.sessions,
+        settings=settings,
+        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        today=datetime.now(UTC).date(),
+    )
+    result = await runtime.schema.execute(
+        query, variable_values=variables, context_value=context, operation_name=operation
+    )
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        response["errors"] = [format_error(error) for error in result.errors]
+    return JSONResponse(response, headers={"X-Request-ID": context.request_id})

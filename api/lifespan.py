@@ -1,0 +1,45 @@
+"""What the process holds while it runs: the engine, the session factory, the schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from api.db.migrations import head_revision
+from api.db.session import create_engine, create_sessionmaker
+from api.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Everything a request needs from the process, on ``app.state.runtime``."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    schema: strawberry.Schema
+    head_revision: str | None
+
+
+def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.async_database_url)
+        app.state.runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            schema=schema,
+            head_revision=head_revision(),
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return lifespan

@@ -1,0 +1,1 @@
+"""Reference data and validators: code lists, size rules, identifier check characters."""

@@ -1,0 +1,230 @@
+"""Registering and maintaining customers (R-C1…C3): identity, classification, credit status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.db.base import utcnow
+from api.db.enums import CreditStatus, InfoGroup
+from api.db.models import Customer, CustomerChange, StaffMember
+from api.errors import Conflict, InvalidInput, NotFound
+from api.principal import Principal
+from api.reference.identifiers import credit_code_error
+from api.reference.industries import get_industry, is_assignable
+from api.services.history import apply_changes, touch
+from api.services.organisation import BranchCode, Username, find_staff_member, require_branch
+from api.services.sizing import refresh_size
+from api.services.validation import Command, LongText, ShortText, parse
+
+INITIAL_CREDIT_STATUS_BASIS = "Initial classification on registration; no rating or repayment record yet."
+
+
+def _check_industry(code: str) -> str:
+    if get_industry(code) is None:
+        raise ValueError(f"unknown GB/T 4754 industry code {code!r}")
+    if not is_assignable(code):
+        raise ValueError("classify at division level or deeper (e.g. 'C13'), not by section alone")
+    return code
+
+
+def _check_credit_code(code: str) -> str:
+    code = code.upper()
+    problem = credit_code_error(code)
+    if problem is not None:
+        raise ValueError(f"not a valid Unified Social Credit Code: {problem}")
+    return code
+
+
+IndustryCode = Annotated[str, AfterValidator(_check_industry)]
+CreditCode = Annotated[str, Field(max_length=18), AfterValidator(_check_credit_code)]
+
+
+class CustomerDraft(Command):
+    name: ShortText
+    credit_code: CreditCode
+    industry_code: IndustryCode
+    branch_code: BranchCode
+    relationship_manager_username: Username
+
+
+class CustomerEdit(Command):
+    name: ShortText | None = None
+    industry_code: IndustryCode | None = None
+    branch_code: BranchCode | None = None
+    relationship_manager_username: Username | None = None
+
+
+class CreditStatusChange(Command):
+    status: CreditStatus
+    basis: LongText
+
+
+async def create_customer(
+    session: AsyncSession, *, principal: Principal, data: dict[str, Any]
+) -> Customer:
+    """Register a customer; its credit status starts as *general* with that stated as its basis."""
+    draft = parse(CustomerDraft, data)
+    await require_branch(session, draft.branch_code, field="input.branchCode")
+    manager = await _manager_of_branch(session, draft.relationship_manager_username, draft.branch_code)
+    await _refuse_duplicate_credit_code(session, draft.credit_code)
+    now = utcnow()
+    customer = Customer(
+        name=draft.name,
+        credit_code=draft.credit_code,
+        industry_code=draft.industry_code,
+        branch_code=draft.branch_code,
+        relationship_manager_id=manager.id,
+        credit_status=CreditStatus.GENERAL,
+        credit_status_basis=INITIAL_CREDIT_STATUS_BASIS,
+        credit_status_set_at=now,
+        credit_status_set_by=principal.sub,
+        created_at=now,
+        created_by=principal.sub,
+        updated_at=now,
+    )
+    session.add(customer)
+    await save(session)
+    session.add(
+        CustomerChange(
+            customer_id=customer.id,
+            changed_at=now,
+            changed_by=principal.sub,
+            info_group=InfoGroup.CUSTOMER,
+            field="registered",
+            old_value=None,
+            new_value=draft.credit_code,
+            major=False,
+        )
+    )
+    await save(session)
+    return customer
+
+
+async def update_customer(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    customer_id: int,
+    expected_version: int,
+    data: dict[str, Any],
+) -> Customer:
+    """Change a customer's name, industry, branch or relationship manager."""
+    edit = parse(CustomerEdit, data)
+    customer = await customer_for_update(session, customer_id, expected_version)
+    values: dict[str, Any] = {
+        key: value
+        for key, value in edit.model_dump(exclude_unset=True).items()
+        if value is not None and key != "relationship_manager_username"
+    }
+    branch_code = values.get("branch_code", customer.branch_code)
+    if "branch_code" in values:
+        await require_branch(session, branch_code, field="input.branchCode")
+    if edit.relationship_manager_username is not None or "branch_code" in values:
+        username = edit.relationship_manager_username
+        if username is None:
+            current = await session.get(StaffMember, customer.relationship_manager_id)
+            username = current.username if current else ""
+        manager = await _manager_of_branch(session, username, branch_code)
+        values["relationship_manager_id"] = manager.id
+    now = utcnow()
+    changes = apply_changes(
+        customer, values, customer_id=customer.id, group=InfoGroup.CUSTOMER,
+        principal=principal, now=now,
+    )
+    if "industry_code" in values:
+        changes += await refresh_size(session, customer, principal=principal, now=now)
+    return await commit_changes(session, customer, changes, now)
+
+
+async def set_credit_status(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    customer_id: int,
+    expected_version: int,
+    data: dict[str, Any],
+) -> Customer:
+    """Set the credit status (R-C3) together with the basis for it."""
+    change = parse(CreditStatusChange, data)
+    customer = await customer_for_update(session, customer_id, expected_version)
+    now = utcnow()
+    changes = apply_changes(
+        customer,
+        {"credit_status": change.status, "credit_status_basis": change.basis},
+        customer_id=customer.id, group=InfoGroup.CUSTOMER, principal=principal, now=now,
+    )
+    customer.credit_status_set_at = now
+    customer.credit_status_set_by = principal.sub
+    return await commit_changes(session, customer, changes, now)
+
+
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("Customer")
+    return customer
+
+
+async def customers_by_id(session: AsyncSession, ids: list[int]) -> dict[int, Customer]:
+    rows = await session.scalars(select(Customer).where(Customer.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def customer_for_update(
+    session: AsyncSession, customer_id: int, expected_version: int, *, field: str = "input.id"
+) -> Customer:
+    """Load a customer to change it; a version other than the caller's is a conflict."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("Customer", field=field)
+    if customer.version != expected_version:
+        raise Conflict("Customer", current_version=customer.version)
+    return customer
+
+
+async def commit_changes(
+    session: AsyncSession, customer: Customer, changes: list[CustomerChange], now: datetime
+) -> Customer:
+    """Write the history and bump the customer's version, in the caller's transaction."""
+    if changes:
+        touch(customer, changes, now)
+        session.add_all(changes)
+    await save(session)
+    return customer
+
+
+async def save(session: AsyncSession) -> None:
+    """Flush, turning a lost race into a CONFLICT and a duplicate credit code into bad input."""
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise Conflict("Customer", current_version=None) from None
+    except IntegrityError as exc:
+        if "credit_code" in str(exc.orig):
+            raise InvalidInput.one("input.creditCode", "a customer with this credit code exists") from None
+        raise
+
+
+async def _manager_of_branch(session: AsyncSession, username: str, branch_code: str) -> StaffMember:
+    manager = await find_staff_member(session, username)
+    if manager is None:
+        raise InvalidInput.one("input.relationshipManagerUsername", f"unknown staff member {username!r}")
+    if manager.branch_code != branch_code:
+        raise InvalidInput.one(
+            "input.relationshipManagerUsername",
+            f"{username!r} works at branch {manager.branch_code}, not {branch_code}",
+        )
+    return manager
+
+
+async def _refuse_duplicate_credit_code(session: AsyncSession, credit_code: str) -> None:
+    exists = await session.scalar(select(Customer.id).where(Customer.credit_code == credit_code))
+    if exists is not None:
+        raise InvalidInput.one("input.creditCode", "a customer with this credit code exists")

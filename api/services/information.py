@@ -1,0 +1,361 @@
+"""Recording the four information groups of R-I1, each change kept as history (R-I2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db.base import utcnow
+from api.db.enums import (
+    AuditOpinion,
+    CreditEventKind,
+    GuaranteeStatus,
+    IdDocumentType,
+    IndustryPosition,
+    InfoGroup,
+    PeriodKind,
+)
+from api.db.models import (
+    BasicInformation,
+    CreditEvent,
+    CreditInformation,
+    Customer,
+    FinancialStatement,
+    Guarantee,
+    MajorInvestment,
+    OperatingInformation,
+)
+from api.errors import InvalidInput
+from api.principal import Principal
+from api.reference.identifiers import resident_id_error
+from api.services.customers import commit_changes, customer_for_update
+from api.services.history import apply_changes, note_event
+from api.services.sizing import refresh_size
+from api.services.validation import (
+    Command,
+    CurrencyCode,
+    ListItem,
+    LongText,
+    Name,
+    NonNegativeMoney,
+    ShortText,
+    SignedMoney,
+)
+from api.services.validation import parse as parse_input
+
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,30}$")]
+Reference = Annotated[str, Field(min_length=1, max_length=64)]
+ItemList = Annotated[list[ListItem], Field(max_length=50)]
+
+
+def _no_future(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("must not be in the future")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_no_future)]
+
+
+class Money(Command):
+    amount: NonNegativeMoney
+    currency: CurrencyCode
+
+
+class BasicInformationInput(Command):
+    registration_authority: ShortText | None = None
+    established_on: PastDate | None = None
+    licence_issued_on: PastDate | None = None
+    business_term_until: date | None = None
+    registered_address: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    articles_reference: ShortText | None = None
+    articles_adopted_on: PastDate | None = None
+    legal_representative_name: Name | None = None
+    legal_representative_id_type: IdDocumentType | None = None
+    legal_representative_id_number: Reference | None = None
+    legal_representative_phone: Phone | None = None
+    registered_capital: Money | None = None
+    business_scope: LongText | None = None
+
+    @model_validator(mode="after")
+    def _identity_document(self) -> "BasicInformationInput":
+        number = self.legal_representative_id_number
+        if (
+            number is not None
+            and self.legal_representative_id_type is IdDocumentType.RESIDENT_ID_CARD
+            and (problem := resident_id_error(number.upper())) is not None
+        ):
+            raise ValueError(f"legalRepresentativeIdNumber: not a valid resident ID number: {problem}")
+        return self
+
+
+class FinancialStatementInput(Command):
+    period_end: PastDate
+    period_kind: PeriodKind
+    currency: CurrencyCode
+    total_assets: NonNegativeMoney
+    total_liabilities: NonNegativeMoney
+    current_assets: NonNegativeMoney | None = None
+    current_liabilities: NonNegativeMoney | None = None
+    cash: NonNegativeMoney | None = None
+    accounts_receivable: NonNegativeMoney | None = None
+    inventory: NonNegativeMoney | None = None
+    short_term_debt: NonNegativeMoney | None = None
+    long_term_debt: NonNegativeMoney | None = None
+    advances_from_customers: NonNegativeMoney | None = None
+    equity: SignedMoney
+    revenue: NonNegativeMoney
+    cost_of_sales: NonNegativeMoney | None = None
+    operating_profit: SignedMoney | None = None
+    interest_expense: NonNegativeMoney | None = None
+    net_profit: SignedMoney
+    operating_cash_flow: SignedMoney | None = None
+    investing_cash_flow: SignedMoney | None = None
+    financing_cash_flow: SignedMoney | None = None
+    employees: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    audit_opinion: AuditOpinion
+    auditor: ShortText | None = None
+    taxes_paid: NonNegativeMoney | None = None
+    tax_credit_rating: Annotated[str, Field(pattern=r"^(A|B|M|C|D)$")] | None = None
+
+    @model_validator(mode="after")
+    def _balance_sheet_parts(self) -> "FinancialStatementInput":
+        if self.current_assets is not None and self.current_assets > self.total_assets:
+            raise ValueError("currentAssets: cannot exceed totalAssets")
+        if self.current_liabilities is not None and self.current_liabilities > self.total_liabilities:
+            raise ValueError("currentLiabilities: cannot exceed totalLiabilities")
+        return self
+
+
+class OperatingInformationInput(Command):
+    market_share_percent: Annotated[Any, Field(ge=0, le=100, max_digits=7, decimal_places=4)] | None = None
+    industry_position: IndustryPosition | None = None
+    main_products: ItemList | None = None
+    sales_channels: ItemList | None = None
+    upstream_partners: ItemList | None = None
+    downstream_partners: ItemList | None = None
+
+
+class MajorInvestmentInput(Command):
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    amount: Money
+    decided_on: PastDate
+
+
+class CreditEventInput(Command):
+    occurred_on: PastDate
+    kind: CreditEventKind
+    amount: Money | None = None
+    days_past_due: Annotated[int, Field(ge=0, le=36_500)] | None = None
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class GuaranteeInput(Command):
+    beneficiary: ShortText
+    amount: Money
+    starts_on: date
+    ends_on: date | None = None
+    status: GuaranteeStatus = GuaranteeStatus.ACTIVE
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "GuaranteeInput":
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise ValueError("endsOn: must not be before startsOn")
+        return self
+
+
+class CreditInformationInput(Command):
+    credit_report_reference: Reference | None = None
+    credit_report_date: PastDate | None = None
+    external_rating: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    external_rating_agency: ShortText | None = None
+    external_rating_date: PastDate | None = None
+    add_events: Annotated[list[CreditEventInput], Field(max_length=100)] = Field(default_factory=list)
+    add_guarantees: Annotated[list[GuaranteeInput], Field(max_length=100)] = Field(default_factory=list)
+
+
+def parse(model: Any, data: dict[str, Any]) -> Any:
+    """Validate; a whole-object rule that names its field ("field: why") is reported on that field."""
+    try:
+        return parse_input(model, data)
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            head, sep, tail = problem.message.partition(": ")
+            if sep and problem.field == "input" and " " not in head:
+                object.__setattr__(problem, "field", f"input.{head}")
+                object.__setattr__(problem, "message", tail)
+        raise
+
+
+def _flatten_money(values: dict[str, Any], key: str, amount: str, currency: str) -> None:
+    if key in values:
+        money = values.pop(key)
+        values[amount] = money["amount"] if money else None
+        values[currency] = money["currency"] if money else None
+
+
+async def record_basic_information(
+    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    data: dict[str, Any],
+) -> Customer:
+    """Set the fields given (a field sent as null is cleared; one left out is kept)."""
+    given = parse(BasicInformationInput, data).model_dump(exclude_unset=True)
+    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    _flatten_money(given, "registered_capital", "registered_capital", "registered_capital_currency")
+    if given.get("legal_representative_id_number"):
+        given["legal_representative_id_number"] = given["legal_representative_id_number"].upper()
+    info = await session.get(BasicInformation, customer.id)
+    is_new = info is None
+    if info is None:
+        info = BasicInformation(customer_id=customer.id)
+        session.add(info)
+    now = utcnow()
+    changes = apply_changes(
+        info, given, customer_id=customer.id, group=InfoGroup.BASIC, principal=principal,
+        now=now, is_new=is_new,
+    )
+    info.updated_at = now
+    return await commit_changes(session, customer, changes, now)
+
+
+async def record_financial_statement(
+    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    data: dict[str, Any],
+) -> tuple[Customer, FinancialStatement]:
+    """Add one period's statements; re-derive the customer's size from the latest annual figures."""
+    statement_input = parse(FinancialStatementInput, data)
+    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    duplicate = await session.scalar(
+        select(FinancialStatement.id).where(
+            FinancialStatement.customer_id == customer.id,
+            FinancialStatement.period_end == statement_input.period_end,
+            FinancialStatement.period_kind == statement_input.period_kind,
+        )
+    )
+    if duplicate is not None:
+        raise InvalidInput.one("input.periodEnd", "a statement for this period is already recorded")
+    now = utcnow()
+    statement = FinancialStatement(
+        customer_id=customer.id, recorded_at=now, recorded_by=principal.sub,
+        **statement_input.model_dump(),
+    )
+    session.add(statement)
+    await session.flush()
+    changes = [
+        note_event(
+            customer_id=customer.id, group=InfoGroup.FINANCIAL, field="financialStatement",
+            new_value=f"{statement.period_kind.value} {statement.period_end.isoformat()}",
+            principal=principal, now=now,
+        )
+    ]
+    if customer.latest_statement_period_end is None or statement.period_end > customer.latest_statement_period_end:
+        customer.latest_statement_period_end = statement.period_end
+    changes += await refresh_size(session, customer, principal=principal, now=now)
+    return await commit_changes(session, customer, changes, now), statement
+
+
+async def record_operating_information(
+    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    data: dict[str, Any],
+) -> Customer:
+    """Set the operating fields given (omitted ones are kept)."""
+    given = parse(OperatingInformationInput, data).model_dump(exclude_unset=True)
+    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    info = await session.get(OperatingInformation, customer.id)
+    is_new = info is None
+    if info is None:
+        info = OperatingInformation(
+            customer_id=customer.id, main_products=[], sales_channels=[],
+            upstream_partners=[], downstream_partners=[],
+        )
+        session.add(info)
+    given = {k: ([] if v is None and k != "market_share_percent" and k != "industry_position" else v) for k, v in given.items()}
+    now = utcnow()
+    changes = apply_changes(
+        info, given, customer_id=customer.id, group=InfoGroup.OPERATING, principal=principal,
+        now=now, is_new=is_new,
+    )
+    info.updated_at = now
+    return await commit_changes(session, customer, changes, now)
+
+
+async def record_major_investment(
+    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    data: dict[str, Any],
+) -> Customer:
+    """Record a major investment: always a *major* change (R-I2)."""
+    investment = parse(MajorInvestmentInput, data)
+    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    now = utcnow()
+    session.add(
+        MajorInvestment(
+            customer_id=customer.id, description=investment.description,
+            amount=investment.amount.amount, currency=investment.amount.currency,
+            decided_on=investment.decided_on, recorded_at=now, recorded_by=principal.sub,
+        )
+    )
+    change = note_event(
+        customer_id=customer.id, group=InfoGroup.OPERATING, field="majorInvestment",
+        new_value=f"{investment.description} ({investment.amount.currency} {investment.amount.amount})",
+        principal=principal, now=now, major=True,
+    )
+    return await commit_changes(session, customer, [change], now)
+
+
+async def record_credit_information(
+    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    data: dict[str, Any],
+) -> Customer:
+    """Set the credit report and rating fields given; append credit events and guarantees."""
+    credit = parse(CreditInformationInput, data)
+    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    given = credit.model_dump(exclude_unset=True, exclude={"add_events", "add_guarantees"})
+    info = await session.get(CreditInformation, customer.id)
+    is_new = info is None
+    if info is None:
+        info = CreditInformation(customer_id=customer.id)
+        session.add(info)
+    now = utcnow()
+    changes = apply_changes(
+        info, given, customer_id=customer.id, group=InfoGroup.CREDIT, principal=principal,
+        now=now, is_new=is_new,
+    )
+    info.updated_at = now
+    for event in credit.add_events:
+        session.add(
+            CreditEvent(
+                customer_id=customer.id, occurred_on=event.occurred_on, kind=event.kind,
+                amount=event.amount.amount if event.amount else None,
+                currency=event.amount.currency if event.amount else None,
+                days_past_due=event.days_past_due, description=event.description,
+                recorded_at=now, recorded_by=principal.sub,
+            )
+        )
+        changes.append(
+            note_event(
+                customer_id=customer.id, group=InfoGroup.CREDIT, field="creditEvent",
+                new_value=f"{event.kind.value} {event.occurred_on.isoformat()}: {event.description}",
+                principal=principal, now=now,
+            )
+        )
+    for guarantee in credit.add_guarantees:
+        session.add(
+            Guarantee(
+                customer_id=customer.id, beneficiary=guarantee.beneficiary,
+                amount=guarantee.amount.amount, currency=guarantee.amount.currency,
+                starts_on=guarantee.starts_on, ends_on=guarantee.ends_on, status=guarantee.status,
+                recorded_at=now, recorded_by=principal.sub,
+            )
+        )
+        changes.append(
+            note_event(
+                customer_id=customer.id, group=InfoGroup.CREDIT, field="guarantee",
+                new_value=f"{guarantee.beneficiary} {guarantee.amount.currency} {guarantee.amount.amount}",
+                principal=principal, now=now,
+            )
+        )
+    return await commit_changes(session, customer, changes, now)

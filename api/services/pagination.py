@@ -1,0 +1,104 @@
+"""Keyset pagination: opaque cursors over an ordered, unique key; no OFFSET scans."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from api.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One column of the order; ``parse`` turns a cursor's JSON value back into a column value."""
+
+    name: str
+    column: Any
+    descending: bool = False
+    parse: Callable[[Any], Any] = lambda value: value
+
+
+def datetime_key(value: Any) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _encode(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, keys: Sequence[SortKey], argument: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError
+        return [key.parse(value) for key, value in zip(keys, values, strict=True)]
+    except (ValueError, TypeError):
+        raise InvalidInput.one(argument, "not a cursor of this list in this order") from None
+
+
+def _beyond(keys: Sequence[SortKey], values: Sequence[Any], *, toward_end: bool) -> ColumnElement[bool]:
+    """Rows strictly after (``toward_end``) or before the row whose key is ``values``."""
+    clauses = []
+    for i, key in enumerate(keys):
+        greater = (not key.descending) == toward_end
+        beyond = key.column > values[i] if greater else key.column < values[i]
+        equal_prefix = [keys[j].column == values[j] for j in range(i)]
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    key_values: Callable[[Any], Sequence[Any]],
+) -> Page[Any]:
+    """One page of ``stmt`` in ``keys`` order (the last key must be unique), in one statement."""
+    if first is not None and last is not None:
+        raise InvalidInput.one("last", "give either first or last, not both")
+    forward = last is None
+    size = first if forward else last
+    assert size is not None
+    cursor, argument = (after, "after") if forward else (before, "before")
+    if cursor is not None:
+        stmt = stmt.where(_beyond(keys, _decode(cursor, keys, argument), toward_end=forward))
+    # Backwards pages read the order reversed from the cursor, then flip the rows back.
+    order = [
+        key.column.desc() if key.descending == forward else key.column.asc() for key in keys
+    ]
+    rows = list((await session.scalars(stmt.order_by(*order).limit(size + 1))).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    return Page(
+        items=rows,
+        cursors=[_encode(key_values(row)) for row in rows],
+        has_next_page=more if forward else before is not None,
+        has_previous_page=more if not forward else after is not None,
+    )

@@ -1,0 +1,73 @@
+"""Configuration from the environment (``CREDITCARE_*``), one typed object."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A fixed key is acceptable only where nothing real is at stake; production refuses it.
+DEVELOPMENT_SECRET_KEY = "creditcare-development-only-secret-key-do-not-use"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; each maps to the environment variable ``CREDITCARE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDITCARE_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///creditcare.db"
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    policy_dir: Path = _REPO_ROOT / "policies"
+    # Until Casbin policies arrive (a later issue), these roles may write; everyone authenticated may read.
+    writer_roles: list[str] = Field(
+        default_factory=lambda: ["relationship_manager", "branch_manager", "admin"]
+    )
+    stale_financials_months: int = Field(default=15, ge=1, le=120)
+    token_ttl_minutes: int = Field(default=8 * 60, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_page_size: int = Field(default=100, ge=1, le=1_000)
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_key(self) -> "Settings":
+        if self.env is Environment.PRODUCTION and (
+            self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "CREDITCARE_SECRET_KEY must be set to a secret of at least 32 characters in production"
+            )
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with the async driver this service uses (aiosqlite / asyncpg)."""
+        return to_async_url(self.database_url)
+
+
+def to_async_url(url: str) -> str:
+    """Map a plain ``sqlite://`` or ``postgresql://`` URL to its asyncio driver."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Extension points of creditcare; depends on the standard library and pluggy only."""

@@ -1,0 +1,1 @@
+"""The GraphQL schema of creditcare (strawberry types, queries, mutations, loaders)."""

@@ -1,0 +1,115 @@
+"""The per-request context: who asks, database sessions, settings and DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from api.principal import Principal
+from api.services import information_reads as reads
+from api.services import organisation
+from api.services.customer_query import QueryContext, stale_cutoff
+from api.services.history import history_for
+from api.settings import Settings
+
+
+
+def _loader(
+    sessions: async_sessionmaker[AsyncSession],
+    fetch: Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]],
+    missing: Any = None,
+) -> DataLoader[Any, Any]:
+    """A DataLoader whose every batch runs in a session of its own.
+
+    Sibling fields resolve concurrently; one AsyncSession must never serve two tasks at once.
+    """
+
+    async def load(keys: Sequence[Any]) -> list[Any]:
+        async with sessions() as session:
+            found = await fetch(session, list(keys))
+        return [found.get(key, missing() if callable(missing) else missing) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _bounded(
+    fetch: Callable[[AsyncSession, list[int], int], Awaitable[dict[int, Any]]],
+) -> Callable[[AsyncSession, list[tuple[int, int]]], Awaitable[dict[tuple[int, int], Any]]]:
+    """Batch keys ``(customer_id, limit)``: one statement per distinct limit."""
+
+    async def run(session: AsyncSession, keys: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        result: dict[tuple[int, int], Any] = {}
+        for limit in {limit for _, limit in keys}:
+            ids = [cid for cid, lim in keys if lim == limit]
+            found = await fetch(session, ids, limit)
+            result.update({(cid, limit): found.get(cid, []) for cid in ids})
+        return result
+
+    return run
+
+
+class Loaders:
+    """One set of DataLoaders per request, so nothing is cached across principals."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.branch = _loader(sessions, organisation.branches_by_code)
+        self.staff = _loader(sessions, organisation.staff_by_id)
+        self.basic = _loader(sessions, reads.basic_information)
+        self.operating = _loader(sessions, reads.operating_information)
+        self.credit = _loader(sessions, reads.credit_information)
+        self.investments = _loader(sessions, reads.major_investments, list)
+        self.events = _loader(sessions, reads.credit_events, list)
+        self.guarantees = _loader(sessions, reads.guarantees, list)
+        self.statements = _loader(
+            sessions, _bounded(lambda s, ids, limit: reads.financial_statements(s, ids, last=limit)), list
+        )
+        self.history = _loader(
+            sessions, _bounded(lambda s, ids, limit: history_for(s, ids, major_only=False, limit=limit)), list
+        )
+        self.major_history = _loader(
+            sessions, _bounded(lambda s, ids, limit: history_for(s, ids, major_only=True, limit=limit)), list
+        )
+
+
+@dataclass
+class Context:
+    """What every resolver may use; built once per request by the HTTP layer."""
+
+    principal: Principal
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    request_id: str
+    today: date
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.sessions)
+
+    @property
+    def query_context(self) -> QueryContext:
+        return QueryContext(stale_cutoff=self.stale_cutoff)
+
+    @property
+    def stale_cutoff(self) -> date:
+        return stale_cutoff(self.today, self.settings.stale_financials_months)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        async with self.sessions.begin() as session:
+            yield session
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,37 @@
+"""Moving values across the boundary: GraphQL inputs to plain dicts, rows to GraphQL types."""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import Any, TypeVar
+
+from strawberry.types.base import has_object_definition
+from strawberry.types.unset import UNSET
+
+T = TypeVar("T")
+
+
+def input_dict(value: Any) -> Any:
+    """A strawberry input as nested dicts with Python names; fields the client left out are absent."""
+    if has_object_definition(value):
+        return {
+            field.name: input_dict(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if getattr(value, field.name) is not UNSET
+        }
+    if isinstance(value, list):
+        return [input_dict(item) for item in value]
+    if isinstance(value, Enum) and not isinstance(value, str):
+        return value.value
+    return value
+
+
+def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
+    """An instance of the strawberry type ``cls`` with each plain field read from ``row``."""
+    values = {
+        field.name: overrides[field.name] if field.name in overrides else getattr(row, field.name)
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if field.init
+    }
+    return cls(**values)

@@ -1,0 +1,1 @@
+"""The customer domain of the schema: types, filters, queries and mutations."""

@@ -1,0 +1,176 @@
+"""The four information groups (R-I1) as GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+
+from schema.context import Info
+from schema.convert import from_row
+from schema.reference import (
+    AuditOpinionEnum,
+    CreditEventKindEnum,
+    GuaranteeStatusEnum,
+    IdDocumentTypeEnum,
+    IndustryPositionEnum,
+    PeriodKindEnum,
+)
+
+
+@strawberry.type(description="An amount of money: exact decimal (a string on the wire) and its currency.")
+class Money:
+    amount: Decimal = strawberry.field(description="Exact amount, two decimal places.")
+    currency: str = strawberry.field(description="ISO 4217 currency code.")
+
+
+def money(amount: Decimal | None, currency: str | None) -> Money | None:
+    return None if amount is None or currency is None else Money(amount=amount, currency=currency)
+
+
+@strawberry.type(description="Business licence, articles of association, legal representative, capital and scope.")
+class BasicInformation:
+    registration_authority: str | None = strawberry.field(description="Authority that issued the business licence.")
+    established_on: date | None = strawberry.field(description="Date the company was established.")
+    licence_issued_on: date | None = strawberry.field(description="Date the current licence was issued.")
+    business_term_until: date | None = strawberry.field(description="End of the business term; null if unlimited.")
+    registered_address: str | None = strawberry.field(description="Registered address.")
+    articles_reference: str | None = strawberry.field(description="Reference of the articles of association on file.")
+    articles_adopted_on: date | None = strawberry.field(description="Date the articles were adopted.")
+    legal_representative_name: str | None = strawberry.field(description="Legal representative's name.")
+    legal_representative_id_type: IdDocumentTypeEnum | None = strawberry.field(
+        description="Kind of the legal representative's identity document."
+    )
+    legal_representative_id_number: str | None = strawberry.field(
+        description="Number of the legal representative's identity document."
+    )
+    legal_representative_phone: str | None = strawberry.field(description="Legal representative's phone.")
+    business_scope: str | None = strawberry.field(description="Business scope as registered.")
+    updated_at: datetime = strawberry.field(description="When this group last changed.")
+    registered_capital_amount: strawberry.Private[Decimal | None]
+    registered_capital_currency: strawberry.Private[str | None]
+
+    @strawberry.field(description="Registered capital.")
+    def registered_capital(self) -> Money | None:
+        return money(self.registered_capital_amount, self.registered_capital_currency)
+
+
+def basic_information(row: object) -> BasicInformation:
+    return from_row(
+        BasicInformation, row, registered_capital_amount=getattr(row, "registered_capital")
+    )
+
+
+@strawberry.type(description="One reporting period's financial statements, audit opinion and tax record.")
+class FinancialStatement:
+    period_end: date = strawberry.field(description="Last day of the period.")
+    period_kind: PeriodKindEnum = strawberry.field(description="Annual, semi-annual or quarterly.")
+    currency: str = strawberry.field(description="Currency of every figure (ISO 4217).")
+    total_assets: Decimal = strawberry.field(description="Balance sheet: total assets.")
+    total_liabilities: Decimal = strawberry.field(description="Balance sheet: total liabilities.")
+    current_assets: Decimal | None = strawberry.field(description="Balance sheet: current assets.")
+    current_liabilities: Decimal | None = strawberry.field(description="Balance sheet: current liabilities.")
+    cash: Decimal | None = strawberry.field(description="Balance sheet: cash and equivalents.")
+    accounts_receivable: Decimal | None = strawberry.field(description="Balance sheet: accounts receivable.")
+    inventory: Decimal | None = strawberry.field(description="Balance sheet: inventory.")
+    short_term_debt: Decimal | None = strawberry.field(description="Balance sheet: short-term borrowings.")
+    long_term_debt: Decimal | None = strawberry.field(description="Balance sheet: long-term borrowings.")
+    advances_from_customers: Decimal | None = strawberry.field(
+        description="Balance sheet: advances (contract liabilities) from customers."
+    )
+    equity: Decimal = strawberry.field(description="Balance sheet: owners' equity.")
+    revenue: Decimal = strawberry.field(description="Income statement: operating revenue.")
+    cost_of_sales: Decimal | None = strawberry.field(description="Income statement: cost of sales.")
+    operating_profit: Decimal | None = strawberry.field(description="Income statement: operating profit.")
+    interest_expense: Decimal | None = strawberry.field(description="Income statement: interest expense.")
+    net_profit: Decimal = strawberry.field(description="Income statement: net profit.")
+    operating_cash_flow: Decimal | None = strawberry.field(description="Cash flow from operating activities.")
+    investing_cash_flow: Decimal | None = strawberry.field(description="Cash flow from investing activities.")
+    financing_cash_flow: Decimal | None = strawberry.field(description="Cash flow from financing activities.")
+    employees: int | None = strawberry.field(description="Headcount at period end.")
+    audit_opinion: AuditOpinionEnum = strawberry.field(description="Auditor's opinion.")
+    auditor: str | None = strawberry.field(description="Audit firm.")
+    taxes_paid: Decimal | None = strawberry.field(description="Taxes paid in the period.")
+    tax_credit_rating: str | None = strawberry.field(description="Tax credit rating (A, B, M, C, D).")
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
+    recorded_by: str = strawberry.field(description="Who recorded it.")
+
+
+@strawberry.type(description="A major investment by the customer (a major change under R-I2).")
+class MajorInvestment:
+    description: str = strawberry.field(description="What was invested in.")
+    decided_on: date = strawberry.field(description="When it was decided.")
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
+    amount_value: strawberry.Private[Decimal]
+    currency: strawberry.Private[str]
+
+    @strawberry.field(description="Amount invested.")
+    def amount(self) -> Money:
+        return Money(amount=self.amount_value, currency=self.currency)
+
+
+@strawberry.type(description="Market share, industry position, products, channels and partners.")
+class OperatingInformation:
+    market_share_percent: Decimal | None = strawberry.field(description="Market share, percent (0–100).")
+    industry_position: IndustryPositionEnum | None = strawberry.field(description="Standing in its industry.")
+    main_products: list[str] = strawberry.field(description="Main products or services.")
+    sales_channels: list[str] = strawberry.field(description="Sales channels.")
+    upstream_partners: list[str] = strawberry.field(description="Main suppliers.")
+    downstream_partners: list[str] = strawberry.field(description="Main buyers.")
+    updated_at: datetime = strawberry.field(description="When this group last changed.")
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="Major investments, newest first.")
+    async def major_investments(self, info: Info) -> list[MajorInvestment]:
+        rows = await info.context.loaders.investments.load(self.customer_id)
+        return [from_row(MajorInvestment, r, amount_value=r.amount) for r in rows]
+
+
+@strawberry.type(description="One event of the customer's credit history.")
+class CreditEvent:
+    occurred_on: date = strawberry.field(description="When it happened.")
+    kind: CreditEventKindEnum = strawberry.field(description="What kind of event.")
+    days_past_due: int | None = strawberry.field(description="Days past due, for overdue events.")
+    description: str = strawberry.field(description="What happened.")
+    amount_value: strawberry.Private[Decimal | None]
+    currency: strawberry.Private[str | None]
+
+    @strawberry.field(description="Amount concerned, if any.")
+    def amount(self) -> Money | None:
+        return money(self.amount_value, self.currency)
+
+
+@strawberry.type(description="A guarantee the customer gave to a third party.")
+class Guarantee:
+    beneficiary: str = strawberry.field(description="Whose debt is guaranteed.")
+    starts_on: date = strawberry.field(description="Start of the guarantee.")
+    ends_on: date | None = strawberry.field(description="End of the guarantee, if fixed.")
+    status: GuaranteeStatusEnum = strawberry.field(description="Active, released or called.")
+    amount_value: strawberry.Private[Decimal]
+    currency: strawberry.Private[str]
+
+    @strawberry.field(description="Amount guaranteed.")
+    def amount(self) -> Money:
+        return Money(amount=self.amount_value, currency=self.currency)
+
+
+@strawberry.type(description="Credit report, external rating, credit history and guarantees given.")
+class CreditInformation:
+    credit_report_reference: str | None = strawberry.field(description="Reference of the latest credit report.")
+    credit_report_date: date | None = strawberry.field(description="Date of that report.")
+    external_rating: str | None = strawberry.field(description="External credit rating, e.g. `AA`.")
+    external_rating_agency: str | None = strawberry.field(description="Agency that gave the rating.")
+    external_rating_date: date | None = strawberry.field(description="Date of the rating.")
+    updated_at: datetime = strawberry.field(description="When this group last changed.")
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="Credit history, newest first.")
+    async def events(self, info: Info) -> list[CreditEvent]:
+        rows = await info.context.loaders.events.load(self.customer_id)
+        return [from_row(CreditEvent, r, amount_value=r.amount) for r in rows]
+
+    @strawberry.field(description="Guarantees given to others, newest first.")
+    async def guarantees(self, info: Info) -> list[Guarantee]:
+        rows = await info.context.loaders.guarantees.load(self.customer_id)
+        return [from_row(Guarantee, r, amount_value=r.amount) for r in rows]

@@ -1,0 +1,125 @@
+"""Changing customers. Each mutation returns its payload or a typed error; errors write nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.principal import Principal
+from api.services import customers, information
+from schema.authz import CanWrite
+from schema.context import Info
+from schema.convert import from_row, input_dict
+from schema.customer.information_types import FinancialStatement
+from schema.customer.inputs import (
+    BasicInformationInput,
+    CreateCustomerInput,
+    CreditInformationInput,
+    FinancialStatementInput,
+    MajorInvestmentInput,
+    OperatingInformationInput,
+    SetCreditStatusInput,
+    UpdateCustomerInput,
+)
+from schema.customer.queries import decode_customer_id
+from schema.customer.types import Customer
+from schema.errors import ConflictError, InvalidInputError, NotFoundError
+from schema.mutation_runner import run_mutation
+
+
+@strawberry.type(description="The customer after the change.")
+class CustomerPayload:
+    customer: Customer
+
+
+@strawberry.type(description="The statement was recorded; the customer's size was re-derived.")
+class FinancialStatementPayload:
+    customer: Customer
+    statement: FinancialStatement
+
+
+CustomerResult = Annotated[
+    CustomerPayload | InvalidInputError | NotFoundError | ConflictError,
+    strawberry.union("CustomerResult", description="The changed customer, or why nothing changed."),
+]
+FinancialStatementResult = Annotated[
+    FinancialStatementPayload | InvalidInputError | NotFoundError | ConflictError,
+    strawberry.union("FinancialStatementResult", description="The recorded statement, or why nothing changed."),
+]
+
+Change = Callable[..., Awaitable[Any]]
+
+
+async def _change(info: Info, input: Any, id_field: str, change: Change) -> Any:
+    """Apply ``change`` to the customer named by ``input.<id_field>`` at ``input.version``."""
+    data = input_dict(input)
+    raw_id = data.pop(id_field)
+    version = data.pop("version")
+
+    async def act(session: AsyncSession) -> Any:
+        customer_id = decode_customer_id(raw_id, f"input.{_camel(id_field)}")
+        return await change(
+            session, principal=info.context.principal, customer_id=customer_id,
+            expected_version=version, data=data,
+        )
+
+    result = await run_mutation(info, act)
+    if isinstance(result, tuple):
+        row, statement = result
+        return FinancialStatementPayload(
+            customer=Customer.from_row(row), statement=from_row(FinancialStatement, statement)
+        )
+    return CustomerPayload(customer=Customer.from_row(result)) if _is_row(result) else result
+
+
+def _is_row(value: Any) -> bool:
+    return hasattr(value, "credit_code") and hasattr(value, "_sa_instance_state")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@strawberry.type
+class CustomerMutation:
+    @strawberry.mutation(description="Register a customer.", permission_classes=[CanWrite])
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
+        principal: Principal = info.context.principal
+
+        async def act(session: AsyncSession) -> CustomerPayload:
+            row = await customers.create_customer(session, principal=principal, data=input_dict(input))
+            return CustomerPayload(customer=Customer.from_row(row))
+
+        return await run_mutation(info, act)
+
+    @strawberry.mutation(description="Change name, industry, branch or relationship manager.", permission_classes=[CanWrite])
+    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
+        return await _change(info, input, "id", customers.update_customer)
+
+    @strawberry.mutation(description="Set the credit status with its basis (R-C3).", permission_classes=[CanWrite])
+    async def set_credit_status(self, info: Info, input: SetCreditStatusInput) -> CustomerResult:
+        return await _change(info, input, "customer_id", customers.set_credit_status)
+
+    @strawberry.mutation(description="Record basic information (R-I1).", permission_classes=[CanWrite])
+    async def record_basic_information(self, info: Info, input: BasicInformationInput) -> CustomerResult:
+        return await _change(info, input, "customer_id", information.record_basic_information)
+
+    @strawberry.mutation(description="Record one period's financial statements (R-I1); re-derives size.", permission_classes=[CanWrite])
+    async def record_financial_statement(self, info: Info, input: FinancialStatementInput) -> FinancialStatementResult:
+        return await _change(info, input, "customer_id", information.record_financial_statement)
+
+    @strawberry.mutation(description="Record operating information (R-I1).", permission_classes=[CanWrite])
+    async def record_operating_information(self, info: Info, input: OperatingInformationInput) -> CustomerResult:
+        return await _change(info, input, "customer_id", information.record_operating_information)
+
+    @strawberry.mutation(description="Record a major investment: a major change (R-I2).", permission_classes=[CanWrite])
+    async def record_major_investment(self, info: Info, input: MajorInvestmentInput) -> CustomerResult:
+        return await _change(info, input, "customer_id", information.record_major_investment)
+
+    @strawberry.mutation(description="Record credit information, credit events and guarantees (R-I1).", permission_classes=[CanWrite])
+    async def record_credit_information(self, info: Info, input: CreditInformationInput) -> CustomerResult:
+        return await _change(info, input, "customer_id", information.record_credit_information)

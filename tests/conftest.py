@@ -1,0 +1,181 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL is configured by ``CREDITCARE_TEST_POSTGRES_URL`` (e.g.
+``postgresql://postgres@127.0.0.1:5432/test``). Unset: the PostgreSQL variants skip. Set but
+unreachable: they fail. Each run works in a database of its own, created and dropped here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from api.asgi import create_app
+from api.auth import issue_token
+from api.db import migrations
+from api.settings import Environment, Settings
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+POSTGRES_ENV = "CREDITCARE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+async def _admin(url: str, *statements: str) -> None:
+    import asyncpg
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database,
+        timeout=10,
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+class PostgresServer:
+    """A throwaway database on the configured server, migrated once per test run."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.name = f"creditcare_test_{uuid.uuid4().hex[:10]}"
+        self.url = make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
+        asyncio.run(_admin(server_url, f'CREATE DATABASE "{self.name}"'))
+        migrations.upgrade(self.url)
+
+    def new_database(self) -> str:
+        """Empty the tables (the schema stays at head) and return the URL."""
+        from api.db.base import Base
+        import api.db.models  # noqa: F401
+
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        asyncio.run(_admin(self.url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return self.url
+
+    def create_empty(self) -> str:
+        """A further database with no tables, for migration tests."""
+        name = f"{self.name}_{uuid.uuid4().hex[:6]}"
+        asyncio.run(_admin(self.server_url, f'CREATE DATABASE "{name}"'))
+        self._extra = [*getattr(self, "_extra", []), name]
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        for name in [self.name, *getattr(self, "_extra", [])]:
+            asyncio.run(_admin(self.server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+class SqliteTemplate:
+    """A migrated SQLite file copied for each test (much faster than migrating each time)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.template = directory / "template.db"
+        migrations.upgrade(f"sqlite:///{self.template}")
+
+    def new_database(self) -> str:
+        target = self.directory / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self.template, target)
+        return f"sqlite:///{target}"
+
+    def create_empty(self) -> str:
+        return f"sqlite:///{self.directory / (uuid.uuid4().hex + '-empty.db')}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgresServer]:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"no PostgreSQL configured ({POSTGRES_ENV} is not set)")
+    server = PostgresServer(url)  # unreachable → error: a configured database must not be skipped
+    yield server
+    server.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_server(request: pytest.FixtureRequest) -> SqliteTemplate | PostgresServer:
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture
+def database_url(db_server: SqliteTemplate | PostgresServer) -> str:
+    return db_server.new_database()
+
+
+# --- the application ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key=TEST_SECRET, env=Environment.DEVELOPMENT)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def token(sub: str = "alice", roles: tuple[str, ...] = ("relationship_manager",), branch: str | None = "HZ01",
+          nda: bool = True) -> str:
+    return issue_token(TEST_SECRET, sub=sub, roles=list(roles), branch=branch, nda=nda)
+
+
+class Api:
+    """A GraphQL client of the app under test, acting as one principal unless told otherwise."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.bearer = token()
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None) -> httpx.Response:
+        return await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {bearer or self.bearer}"},
+        )
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables, bearer=bearer)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None) -> dict[str, Any]:
+        """The data of a response that must carry no errors."""
+        body = await self(query, variables, bearer=bearer)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)

@@ -1,0 +1,50 @@
+"""The HTTP edge: bounded bodies, clear errors for malformed requests, GraphiQL in development."""
+
+from __future__ import annotations
+
+from conftest import token
+
+AUTH = {"Authorization": f"Bearer {token()}"}
+
+
+async def test_body_over_the_limit_is_413_without_being_parsed(client, settings):
+    body = b'{"query": "' + b" " * settings.max_body_bytes + b'{ branches { code } }"}'
+    response = await client.post("/graphql", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_deeply_nested_json_is_a_400_not_a_crash(client):
+    body = b'{"query": "{ branches { code } }", "variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await client.post("/graphql", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_invalid_json_is_400(client):
+    response = await client.post("/graphql", content=b"{nope", headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+async def test_query_must_be_a_string(client):
+    response = await client.post("/graphql", json={"query": 42}, headers=AUTH)
+    assert response.status_code == 400
+    assert "query" in response.json()["errors"][0]["message"]
+
+
+async def test_syntax_error_carries_bad_user_input(client):
+    response = await client.post("/graphql", json={"query": "{ customers { "}, headers=AUTH)
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_graphiql_is_served_on_get_in_development(client):
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_every_response_carries_a_request_id(client):
+    response = await client.post("/graphql", json={"query": "{ branches { code } }"},
+                                 headers={**AUTH, "X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
