@@ -21,7 +21,7 @@ from api.settings import Environment
 from schema.context import Context
 
 log = logging.getLogger(__name__)
-_FIELD_IN_MESSAGE = re.compile(r" at '([^']+)'")
+_VARIABLE_AT = re.compile(r"Variable '\$(\w+)' (?:has|got) invalid value(?: [^:]*?)? at '?\.?([\w.\[\]]+)'?")
 
 
 def _error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -77,11 +77,12 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
             extensions["problems"] = [{"field": p.field, "message": p.message} for p in original.problems]
     elif "code" in extensions:
         pass
-    elif original is None:
-        # Parse, validation and variable-coercion errors: the request itself is wrong.
+    elif original is None or error.path is None:
+        # Parse, validation and variable-coercion errors (raised before execution, so without
+        # a path): the request itself is wrong.
         extensions["code"] = "BAD_USER_INPUT"
-        if match := _FIELD_IN_MESSAGE.search(error.message):
-            extensions["field"] = match.group(1)
+        if match := _VARIABLE_AT.search(error.message):
+            extensions["field"] = f"{match.group(1)}.{match.group(2)}"
     else:
         log.error("unexpected error at %s", error.path, exc_info=original)
         formatted["message"] = "Internal server error"

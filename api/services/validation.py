@@ -40,6 +40,10 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _camel(part: str | int) -> str:
+    return to_camel(part) if isinstance(part, str) else str(part)
+
+
 def parse(model: type[M], data: Mapping[str, Any], *, prefix: str = "input") -> M:
     """Validate ``data`` into ``model``; raise InvalidInput naming every bad field."""
     try:
@@ -47,7 +51,7 @@ def parse(model: type[M], data: Mapping[str, Any], *, prefix: str = "input") -> 
     except ValidationError as exc:
         problems = [
             FieldProblem(
-                ".".join([prefix, *(str(part) for part in err["loc"])]), _message(err)
+                ".".join([prefix, *(_camel(part) for part in err["loc"])]), _message(err)
             )
             for err in exc.errors()
         ]

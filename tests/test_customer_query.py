@@ -1,0 +1,139 @@
+"""The `customers` connection: keyset pages, totalCount, Hasura-style where and orderBy."""
+
+from __future__ import annotations
+
+import factories as f
+from sqlalchemy import event
+
+PAGE = """query($first: Int, $after: String, $last: Int, $before: String, $where: CustomerWhere, $orderBy: [CustomerOrderBy!]) {
+  customers(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { name } }
+  } }"""
+
+
+async def _names(api, **variables):
+    data = (await api.ok(PAGE, variables))["customers"]
+    return [e["node"]["name"] for e in data["edges"]], data
+
+
+async def _portfolio(api, count=7):
+    await f.organisation(api)
+    for i in range(count):
+        await f.customer(api, name=f"Customer {i:02d} Co., Ltd.")
+
+
+async def test_forward_pages_cover_every_customer_once_in_order(api):
+    await _portfolio(api)
+    seen, after = [], None
+    while True:
+        names, data = await _names(api, first=3, after=after)
+        seen += names
+        assert data["totalCount"] == 7
+        if not data["pageInfo"]["hasNextPage"]:
+            break
+        after = data["pageInfo"]["endCursor"]
+    assert seen == [f"Customer {i:02d} Co., Ltd." for i in range(7)]
+
+
+async def test_backward_pages_with_last_and_before(api):
+    await _portfolio(api)
+    names, data = await _names(api, last=3)
+    assert names == ["Customer 04 Co., Ltd.", "Customer 05 Co., Ltd.", "Customer 06 Co., Ltd."]
+    assert data["pageInfo"]["hasPreviousPage"] is True
+    names, data = await _names(api, last=3, before=data["pageInfo"]["startCursor"])
+    assert names == ["Customer 01 Co., Ltd.", "Customer 02 Co., Ltd.", "Customer 03 Co., Ltd."]
+    names, data = await _names(api, last=3, before=data["pageInfo"]["startCursor"])
+    assert names == ["Customer 00 Co., Ltd."]
+    assert data["pageInfo"]["hasPreviousPage"] is False
+
+
+async def test_keyset_cursor_is_stable_when_rows_are_added_before_it(api):
+    await _portfolio(api, 4)
+    _, data = await _names(api, first=2, orderBy=[{"name": "DESC"}])
+    await f.customer(api, name="Customer 99 Co., Ltd.")  # sorts first, before the cursor
+    names, _ = await _names(api, first=2, after=data["pageInfo"]["endCursor"], orderBy=[{"name": "DESC"}])
+    assert names == ["Customer 01 Co., Ltd.", "Customer 00 Co., Ltd."]
+
+
+async def test_order_by_name_descending_then_id(api):
+    await _portfolio(api, 3)
+    await f.customer(api, name="Customer 01 Co., Ltd.", industryCode="F52")  # a tie on name
+    names, data = await _names(api, first=2, orderBy=[{"name": "DESC"}])
+    assert names == ["Customer 02 Co., Ltd.", "Customer 01 Co., Ltd."]
+    rest, _ = await _names(api, first=5, after=data["pageInfo"]["endCursor"], orderBy=[{"name": "DESC"}])
+    assert rest == ["Customer 01 Co., Ltd.", "Customer 00 Co., Ltd."]
+
+
+async def test_order_by_element_must_set_exactly_one_field(api):
+    body = await api(PAGE, {"first": 2, "orderBy": [{"name": "ASC", "id": "ASC"}]})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_filters_by_industry_branch_size_status_and_name(api):
+    await f.organisation(api)
+    a = await f.customer(api, name="Alpha Machinery Co., Ltd.", industryCode="C34")
+    await f.customer(api, name="Beta Retail Co., Ltd.", industryCode="F52")
+    await f.customer(api, name="Gamma Property Co., Ltd.", industryCode="K701", branchCode="SH01",
+                     relationshipManagerUsername="bob")
+    await f.statement(api, a["id"], 1, employees=350, revenue="120000000.00")
+
+    async def names(where):
+        return (await _names(api, first=10, where=where))[0]
+
+    assert await names({"industryCode": {"_startsWith": "C"}}) == ["Alpha Machinery Co., Ltd."]
+    assert await names({"industryCode": {"_in": ["F52", "K701"]}}) == ["Beta Retail Co., Ltd.", "Gamma Property Co., Ltd."]
+    assert await names({"branchCode": {"_eq": "SH01"}}) == ["Gamma Property Co., Ltd."]
+    assert await names({"relationshipManagerUsername": {"_eq": "bob"}}) == ["Gamma Property Co., Ltd."]
+    assert await names({"size": {"_eq": "MEDIUM"}}) == ["Alpha Machinery Co., Ltd."]
+    assert await names({"size": {"_isNull": True}}) == ["Beta Retail Co., Ltd.", "Gamma Property Co., Ltd."]
+    assert await names({"creditStatus": {"_eq": "GENERAL"}, "name": {"_contains": "RETAIL"}}) == ["Beta Retail Co., Ltd."]
+    assert await names({"_or": [{"branchCode": {"_eq": "SH01"}}, {"name": {"_contains": "alpha"}}]}) == [
+        "Alpha Machinery Co., Ltd.", "Gamma Property Co., Ltd."]
+    assert await names({"_not": {"branchCode": {"_eq": "HZ01"}}}) == ["Gamma Property Co., Ltd."]
+    _, data = await _names(api, first=1, where={"branchCode": {"_eq": "HZ01"}})
+    assert data["totalCount"] == 2
+
+
+async def test_name_contains_treats_like_wildcards_literally(api):
+    await f.organisation(api)
+    await f.customer(api, name="100% Pure Co., Ltd.")
+    await f.customer(api, name="Plain Co., Ltd.")
+    names, _ = await _names(api, first=5, where={"name": {"_contains": "%"}})
+    assert names == ["100% Pure Co., Ltd."]
+
+
+async def test_sql_statements_per_page_do_not_grow_with_page_size(app, api):
+    from api.services.demo import load_demo_data
+
+    runtime = app.state.runtime
+    async with runtime.sessions.begin() as session:
+        await load_demo_data(session, customers_per_branch=13)  # 52 customers, every group filled
+    query = """query($first: Int!) { customers(first: $first) { totalCount edges { node {
+      name industry { name } branch { name } relationshipManager { name branch { code } }
+      basicInformation { businessScope } financialStatements(last: 3) { revenue }
+      operatingInformation { mainProducts majorInvestments { description } }
+      creditInformation { externalRating events { kind } guarantees { beneficiary } }
+      history(limit: 5) { field } } } } }"""
+    counts = {}
+    for size in (5, 50):
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            data = await api.ok(query, {"first": size})
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        edges = data["customers"]["edges"]
+        assert len(edges) == size
+        assert all(len(e["node"]["financialStatements"]) == 3 for e in edges)
+        assert all(e["node"]["creditInformation"]["events"] for e in edges)
+        counts[size] = len(statements)
+    assert counts[5] == counts[50], counts
+    # page, count, branch, staff, basic, statements, operating, investments, credit, events,
+    # guarantees, history: one each (the staff's branch is served by the branch loader's batch).
+    assert counts[50] <= 13, counts
