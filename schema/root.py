@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import cache
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from api.errors import DomainError
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
@@ -24,13 +27,30 @@ class Mutation(CustomerMutation, OrganisationMutation):
     pass
 
 
+class Schema(strawberry.Schema):
+    """Logs only unexpected errors: expected business failures and bad requests are not faults."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [
+            error for error in errors
+            if error.path is not None
+            and error.original_error is not None
+            and not isinstance(error.original_error, (DomainError, GraphQLError))
+            and not (error.extensions or {}).get("code")
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 @cache
-def build_schema() -> strawberry.Schema:
+def build_schema() -> Schema:
     """The schema with its extensions (passed as classes/factories: never shared instances).
 
     Built once per process: strawberry's relay fields are finalised on the first build.
     """
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         extensions=[
