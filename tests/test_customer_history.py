@@ -34,7 +34,8 @@ async def test_an_update_records_who_when_field_old_and_new(api):
     assert name_change["infoGroup"] == "CUSTOMER"
     assert name_change["major"] is False
     assert name_change["changedAt"].endswith("+00:00")
-    assert any(e["field"] == "relationshipManagerId" for e in entries)
+    manager_change = next(e for e in entries if e["field"] == "relationshipManager")
+    assert (manager_change["oldValue"], manager_change["newValue"]) == ("alice", "amy")
 
 
 async def test_unchanged_values_leave_no_history(api):

@@ -118,26 +118,25 @@ async def update_customer(
     """Change a customer's name, industry, branch or relationship manager."""
     edit = parse(CustomerEdit, data)
     customer = await customer_for_update(session, customer_id, expected_version)
-    values: dict[str, Any] = {
-        key: value
-        for key, value in edit.model_dump(exclude_unset=True).items()
-        if value is not None and key != "relationship_manager_username"
-    }
+    values: dict[str, Any] = edit.model_dump(exclude_unset=True, exclude_none=True)
+    username = values.pop("relationship_manager_username", None)
     branch_code = values.get("branch_code", customer.branch_code)
     if "branch_code" in values:
         await require_branch(session, branch_code, field="input.branchCode")
-    if edit.relationship_manager_username is not None or "branch_code" in values:
-        username = edit.relationship_manager_username
-        if username is None:
-            current = await session.get(StaffMember, customer.relationship_manager_id)
-            username = current.username if current else ""
-        manager = await _manager_of_branch(session, username, branch_code)
-        values["relationship_manager_id"] = manager.id
+    current = await session.get(StaffMember, customer.relationship_manager_id)
+    previous_manager = current.username if current else None
+    if username is not None or "branch_code" in values:
+        # The manager must work at the customer's branch: a move of branch needs a new one too.
+        username = username or previous_manager or ""
+        values["relationship_manager_id"] = (await _manager_of_branch(session, username, branch_code)).id
     now = utcnow()
     changes = apply_changes(
         customer, values, customer_id=customer.id, group=InfoGroup.CUSTOMER,
         principal=principal, now=now,
     )
+    for change in changes:
+        if change.field == "relationshipManagerId":  # history speaks of people, not row ids
+            change.field, change.old_value, change.new_value = "relationshipManager", previous_manager, username
     if "industry_code" in values:
         changes += await refresh_size(session, customer, principal=principal, now=now)
     return await commit_changes(session, customer, changes, now)

@@ -52,6 +52,31 @@ SURNAMES = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou
 GIVEN = ["Wei", "Fang", "Min", "Jing", "Lei", "Yan", "Qiang", "Jun", "Hui", "Ping"]
 
 
+async def _vary(session: AsyncSession, rng: random.Random, customer: Customer, n: int, today: date) -> None:
+    """Make the portfolio uneven, as real ones are: statuses, a late payer, a new legal representative."""
+    p = DEMO_PRINCIPAL
+    if n % 9 == 4:
+        await information.record_credit_information(
+            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            data={"add_events": [{"occurred_on": date(today.year - 1, 6, 20), "kind": "overdue", "days_past_due": 35,
+                                  "description": "Instalment paid 35 days late."}]},
+        )
+        await customers.set_credit_status(
+            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            data={"status": "watch", "basis": "Instalment 35 days past due last year; operations under review."},
+        )
+    elif n % 7 == 3:
+        await customers.set_credit_status(
+            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            data={"status": "premium", "basis": "AA or better external rating; ten years without arrears."},
+        )
+    if n % 11 == 6:
+        await information.record_basic_information(
+            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            data={"legal_representative_name": f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}"},
+        )
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     branches: int
@@ -154,9 +179,11 @@ async def load_demo_data(
                 },
             )
             base_revenue = revenue * scale
-            for year_back in (3, 2, 1):
+            # Some customers have not reported for a while: their financials are stale.
+            years = (4, 3, 2) if n % 17 == 5 else (3, 2, 1)
+            for year_back in years:
                 year = today.year - year_back
-                growth = rng.uniform(0.85, 1.2) ** (3 - year_back)
+                growth = rng.uniform(0.85, 1.2) ** (years[0] - year_back)
                 await information.record_financial_statement(
                     session, principal=p, customer_id=customer.id, expected_version=customer.version,
                     data=_statement(rng, year, base_revenue * growth, max(1, int(employees * scale)), sector),
@@ -186,5 +213,6 @@ async def load_demo_data(
                     ],
                 },
             )
+            await _vary(session, rng, customer, n, today)
             count += 1
     return DemoSummary(len(BRANCHES), staff, count, statements)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,8 +46,8 @@ from api.services.validation import (
     NonNegativeMoney,
     ShortText,
     SignedMoney,
+    parse,
 )
-from api.services.validation import parse as parse_input
 
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,30}$")]
 Reference = Annotated[str, Field(min_length=1, max_length=64)]
@@ -81,16 +83,17 @@ class BasicInformationInput(Command):
     registered_capital: Money | None = None
     business_scope: LongText | None = None
 
-    @model_validator(mode="after")
-    def _identity_document(self) -> "BasicInformationInput":
-        number = self.legal_representative_id_number
-        if (
-            number is not None
-            and self.legal_representative_id_type is IdDocumentType.RESIDENT_ID_CARD
-            and (problem := resident_id_error(number.upper())) is not None
+    @field_validator("legal_representative_id_number")
+    @classmethod
+    def _identity_document(cls, number: str | None, info: ValidationInfo) -> str | None:
+        if number is None:
+            return None
+        number = number.upper()
+        if info.data.get("legal_representative_id_type") is IdDocumentType.RESIDENT_ID_CARD and (
+            problem := resident_id_error(number)
         ):
-            raise ValueError(f"legalRepresentativeIdNumber: not a valid resident ID number: {problem}")
-        return self
+            raise ValueError(f"not a valid resident ID number: {problem}")
+        return number
 
 
 class FinancialStatementInput(Command):
@@ -122,22 +125,26 @@ class FinancialStatementInput(Command):
     taxes_paid: NonNegativeMoney | None = None
     tax_credit_rating: Annotated[str, Field(pattern=r"^(A|B|M|C|D)$")] | None = None
 
-    @model_validator(mode="after")
-    def _balance_sheet_parts(self) -> "FinancialStatementInput":
-        if self.current_assets is not None and self.current_assets > self.total_assets:
-            raise ValueError("currentAssets: cannot exceed totalAssets")
-        if self.current_liabilities is not None and self.current_liabilities > self.total_liabilities:
-            raise ValueError("currentLiabilities: cannot exceed totalLiabilities")
-        return self
+    @field_validator("current_assets", "current_liabilities")
+    @classmethod
+    def _part_of_total(cls, part: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        total_field = "total_assets" if info.field_name == "current_assets" else "total_liabilities"
+        total = info.data.get(total_field)
+        if part is not None and total is not None and part > total:
+            raise ValueError(f"cannot exceed {to_camel(total_field)}")
+        return part
 
 
 class OperatingInformationInput(Command):
-    market_share_percent: Annotated[Any, Field(ge=0, le=100, max_digits=7, decimal_places=4)] | None = None
+    market_share_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)] | None = None
     industry_position: IndustryPosition | None = None
     main_products: ItemList | None = None
     sales_channels: ItemList | None = None
     upstream_partners: ItemList | None = None
     downstream_partners: ItemList | None = None
+
+
+_LIST_FIELDS = frozenset({"main_products", "sales_channels", "upstream_partners", "downstream_partners"})
 
 
 class MajorInvestmentInput(Command):
@@ -161,11 +168,13 @@ class GuaranteeInput(Command):
     ends_on: date | None = None
     status: GuaranteeStatus = GuaranteeStatus.ACTIVE
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "GuaranteeInput":
-        if self.ends_on is not None and self.ends_on < self.starts_on:
-            raise ValueError("endsOn: must not be before startsOn")
-        return self
+    @field_validator("ends_on")
+    @classmethod
+    def _ordered(cls, ends_on: date | None, info: ValidationInfo) -> date | None:
+        starts_on = info.data.get("starts_on")
+        if ends_on is not None and starts_on is not None and ends_on < starts_on:
+            raise ValueError("must not be before startsOn")
+        return ends_on
 
 
 class CreditInformationInput(Command):
@@ -176,19 +185,6 @@ class CreditInformationInput(Command):
     external_rating_date: PastDate | None = None
     add_events: Annotated[list[CreditEventInput], Field(max_length=100)] = Field(default_factory=list)
     add_guarantees: Annotated[list[GuaranteeInput], Field(max_length=100)] = Field(default_factory=list)
-
-
-def parse(model: Any, data: dict[str, Any]) -> Any:
-    """Validate; a whole-object rule that names its field ("field: why") is reported on that field."""
-    try:
-        return parse_input(model, data)
-    except InvalidInput as exc:
-        for problem in exc.problems:
-            head, sep, tail = problem.message.partition(": ")
-            if sep and problem.field == "input" and " " not in head:
-                object.__setattr__(problem, "field", f"input.{head}")
-                object.__setattr__(problem, "message", tail)
-        raise
 
 
 def _flatten_money(values: dict[str, Any], key: str, amount: str, currency: str) -> None:
@@ -206,8 +202,6 @@ async def record_basic_information(
     given = parse(BasicInformationInput, data).model_dump(exclude_unset=True)
     customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
     _flatten_money(given, "registered_capital", "registered_capital", "registered_capital_currency")
-    if given.get("legal_representative_id_number"):
-        given["legal_representative_id_number"] = given["legal_representative_id_number"].upper()
     info = await session.get(BasicInformation, customer.id)
     is_new = info is None
     if info is None:
@@ -273,7 +267,8 @@ async def record_operating_information(
             upstream_partners=[], downstream_partners=[],
         )
         session.add(info)
-    given = {k: ([] if v is None and k != "market_share_percent" and k != "industry_position" else v) for k, v in given.items()}
+    # A list sent as null means "none": lists are never null.
+    given = {k: [] if v is None and k in _LIST_FIELDS else v for k, v in given.items()}
     now = utcnow()
     changes = apply_changes(
         info, given, customer_id=customer.id, group=InfoGroup.OPERATING, principal=principal,

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import strawberry
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.principal import Principal
@@ -53,35 +54,35 @@ FinancialStatementResult = Annotated[
 Change = Callable[..., Awaitable[Any]]
 
 
-async def _change(info: Info, input: Any, id_field: str, change: Change) -> Any:
+def customer_payload(row: Any) -> CustomerPayload:
+    return CustomerPayload(customer=Customer.from_row(row))
+
+
+def statement_payload(result: tuple[Any, Any]) -> FinancialStatementPayload:
+    row, statement = result
+    return FinancialStatementPayload(
+        customer=Customer.from_row(row), statement=from_row(FinancialStatement, statement)
+    )
+
+
+async def _change(
+    info: Info, input: Any, id_field: str, change: Change,
+    present: Callable[[Any], Any] = customer_payload,
+) -> Any:
     """Apply ``change`` to the customer named by ``input.<id_field>`` at ``input.version``."""
     data = input_dict(input)
     raw_id = data.pop(id_field)
     version = data.pop("version")
 
     async def act(session: AsyncSession) -> Any:
-        customer_id = decode_customer_id(raw_id, f"input.{_camel(id_field)}")
-        return await change(
+        customer_id = decode_customer_id(raw_id, f"input.{to_camel(id_field)}")
+        result = await change(
             session, principal=info.context.principal, customer_id=customer_id,
             expected_version=version, data=data,
         )
+        return present(result)
 
-    result = await run_mutation(info, act)
-    if isinstance(result, tuple):
-        row, statement = result
-        return FinancialStatementPayload(
-            customer=Customer.from_row(row), statement=from_row(FinancialStatement, statement)
-        )
-    return CustomerPayload(customer=Customer.from_row(result)) if _is_row(result) else result
-
-
-def _is_row(value: Any) -> bool:
-    return hasattr(value, "credit_code") and hasattr(value, "_sa_instance_state")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    return await run_mutation(info, act)
 
 
 @strawberry.type
@@ -91,8 +92,9 @@ class CustomerMutation:
         principal: Principal = info.context.principal
 
         async def act(session: AsyncSession) -> CustomerPayload:
-            row = await customers.create_customer(session, principal=principal, data=input_dict(input))
-            return CustomerPayload(customer=Customer.from_row(row))
+            return customer_payload(
+                await customers.create_customer(session, principal=principal, data=input_dict(input))
+            )
 
         return await run_mutation(info, act)
 
@@ -110,7 +112,9 @@ class CustomerMutation:
 
     @strawberry.mutation(description="Record one period's financial statements (R-I1); re-derives size.", permission_classes=[CanWrite])
     async def record_financial_statement(self, info: Info, input: FinancialStatementInput) -> FinancialStatementResult:
-        return await _change(info, input, "customer_id", information.record_financial_statement)
+        return await _change(
+            info, input, "customer_id", information.record_financial_statement, statement_payload
+        )
 
     @strawberry.mutation(description="Record operating information (R-I1).", permission_classes=[CanWrite])
     async def record_operating_information(self, info: Info, input: OperatingInformationInput) -> CustomerResult:
