@@ -12,7 +12,9 @@ from starlette.applications import Starlette
 
 from api.db.migrations import head_revision
 from api.db.session import create_engine, create_sessionmaker
-from api.settings import Settings
+from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
+from api.authz.watcher import start_watcher, stop_watcher
+from api.settings import PolicyStoreKind, Settings
 
 
 @dataclass
@@ -24,22 +26,32 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     schema: strawberry.Schema
     head_revision: str | None
+    policies: PolicyHolder
 
 
 def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.async_database_url)
+        watcher = None
+        if settings.policy_store is PolicyStoreKind.DATABASE:
+            policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine))
+            watcher = start_watcher(policies, settings.redis_url, settings.policy_channel)
+        else:
+            policies = await PolicyHolder.open(FilePolicyStore(settings.policy_dir))
         app.state.runtime = Runtime(
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
             schema=schema,
             head_revision=head_revision(),
+            policies=policies,
         )
         try:
             yield
         finally:
+            if watcher is not None:
+                stop_watcher(watcher)
             await engine.dispose()
 
     return lifespan

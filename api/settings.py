@@ -19,6 +19,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class PolicyStoreKind(StrEnum):
+    FILE = "file"
+    DATABASE = "database"
+
+
 class Settings(BaseSettings):
     """Every setting of the service; each maps to the environment variable ``CREDITCARE_<NAME>``."""
 
@@ -28,10 +33,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///creditcare.db"
     secret_key: str = DEVELOPMENT_SECRET_KEY
     policy_dir: Path = _REPO_ROOT / "policies"
-    # Until Casbin policies arrive (a later issue), these roles may write; everyone authenticated may read.
-    writer_roles: list[str] = Field(
-        default_factory=lambda: ["relationship_manager", "branch_manager", "admin"]
-    )
+    # "file": policies/ on disk (edit, then reload); "database": the casbin_rule table, kept in
+    # step across instances by a watcher on Redis.
+    policy_store: PolicyStoreKind = PolicyStoreKind.FILE
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    policy_channel: str = "/creditcare/policy"
     stale_financials_months: int = Field(default=15, ge=1, le=120)
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

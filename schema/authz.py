@@ -1,20 +1,93 @@
-"""Authorization in the schema. Until Casbin policies arrive, roles named in settings may write."""
+"""Deny-by-default authorization of every field, by schema coordinate, from the Casbin policy.
+
+Each field resolves only if the policy lets the principal read it (or, for a mutation, write
+it). A denied field is ``null`` with a FORBIDDEN error at its path; the rest of the response
+stands. Decisions come from a per-subject cache, so the cost per field is a dictionary lookup.
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
-from strawberry.permission import BasePermission
+from strawberry.extensions import SchemaExtension
 
-from schema.context import Info
+from api.authz.masking import MASKERS
+from api.authz.policy import FieldAccess
+from api.errors import Forbidden
+from schema.context import Context
+
+# Information whose every read is audited (R-I4, R-I5), and what a consent must cover for it.
+AUDITED_GROUPS = {"group:identity", "group:financial", "group:credit"}
+CONSENT_GROUPS = {
+    "group:basic": "basic", "group:identity": "basic", "group:financial": "financial",
+    "group:operating": "operating", "group:credit": "credit",
+}
 
 
-class CanWrite(BasePermission):
-    """Mutations are for the roles in ``CREDITCARE_WRITER_ROLES``; others get FORBIDDEN."""
+def customer_of(root: Any, parent: str) -> int | None:
+    """The customer a resolved object belongs to, when it carries one."""
+    if parent == "Customer":
+        return getattr(root, "id", None)
+    return getattr(root, "customer_id", None)
 
-    message = "You may not change data"
-    error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        ctx = info.context
-        return ctx.principal.has_any_role(ctx.settings.writer_roles)
+def forbidden(ctx: Context, coordinate: str, customer_id: int | None, verb: str = "read") -> Forbidden:
+    ctx.audit.note("deny", ctx.group_of(coordinate) or coordinate, coordinate, customer_id)
+    return Forbidden(f"Not authorized to {verb} {coordinate}")
+
+
+def _then(result: Any, apply: Callable[[Any], Any]) -> Any:
+    if inspect.isawaitable(result):
+
+        async def later() -> Any:
+            return apply(await result)
+
+        return later()
+    return apply(result)
+
+
+class Authorization(SchemaExtension):
+    """Checks every field against the principal's decisions (introspection excepted)."""
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        parent = info.parent_type.name
+        if parent.startswith("__") or info.field_name.startswith("__"):  # introspection, __typename
+            return _next(root, info, *args, **kwargs)
+        ctx: Context = info.context
+        coordinate = f"{parent}.{info.field_name}"
+        if parent == "Mutation":
+            if not ctx.decisions.may_write(coordinate):
+                raise forbidden(ctx, coordinate, None, "run")
+            return _next(root, info, *args, **kwargs)
+        access = ctx.decisions.field(coordinate)
+        if access is FieldAccess.FULL:
+            self._note_read(ctx, coordinate, root, parent, "read")
+            return _next(root, info, *args, **kwargs)
+        if access is FieldAccess.MASKED and coordinate in MASKERS:
+            self._note_read(ctx, coordinate, root, parent, "read")
+            return _then(_next(root, info, *args, **kwargs), MASKERS[coordinate])
+        if access is FieldAccess.CONSENT:
+            return self._with_consent(ctx, coordinate, _next, root, info, args, kwargs)
+        raise forbidden(ctx, coordinate, customer_of(root, parent))
+
+    @staticmethod
+    def _note_read(ctx: Context, coordinate: str, root: Any, parent: str, action: str) -> None:
+        group = ctx.group_of(coordinate)
+        if group in AUDITED_GROUPS:
+            ctx.audit.note(action, group, coordinate, customer_of(root, parent))
+
+    async def _with_consent(
+        self, ctx: Context, coordinate: str, _next: Callable[..., Any], root: Any, info: Any,
+        args: tuple[Any, ...], kwargs: dict[str, Any],
+    ) -> Any:
+        parent = info.parent_type.name
+        customer_id = customer_of(root, parent)
+        needed = CONSENT_GROUPS.get(ctx.group_of(coordinate) or "")
+        granted = await ctx.loaders.consents.load(customer_id) if customer_id is not None else set()
+        if needed is None or needed not in granted:
+            raise forbidden(ctx, coordinate, customer_id)
+        ctx.audit.note("disclose", ctx.group_of(coordinate) or coordinate, coordinate, customer_id)
+        result = _next(root, info, *args, **kwargs)
+        return await result if inspect.isawaitable(result) else result

@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from api.authz.policy import Decisions
+from api.authz.store import PolicyHolder
 from api.principal import Principal
+from api.services import access
 from api.services import information_reads as reads
 from api.services import organisation
 from api.services.customer_query import QueryContext, stale_cutoff
+from api.services.audit import AuditTrail
 from api.services.history import history_for
+from api.services.scope import RowScope
 from api.settings import Settings
 
 
@@ -58,7 +63,11 @@ def _bounded(
 class Loaders:
     """One set of DataLoaders per request, so nothing is cached across principals."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], principal: Principal, now: datetime) -> None:
+        self.consents = _loader(
+            sessions, lambda s, ids: access.consented_groups(s, principal.sub, ids, now), set
+        )
+        self.customer_consents = _loader(sessions, access.consents_of, list)
         self.branch = _loader(sessions, organisation.branches_by_code)
         self.staff = _loader(sessions, organisation.staff_by_id)
         self.basic = _loader(sessions, reads.basic_information)
@@ -86,11 +95,24 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     request_id: str
-    today: date
+    now: datetime
+    decisions: Decisions
+    scope: RowScope
+    policies: PolicyHolder
     loaders: Loaders = field(init=False)
+    audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions)
+        self.loaders = Loaders(self.sessions, self.principal, self.now)
+        self.audit = AuditTrail(self.principal.sub, " ".join(sorted(self.principal.roles)), self.request_id)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def group_of(self, coordinate: str) -> str | None:
+        """The policy group of a schema coordinate (e.g. ``group:financial``)."""
+        return self.decisions.policy.group_of(coordinate)
 
     @property
     def query_context(self) -> QueryContext:

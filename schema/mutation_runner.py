@@ -9,17 +9,28 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict, DomainError
+from api.services import audit
 from schema.context import Info
 from schema.errors import error_result
 
 T = TypeVar("T")
 
 
+def _customer_id(payload: Any) -> int | None:
+    customer = getattr(payload, "customer", None)
+    return getattr(customer, "id", None) if customer is not None else getattr(payload, "customer_id", None)
+
+
 async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) -> Any:
-    """Run ``act`` in a transaction; turn domain errors into union members after rolling back."""
+    """Run ``act`` in a transaction with its audit entry; on a domain error, roll back and report it."""
+    ctx = info.context
+    coordinate = f"Mutation.{info.field_name}"
     try:
-        async with info.context.writing() as session:
-            return await act(session)
+        async with ctx.writing() as session:
+            payload = await act(session)
+            # The write and its audit entry commit together, or neither does.
+            await audit.append(session, [ctx.audit.event("write", coordinate, _customer_id(payload))])
+            return payload
     except DomainError as exc:
         return error_result(exc)
     except OperationalError as exc:

@@ -11,6 +11,9 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import DomainError
+from schema.access import AccessMutation, AccessQuery
+from schema.authz import Authorization
+from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
@@ -18,12 +21,12 @@ from schema.reference import ReferenceQuery
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CustomerQuery, OrganisationQuery, ReferenceQuery):
+class Query(CustomerQuery, OrganisationQuery, ReferenceQuery, AccessQuery, PolicyQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
-class Mutation(CustomerMutation, OrganisationMutation):
+class Mutation(CustomerMutation, OrganisationMutation, AccessMutation, PolicyMutation):
     pass
 
 
@@ -54,6 +57,7 @@ def build_schema() -> Schema:
         query=Query,
         mutation=Mutation,
         extensions=[
+            Authorization,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

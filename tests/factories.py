@@ -6,6 +6,14 @@ import random
 from typing import Any
 
 from api.reference.identifiers import make_credit_code
+from conftest import token
+
+ADMIN = token(sub="root", roles=("admin",), branch=None)
+
+
+def as_(username: str, *roles: str) -> str:
+    """A token for a member of the test organisation (default role: relationship manager)."""
+    return token(sub=username, roles=roles or ("relationship_manager",), branch=STAFF[username][0])
 
 CREATE_BRANCH = """mutation($input: CreateBranchInput!) { createBranch(input: $input) {
   __typename ... on InvalidInputError { problems { field message } } } }"""
@@ -31,18 +39,35 @@ def credit_code() -> str:
     return make_credit_code(_rng)
 
 
+RECORD_AGREEMENT = """mutation($input: RecordAgreementInput!) { recordConfidentialityAgreement(input: $input) {
+  __typename ... on InvalidInputError { problems { field message } } } }"""
+
+# Staff of the test organisation: username → (branch, signed a confidentiality agreement).
+STAFF = {
+    "alice": ("HZ01", True), "amy": ("HZ01", True), "hank": ("HZ01", True),  # hank: HZ01's manager
+    "bob": ("SH01", True), "sue": ("SH01", True),  # sue: SH01's manager
+    "bill": ("BJ01", True), "nina": ("HZ01", False),  # nina has signed no agreement
+    "carl": ("HZ01", True), "audrey": ("HZ01", True), "rex": ("HZ01", True),
+}
+
+
 async def organisation(api: Any) -> None:
-    """Branches HZ01 and SH01; alice and amy at HZ01, bob at SH01."""
+    """Branches HZ01, SH01, BJ01 and the staff above, set up by an administrator."""
     for code, name in (("HZ01", "Hangzhou"), ("SH01", "Shanghai"), ("BJ01", "Beijing")):
-        data = await api.ok(CREATE_BRANCH, {"input": {"code": code, "name": name}})
+        data = await api.ok(CREATE_BRANCH, {"input": {"code": code, "name": name}}, bearer=ADMIN)
         assert data["createBranch"]["__typename"] == "BranchPayload", data
-    for username, branch in (("alice", "HZ01"), ("amy", "HZ01"), ("bob", "SH01"), ("bill", "BJ01")):
-        data = await api.ok(CREATE_STAFF, {"input": {"username": username, "name": username.title(), "branchCode": branch}})
+    for username, (branch, signed) in STAFF.items():
+        data = await api.ok(CREATE_STAFF, {"input": {"username": username, "name": username.title(), "branchCode": branch}},
+                            bearer=ADMIN)
         assert data["createStaffMember"]["__typename"] == "StaffMemberPayload", data
+        if signed:
+            data = await api.ok(RECORD_AGREEMENT, {"input": {"username": username, "signedOn": "2024-01-01",
+                                                             "reference": f"NDA-{username}"}}, bearer=ADMIN)
+            assert data["recordConfidentialityAgreement"]["__typename"] == "StaffMemberPayload", data
 
 
-async def customer(api: Any, **overrides: Any) -> dict[str, Any]:
-    """A new customer (default: manufacturing at HZ01, looked after by alice)."""
+async def customer(api: Any, bearer: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """A new customer (default: manufacturing at HZ01, looked after by alice, created by alice)."""
     values = {
         "name": "Hangzhou Precision Machinery Co., Ltd.",
         "creditCode": credit_code(),
@@ -51,7 +76,9 @@ async def customer(api: Any, **overrides: Any) -> dict[str, Any]:
         "relationshipManagerUsername": "alice",
         **overrides,
     }
-    data = await api.ok(CREATE_CUSTOMER, {"input": values})
+    if bearer is None and values["relationshipManagerUsername"] != "alice":
+        bearer = as_(values["relationshipManagerUsername"])
+    data = await api.ok(CREATE_CUSTOMER, {"input": values}, bearer=bearer)
     result = data["createCustomer"]
     assert result["__typename"] == "CustomerPayload", result
     return result["customer"]
@@ -75,8 +102,8 @@ def statement_input(customer_id: str, version: int, **overrides: Any) -> dict[st
     }
 
 
-async def statement(api: Any, customer_id: str, version: int, **overrides: Any) -> dict[str, Any]:
-    data = await api.ok(RECORD_STATEMENT, {"input": statement_input(customer_id, version, **overrides)})
+async def statement(api: Any, customer_id: str, version: int, bearer: str | None = None, **overrides: Any) -> dict[str, Any]:
+    data = await api.ok(RECORD_STATEMENT, {"input": statement_input(customer_id, version, **overrides)}, bearer=bearer)
     result = data["recordFinancialStatement"]
     assert result["__typename"] == "FinancialStatementPayload", result
     return result["customer"]

@@ -12,6 +12,7 @@ from api.db.models import Customer
 from api.errors import Conflict
 from api.principal import Principal
 from api.services.customers import update_customer
+from api.services.scope import RowScope
 
 UPDATE = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
   __typename
@@ -71,11 +72,11 @@ async def test_version_guard_holds_when_both_writers_read_before_either_writes(a
     async with sessions() as first, sessions() as second:
         assert (await first.get(Customer, customer_id)).version == 1
         assert (await second.get(Customer, customer_id)).version == 1
-        await update_customer(first, principal=principal, customer_id=customer_id, expected_version=1,
+        await update_customer(first, principal=principal, scope=RowScope.everything(), customer_id=customer_id, expected_version=1,
                               data={"name": "First Writer Co., Ltd."})
         await first.commit()
         with pytest.raises(Conflict):
-            await update_customer(second, principal=principal, customer_id=customer_id, expected_version=1,
+            await update_customer(second, principal=principal, scope=RowScope.everything(), customer_id=customer_id, expected_version=1,
                                   data={"name": "Second Writer Co., Ltd."})
         await second.rollback()
     now = (await api.ok(READ, {"id": c["id"]}))["customer"]

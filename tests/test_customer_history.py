@@ -15,22 +15,23 @@ UPDATE = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $inpu
   __typename ... on CustomerPayload { customer { version name relationshipManager { username } } } } }"""
 
 
-async def _history(api, customer_id, major=False):
-    return (await api.ok(HISTORY, {"id": customer_id, "major": major}))["customer"]
+async def _history(api, customer_id, major=False, bearer=None):
+    return (await api.ok(HISTORY, {"id": customer_id, "major": major}, bearer=bearer))["customer"]
 
 
 async def test_an_update_records_who_when_field_old_and_new(api):
     await f.organisation(api)
     c = await f.customer(api, name="Old Name Co., Ltd.")
+    manager = f.as_("hank", "branch_manager")  # hands the customer over from alice to amy
     r = (await api.ok(UPDATE, {"input": {"id": c["id"], "version": 1, "name": "New Name Co., Ltd.",
-                                         "relationshipManagerUsername": "amy"}}))["updateCustomer"]
+                                         "relationshipManagerUsername": "amy"}}, bearer=manager))["updateCustomer"]
     assert r["customer"]["name"] == "New Name Co., Ltd."
     assert r["customer"]["relationshipManager"]["username"] == "amy"
-    entries = (await _history(api, c["id"]))["history"]
+    entries = (await _history(api, c["id"], bearer=manager))["history"]
     name_change = next(e for e in entries if e["field"] == "name")
     assert name_change["oldValue"] == "Old Name Co., Ltd."
     assert name_change["newValue"] == "New Name Co., Ltd."
-    assert name_change["changedBy"] == "alice"
+    assert name_change["changedBy"] == "hank"
     assert name_change["infoGroup"] == "CUSTOMER"
     assert name_change["major"] is False
     assert name_change["changedAt"].endswith("+00:00")

@@ -32,7 +32,8 @@ from conftest import TEST_SECRET, token
 
 REPO = Path(__file__).resolve().parents[1]
 LENDER_CLASSES = {"MANUFACTURING", "SERVICES", "WHOLESALE_RETAIL", "REAL_ESTATE"}
-READER = token(sub="ops-reader", roles=("admin",), branch=None, nda=True)
+# alice is a demo relationship manager with an agreement; as compliance auditor she sees every row.
+READER = token(sub="alice", roles=("compliance_auditor",), branch=None, nda=True)
 
 
 # --- helpers ---------------------------------------------------------------------------------

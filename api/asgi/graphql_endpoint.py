@@ -15,12 +15,18 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.auth import AuthenticationFailed, principal_from_header
+from api.authz.policy import Subject
+from api.authz.scope import row_scope_for
 from api.errors import DomainError, InvalidInput
 from api.lifespan import Runtime
+from api.principal import Principal
+from api.services import audit
+from api.services.organisation import find_staff_member
 from api.settings import Environment
 from schema.context import Context
 
 log = logging.getLogger(__name__)
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 _VARIABLE_AT = re.compile(r"Variable '\$(\w+)' (?:has|got) invalid value(?: [^:]*?)? at '?\.?([\w.\[\]]+)'?")
 
 
@@ -88,6 +94,8 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         formatted["message"] = "Internal server error"
         extensions = {"code": "INTERNAL_SERVER_ERROR"}
     formatted["extensions"] = extensions
+    # "Did you mean …?" would list fields the principal may not know about.
+    formatted["message"] = _SUGGESTION.sub("", formatted["message"])
     return formatted
 
 
@@ -111,17 +119,35 @@ async def graphql_endpoint(request: Request) -> Response:
         query, variables, operation = _parse_payload(body)
     except ValueError as exc:
         return _error_response(400, str(exc), "BAD_USER_INPUT")
-    context = Context(
-        principal=principal,
-        sessions=runtime.sessions,
-        settings=settings,
-        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
-        today=datetime.now(UTC).date(),
-    )
+    context = await _context(runtime, principal, request.headers.get("x-request-id") or uuid.uuid4().hex)
     result = await runtime.schema.execute(
         query, variable_values=variables, context_value=context, operation_name=operation
     )
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [format_error(error) for error in result.errors]
+    events = context.audit.events()
+    if events:
+        async with runtime.sessions.begin() as session:
+            await audit.append(session, events)
     return JSONResponse(response, headers={"X-Request-ID": context.request_id})
+
+
+async def _context(runtime: Runtime, principal: Principal, request_id: str) -> Context:
+    """Who is asking, as the policy sees them: roles, a valid agreement, and their rows."""
+    now = datetime.now(UTC)
+    async with runtime.sessions() as session:
+        staff = await find_staff_member(session, principal.sub)
+    # The token's nda claim alone is not trusted: the staff record must show a valid agreement.
+    agreement = principal.nda and staff is not None and staff.agreement_valid_on(now.date())
+    decisions = runtime.policies.current.decisions(Subject(roles=principal.roles, agreement=agreement))
+    return Context(
+        principal=principal,
+        sessions=runtime.sessions,
+        settings=runtime.settings,
+        request_id=request_id[:64],
+        now=now,
+        decisions=decisions,
+        scope=row_scope_for(decisions.row_kinds, principal, staff, now),
+        policies=runtime.policies,
+    )

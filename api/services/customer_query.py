@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.models import Customer, StaffMember
 from api.errors import InvalidInput
+from api.services.scope import RowScope, within
 from api.services.pagination import Page, SortKey, datetime_key, keyset_page
 
 
@@ -161,8 +162,8 @@ def sort_keys(order_by: Sequence[tuple[str, bool]]) -> list[SortKey]:
     return keys
 
 
-def _base(where: Mapping[str, Any] | None, ctx: QueryContext) -> Select[Any]:
-    stmt = select(Customer)
+def _base(where: Mapping[str, Any] | None, ctx: QueryContext, scope: RowScope) -> Select[Any]:
+    stmt = within(select(Customer), scope)
     condition = customer_condition(where, ctx)
     return stmt if condition is None else stmt.where(condition)
 
@@ -177,21 +178,22 @@ async def find_customers(
     last: int | None,
     before: str | None,
     ctx: QueryContext,
+    scope: RowScope,
 ) -> Page[Customer]:
     """One page of customers matching ``where`` in the requested order."""
     keys = sort_keys(order_by)
     return await keyset_page(
-        session, _base(where, ctx), keys, first=first, after=after, last=last, before=before,
+        session, _base(where, ctx, scope), keys, first=first, after=after, last=last, before=before,
         key_values=lambda c: [getattr(c, key.name) for key in keys],
     )
 
 
 async def count_customers(
-    session: AsyncSession, *, where: Mapping[str, Any] | None, ctx: QueryContext
+    session: AsyncSession, *, where: Mapping[str, Any] | None, ctx: QueryContext, scope: RowScope
 ) -> int:
-    """How many customers match ``where`` (the whole list, not the page)."""
+    """How many customers in scope match ``where`` (the whole list, not the page)."""
     condition = customer_condition(where, ctx)
-    stmt = select(func.count()).select_from(Customer)
+    stmt = within(select(func.count()).select_from(Customer), scope)
     if condition is not None:
         stmt = stmt.where(condition)
     return int(await session.scalar(stmt) or 0)

@@ -19,6 +19,7 @@ from api.principal import Principal
 from api.reference.identifiers import credit_code_error
 from api.reference.industries import get_industry, is_assignable
 from api.services.history import apply_changes, touch
+from api.services.scope import RowScope, within
 from api.services.organisation import BranchCode, Username, find_staff_member, require_branch
 from api.services.sizing import refresh_size
 from api.services.validation import Command, LongText, ShortText, parse
@@ -67,7 +68,7 @@ class CreditStatusChange(Command):
 
 
 async def create_customer(
-    session: AsyncSession, *, principal: Principal, data: dict[str, Any]
+    session: AsyncSession, *, principal: Principal, scope: RowScope, data: dict[str, Any]
 ) -> Customer:
     """Register a customer; its credit status starts as *general* with that stated as its basis."""
     draft = parse(CustomerDraft, data)
@@ -91,6 +92,10 @@ async def create_customer(
     )
     session.add(customer)
     await save(session)
+    if await session.scalar(within(select(Customer.id).where(Customer.id == customer.id), scope)) is None:
+        raise InvalidInput.one(
+            "input.relationshipManagerUsername", "outside the customers you may maintain"
+        )
     session.add(
         CustomerChange(
             customer_id=customer.id,
@@ -111,13 +116,14 @@ async def update_customer(
     session: AsyncSession,
     *,
     principal: Principal,
+    scope: RowScope,
     customer_id: int,
     expected_version: int,
     data: dict[str, Any],
 ) -> Customer:
     """Change a customer's name, industry, branch or relationship manager."""
     edit = parse(CustomerEdit, data)
-    customer = await customer_for_update(session, customer_id, expected_version)
+    customer = await customer_for_update(session, customer_id, expected_version, scope=scope)
     values: dict[str, Any] = edit.model_dump(exclude_unset=True, exclude_none=True)
     username = values.pop("relationship_manager_username", None)
     branch_code = values.get("branch_code", customer.branch_code)
@@ -146,13 +152,14 @@ async def set_credit_status(
     session: AsyncSession,
     *,
     principal: Principal,
+    scope: RowScope,
     customer_id: int,
     expected_version: int,
     data: dict[str, Any],
 ) -> Customer:
     """Set the credit status (R-C3) together with the basis for it."""
     change = parse(CreditStatusChange, data)
-    customer = await customer_for_update(session, customer_id, expected_version)
+    customer = await customer_for_update(session, customer_id, expected_version, scope=scope)
     now = utcnow()
     changes = apply_changes(
         customer,
@@ -164,23 +171,25 @@ async def set_credit_status(
     return await commit_changes(session, customer, changes, now)
 
 
-async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
-    customer = await session.get(Customer, customer_id)
+async def get_customer(session: AsyncSession, customer_id: int, *, scope: RowScope) -> Customer:
+    """The customer, if it exists within ``scope``; out of scope is NOT_FOUND, as missing is."""
+    customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
     if customer is None:
         raise NotFound("Customer")
     return customer
 
 
-async def customers_by_id(session: AsyncSession, ids: list[int]) -> dict[int, Customer]:
-    rows = await session.scalars(select(Customer).where(Customer.id.in_(ids)))
+async def customers_by_id(session: AsyncSession, ids: list[int], *, scope: RowScope) -> dict[int, Customer]:
+    rows = await session.scalars(within(select(Customer).where(Customer.id.in_(ids)), scope))
     return {row.id: row for row in rows}
 
 
 async def customer_for_update(
-    session: AsyncSession, customer_id: int, expected_version: int, *, field: str = "input.id"
+    session: AsyncSession, customer_id: int, expected_version: int, *, scope: RowScope,
+    field: str = "input.id",
 ) -> Customer:
-    """Load a customer to change it; a version other than the caller's is a conflict."""
-    customer = await session.get(Customer, customer_id)
+    """Load a customer in scope to change it; a version other than the caller's is a conflict."""
+    customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
     if customer is None:
         raise NotFound("Customer", field=field)
     if customer.version != expected_version:

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import Customer
 from api.principal import Principal
 from api.reference.identifiers import make_credit_code, make_resident_id
-from api.services import customers, information, organisation
+from api.services import access, customers, information, organisation
+from api.services.scope import RowScope
 
 DEMO_PRINCIPAL = Principal(sub="demo-loader", roles=frozenset({"admin"}))
+ALL = RowScope.everything()
 
 BRANCHES = [
     ("HZ01", "Hangzhou Main Branch", "330100"),
@@ -57,22 +59,22 @@ async def _vary(session: AsyncSession, rng: random.Random, customer: Customer, n
     p = DEMO_PRINCIPAL
     if n % 9 == 4:
         await information.record_credit_information(
-            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
             data={"add_events": [{"occurred_on": date(today.year - 1, 6, 20), "kind": "overdue", "days_past_due": 35,
                                   "description": "Instalment paid 35 days late."}]},
         )
         await customers.set_credit_status(
-            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
             data={"status": "watch", "basis": "Instalment 35 days past due last year; operations under review."},
         )
     elif n % 7 == 3:
         await customers.set_credit_status(
-            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
             data={"status": "premium", "basis": "AA or better external rating; ten years without arrears."},
         )
     if n % 11 == 6:
         await information.record_basic_information(
-            session, principal=p, customer_id=customer.id, expected_version=customer.version,
+            session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
             data={"legal_representative_name": f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}"},
         )
 
@@ -143,6 +145,10 @@ async def load_demo_data(
                 session, principal=p,
                 data={"username": username, "name": f"{username.title()} {rng.choice(SURNAMES)}", "branch_code": code},
             )
+            await access.record_agreement(
+                session, principal=p,
+                data={"username": username, "signed_on": date(today.year - 2, 3, 1), "reference": f"NDA-{username}"},
+            )
             staff += 1
     sectors = list(INDUSTRIES)
     count = statements = 0
@@ -157,14 +163,14 @@ async def load_demo_data(
                 name = f"{rng.choice(PREFIXES)} {rng.choice(PREFIXES)} {stem} {rng.choice(SUFFIXES)}"
             used_names.add(name)
             customer = await customers.create_customer(
-                session, principal=p,
+                session, principal=p, scope=ALL,
                 data={"name": name, "credit_code": make_credit_code(rng, region=region),
                       "industry_code": industry, "branch_code": code,
                       "relationship_manager_username": managers[n % len(managers)]},
             )
             scale = rng.lognormvariate(0, 0.9)
             await information.record_basic_information(
-                session, principal=p, customer_id=customer.id, expected_version=customer.version,
+                session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
                 data={
                     "registration_authority": "Administration for Market Regulation",
                     "established_on": date(rng.randint(1995, 2018), rng.randint(1, 12), rng.randint(1, 28)),
@@ -185,12 +191,12 @@ async def load_demo_data(
                 year = today.year - year_back
                 growth = rng.uniform(0.85, 1.2) ** (years[0] - year_back)
                 await information.record_financial_statement(
-                    session, principal=p, customer_id=customer.id, expected_version=customer.version,
+                    session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
                     data=_statement(rng, year, base_revenue * growth, max(1, int(employees * scale)), sector),
                 )
                 statements += 1
             await information.record_operating_information(
-                session, principal=p, customer_id=customer.id, expected_version=customer.version,
+                session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
                 data={
                     "market_share_percent": Decimal(f"{rng.uniform(0.1, 12):.2f}"),
                     "industry_position": rng.choice(["leader", "major", "average", "average", "minor"]),
@@ -201,7 +207,7 @@ async def load_demo_data(
                 },
             )
             await information.record_credit_information(
-                session, principal=p, customer_id=customer.id, expected_version=customer.version,
+                session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
                 data={
                     "credit_report_reference": f"PBOC-{today.year}-{customer.id:08d}",
                     "credit_report_date": date(today.year, 1, 15) if today >= date(today.year, 1, 15) else date(today.year - 1, 12, 15),

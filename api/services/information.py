@@ -36,6 +36,7 @@ from api.principal import Principal
 from api.reference.identifiers import resident_id_error
 from api.services.customers import commit_changes, customer_for_update
 from api.services.history import apply_changes, note_event
+from api.services.scope import RowScope
 from api.services.sizing import refresh_size
 from api.services.validation import (
     Command,
@@ -195,12 +196,15 @@ def _flatten_money(values: dict[str, Any], key: str, amount: str, currency: str)
 
 
 async def record_basic_information(
-    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
+    expected_version: int,
     data: dict[str, Any],
 ) -> Customer:
     """Set the fields given (a field sent as null is cleared; one left out is kept)."""
     given = parse(BasicInformationInput, data).model_dump(exclude_unset=True)
-    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    customer = await customer_for_update(
+        session, customer_id, expected_version, scope=scope, field="input.customerId"
+    )
     _flatten_money(given, "registered_capital", "registered_capital", "registered_capital_currency")
     info = await session.get(BasicInformation, customer.id)
     is_new = info is None
@@ -217,12 +221,15 @@ async def record_basic_information(
 
 
 async def record_financial_statement(
-    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
+    expected_version: int,
     data: dict[str, Any],
 ) -> tuple[Customer, FinancialStatement]:
     """Add one period's statements; re-derive the customer's size from the latest annual figures."""
     statement_input = parse(FinancialStatementInput, data)
-    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    customer = await customer_for_update(
+        session, customer_id, expected_version, scope=scope, field="input.customerId"
+    )
     duplicate = await session.scalar(
         select(FinancialStatement.id).where(
             FinancialStatement.customer_id == customer.id,
@@ -253,12 +260,15 @@ async def record_financial_statement(
 
 
 async def record_operating_information(
-    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
+    expected_version: int,
     data: dict[str, Any],
 ) -> Customer:
     """Set the operating fields given (omitted ones are kept)."""
     given = parse(OperatingInformationInput, data).model_dump(exclude_unset=True)
-    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    customer = await customer_for_update(
+        session, customer_id, expected_version, scope=scope, field="input.customerId"
+    )
     info = await session.get(OperatingInformation, customer.id)
     is_new = info is None
     if info is None:
@@ -279,12 +289,15 @@ async def record_operating_information(
 
 
 async def record_major_investment(
-    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
+    expected_version: int,
     data: dict[str, Any],
 ) -> Customer:
     """Record a major investment: always a *major* change (R-I2)."""
     investment = parse(MajorInvestmentInput, data)
-    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    customer = await customer_for_update(
+        session, customer_id, expected_version, scope=scope, field="input.customerId"
+    )
     now = utcnow()
     session.add(
         MajorInvestment(
@@ -302,12 +315,15 @@ async def record_major_investment(
 
 
 async def record_credit_information(
-    session: AsyncSession, *, principal: Principal, customer_id: int, expected_version: int,
+    session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
+    expected_version: int,
     data: dict[str, Any],
 ) -> Customer:
     """Set the credit report and rating fields given; append credit events and guarantees."""
     credit = parse(CreditInformationInput, data)
-    customer = await customer_for_update(session, customer_id, expected_version, field="input.customerId")
+    customer = await customer_for_update(
+        session, customer_id, expected_version, scope=scope, field="input.customerId"
+    )
     given = credit.model_dump(exclude_unset=True, exclude={"add_events", "add_guarantees"})
     info = await session.get(CreditInformation, customer.id)
     is_new = info is None

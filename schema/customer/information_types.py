@@ -48,6 +48,7 @@ class BasicInformation:
     legal_representative_phone: str | None = strawberry.field(description="Legal representative's phone.")
     business_scope: str | None = strawberry.field(description="Business scope as registered.")
     updated_at: datetime = strawberry.field(description="When this group last changed.")
+    customer_id: strawberry.Private[int]
     registered_capital_amount: strawberry.Private[Decimal | None]
     registered_capital_currency: strawberry.Private[str | None]
 
@@ -95,6 +96,7 @@ class FinancialStatement:
     tax_credit_rating: str | None = strawberry.field(description="Tax credit rating (A, B, M, C, D).")
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
     recorded_by: str = strawberry.field(description="Who recorded it.")
+    customer_id: strawberry.Private[int]
 
 
 @strawberry.type(description="A major investment by the customer (a major change under R-I2).")
@@ -102,6 +104,7 @@ class MajorInvestment:
     description: str = strawberry.field(description="What was invested in.")
     decided_on: date = strawberry.field(description="When it was decided.")
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
+    customer_id: strawberry.Private[int]
     amount_value: strawberry.Private[Decimal]
     currency: strawberry.Private[str]
 
@@ -133,6 +136,7 @@ class CreditEvent:
     kind: CreditEventKindEnum = strawberry.field(description="What kind of event.")
     days_past_due: int | None = strawberry.field(description="Days past due, for overdue events.")
     description: str = strawberry.field(description="What happened.")
+    customer_id: strawberry.Private[int]
     amount_value: strawberry.Private[Decimal | None]
     currency: strawberry.Private[str | None]
 
@@ -147,6 +151,7 @@ class Guarantee:
     starts_on: date = strawberry.field(description="Start of the guarantee.")
     ends_on: date | None = strawberry.field(description="End of the guarantee, if fixed.")
     status: GuaranteeStatusEnum = strawberry.field(description="Active, released or called.")
+    customer_id: strawberry.Private[int]
     amount_value: strawberry.Private[Decimal]
     currency: strawberry.Private[str]
 

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.principal import Principal
 from api.services import customers, information
-from schema.authz import CanWrite
 from schema.context import Info
 from schema.convert import from_row, input_dict
 from schema.customer.information_types import FinancialStatement
@@ -77,7 +76,7 @@ async def _change(
     async def act(session: AsyncSession) -> Any:
         customer_id = decode_customer_id(raw_id, f"input.{to_camel(id_field)}")
         result = await change(
-            session, principal=info.context.principal, customer_id=customer_id,
+            session, principal=info.context.principal, scope=info.context.scope, customer_id=customer_id,
             expected_version=version, data=data,
         )
         return present(result)
@@ -87,43 +86,45 @@ async def _change(
 
 @strawberry.type
 class CustomerMutation:
-    @strawberry.mutation(description="Register a customer.", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Register a customer.")
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
         principal: Principal = info.context.principal
 
         async def act(session: AsyncSession) -> CustomerPayload:
             return customer_payload(
-                await customers.create_customer(session, principal=principal, data=input_dict(input))
+                await customers.create_customer(
+                    session, principal=principal, scope=info.context.scope, data=input_dict(input)
+                )
             )
 
         return await run_mutation(info, act)
 
-    @strawberry.mutation(description="Change name, industry, branch or relationship manager.", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Change name, industry, branch or relationship manager.")
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
         return await _change(info, input, "id", customers.update_customer)
 
-    @strawberry.mutation(description="Set the credit status with its basis (R-C3).", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Set the credit status with its basis (R-C3).")
     async def set_credit_status(self, info: Info, input: SetCreditStatusInput) -> CustomerResult:
         return await _change(info, input, "customer_id", customers.set_credit_status)
 
-    @strawberry.mutation(description="Record basic information (R-I1).", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Record basic information (R-I1).")
     async def record_basic_information(self, info: Info, input: BasicInformationInput) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_basic_information)
 
-    @strawberry.mutation(description="Record one period's financial statements (R-I1); re-derives size.", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Record one period's financial statements (R-I1); re-derives size.")
     async def record_financial_statement(self, info: Info, input: FinancialStatementInput) -> FinancialStatementResult:
         return await _change(
             info, input, "customer_id", information.record_financial_statement, statement_payload
         )
 
-    @strawberry.mutation(description="Record operating information (R-I1).", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Record operating information (R-I1).")
     async def record_operating_information(self, info: Info, input: OperatingInformationInput) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_operating_information)
 
-    @strawberry.mutation(description="Record a major investment: a major change (R-I2).", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Record a major investment: a major change (R-I2).")
     async def record_major_investment(self, info: Info, input: MajorInvestmentInput) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_major_investment)
 
-    @strawberry.mutation(description="Record credit information, credit events and guarantees (R-I1).", permission_classes=[CanWrite])
+    @strawberry.mutation(description="Record credit information, credit events and guarantees (R-I1).")
     async def record_credit_information(self, info: Info, input: CreditInformationInput) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_credit_information)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry import relay
 
 from api.errors import InvalidInput, NotFound
 from api.services import customers as customer_service
 from api.services.customer_query import count_customers, find_customers
-from schema.context import Info
+from api.authz.policy import FieldAccess
+from schema.authz import forbidden
+from schema.context import Context, Info
 from schema.customer.filters import CustomerOrderBy, CustomerWhere, order_list, where_dict
 from schema.customer.types import Customer
 
@@ -20,7 +24,9 @@ class CustomerConnection(relay.Connection[Customer]):
     @strawberry.field(description="How many customers match the filter, over all pages.")
     async def total_count(self, info: Info) -> int:
         async with info.context.reading() as session:
-            return await count_customers(session, where=self.where, ctx=info.context.query_context)
+            return await count_customers(
+                session, where=self.where, ctx=info.context.query_context, scope=info.context.scope
+            )
 
 
 def decode_customer_id(value: str, field: str) -> int:
@@ -32,6 +38,42 @@ def decode_customer_id(value: str, field: str) -> int:
     if gid.type_name != "Customer" or not gid.node_id.isdigit():
         raise NotFound("Customer", field=field)
     return int(gid.node_id)
+
+
+# What each filter or sort field reveals, as the schema coordinate whose read rule governs it.
+FIELD_COORDINATES = {
+    "id": "Customer.id", "name": "Customer.name", "credit_code": "Customer.creditCode",
+    "industry_code": "Customer.industry", "branch_code": "Customer.branch",
+    "relationship_manager_username": "Customer.relationshipManager", "size": "Customer.size",
+    "credit_status": "Customer.creditStatus", "stale": "Customer.financialsStale",
+    "last_major_change_at": "Customer.lastMajorChangeAt",
+    "latest_statement_period_end": "Customer.latestStatementPeriodEnd",
+    "created_at": "Customer.createdAt", "updated_at": "Customer.updatedAt",
+}
+
+
+def filtered_fields(where: dict[str, Any] | None) -> list[str]:
+    """Every field a ``where`` tree tests, however deeply nested in _and/_or/_not."""
+    if not where:
+        return []
+    found: list[str] = []
+    for key, value in where.items():
+        if key in ("_and", "_or"):
+            for item in value:
+                found += filtered_fields(item)
+        elif key == "_not":
+            found += filtered_fields(value)
+        else:
+            found.append(key)
+    return found
+
+
+def require_readable(ctx: Context, fields: list[str], verb: str) -> None:
+    """Filtering or sorting on a field reveals it: only a field the principal reads in full."""
+    for field in fields:
+        coordinate = FIELD_COORDINATES.get(field, f"Customer.{field}")
+        if ctx.decisions.field(coordinate) is not FieldAccess.FULL:
+            raise forbidden(ctx, coordinate, None, verb)
 
 
 @strawberry.type
@@ -56,10 +98,13 @@ class CustomerQuery:
         if first is None and last is None:
             first = min(20, limit)
         filters = where_dict(where)
+        order = order_list(order_by)
+        require_readable(info.context, filtered_fields(filters), "filter on")
+        require_readable(info.context, [field for field, _ in order], "sort by")
         async with info.context.reading() as session:
             page = await find_customers(
-                session, where=filters, order_by=order_list(order_by), first=first, after=after,
-                last=last, before=before, ctx=info.context.query_context,
+                session, where=filters, order_by=order, first=first, after=after,
+                last=last, before=before, ctx=info.context.query_context, scope=info.context.scope,
             )
         edges = [
             relay.Edge(node=Customer.from_row(row), cursor=cursor)
@@ -80,4 +125,6 @@ class CustomerQuery:
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         customer_id = decode_customer_id(id, "id")
         async with info.context.reading() as session:
-            return Customer.from_row(await customer_service.get_customer(session, customer_id))
+            return Customer.from_row(
+                await customer_service.get_customer(session, customer_id, scope=info.context.scope)
+            )

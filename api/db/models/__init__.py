@@ -1,5 +1,6 @@
 """All tables; importing this package registers them on ``Base.metadata``."""
 
+from api.db.models.access import AuditEntry, CasbinRule, Consent
 from api.db.models.customer import Customer, CustomerChange
 from api.db.models.information import (
     BasicInformation,
@@ -13,6 +14,9 @@ from api.db.models.information import (
 from api.db.models.organisation import Branch, StaffMember
 
 __all__ = [
+    "AuditEntry",
+    "CasbinRule",
+    "Consent",
     "BasicInformation",
     "Branch",
     "CreditEvent",

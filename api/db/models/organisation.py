@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, UTCDateTime, utcnow
@@ -26,4 +26,13 @@ class StaffMember(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
+    # The confidentiality agreement (R-I5): without a valid one, no confidential information.
+    agreement_signed_on: Mapped[date | None] = mapped_column(Date)
+    agreement_expires_on: Mapped[date | None] = mapped_column(Date)
+    agreement_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def agreement_valid_on(self, day: date) -> bool:
+        """Whether a signed agreement is in force on ``day``."""
+        signed, expires = self.agreement_signed_on, self.agreement_expires_on
+        return signed is not None and signed <= day and (expires is None or day < expires)

@@ -1,0 +1,1 @@
+"""Authorization: Casbin policies owned by compliance, turned into cached per-subject decisions."""

@@ -1,0 +1,28 @@
+"""How a masked read shows a value: enough to recognise it, not enough to use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from api.reference.identifiers import mask_identifier
+
+
+def _mask_text(keep_start: int, keep_end: int) -> Callable[[Any], Any]:
+    def mask(value: Any) -> Any:
+        return None if value is None else mask_identifier(str(value), keep_start=keep_start, keep_end=keep_end)
+
+    return mask
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# Coordinates that may be read masked, and how. A masked decision on any other coordinate is a
+# denial: a value with no safe masked form is not shown.
+MASKERS: dict[str, Callable[[Any], Any]] = {
+    "BasicInformation.legalRepresentativeIdNumber": _mask_text(4, 4),  # 3301**********1234
+    "BasicInformation.legalRepresentativePhone": _mask_text(3, 4),
+    "BasicInformation.legalRepresentativeIdType": _as_is,  # the kind of document is not secret
+}

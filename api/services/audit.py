@@ -1,0 +1,119 @@
+"""The audit log: appended to, read by compliance, never changed (the database refuses it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db.base import utcnow
+from api.db.models import AuditEntry
+from api.errors import InvalidInput
+from api.services.pagination import Page, SortKey, keyset_page
+
+ACTIONS = ("read", "deny", "disclose", "write")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """Something to log: who did what to which object (and customer), in which request."""
+
+    principal: str
+    roles: str
+    action: str
+    object: str
+    request_id: str
+    customer_id: int | None = None
+    fields: tuple[str, ...] = ()
+    detail: str | None = None
+    at: datetime = field(default_factory=utcnow)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "at": self.at, "principal": self.principal, "roles": self.roles, "action": self.action,
+            "customer_id": self.customer_id, "object": self.object, "fields": list(self.fields),
+            "request_id": self.request_id, "detail": self.detail,
+        }
+
+
+async def append(session: AsyncSession, events: Sequence[AuditEvent]) -> None:
+    """Append ``events`` in one statement."""
+    if events:
+        await session.execute(insert(AuditEntry), [event.row() for event in events])
+
+
+def _condition(where: Mapping[str, Any]) -> Any:
+    parts = []
+    if where.get("principal"):
+        parts.append(AuditEntry.principal == where["principal"])
+    if where.get("customer_id") is not None:
+        parts.append(AuditEntry.customer_id == where["customer_id"])
+    if where.get("action"):
+        if where["action"] not in ACTIONS:
+            raise InvalidInput.one("where.action", f"one of {', '.join(ACTIONS)}")
+        parts.append(AuditEntry.action == where["action"])
+    if where.get("request_id"):
+        parts.append(AuditEntry.request_id == where["request_id"])
+    if where.get("since") is not None:
+        parts.append(AuditEntry.at >= where["since"])
+    if where.get("until") is not None:
+        parts.append(AuditEntry.at < where["until"])
+    return and_(*parts) if parts else None
+
+
+_NEWEST_FIRST = [SortKey("id", AuditEntry.id, True, int)]
+
+
+async def find_entries(
+    session: AsyncSession, *, where: Mapping[str, Any], first: int, after: str | None
+) -> Page[AuditEntry]:
+    """Audit entries matching ``where``, newest first."""
+    stmt = select(AuditEntry)
+    condition = _condition(where)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return await keyset_page(
+        session, stmt, _NEWEST_FIRST, first=first, after=after, last=None, before=None,
+        key_values=lambda entry: [entry.id],
+    )
+
+
+async def count_entries(session: AsyncSession, *, where: Mapping[str, Any]) -> int:
+    stmt = select(func.count()).select_from(AuditEntry)
+    condition = _condition(where)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return int(await session.scalar(stmt) or 0)
+
+
+class AuditTrail:
+    """What one request read, disclosed and was refused, gathered per customer and written once."""
+
+    def __init__(self, principal: str, roles: str, request_id: str) -> None:
+        self.principal = principal
+        self.roles = roles
+        self.request_id = request_id
+        self._seen: dict[tuple[str, int | None, str], set[str]] = {}
+
+    def note(self, action: str, obj: str, field: str, customer_id: int | None = None) -> None:
+        """Record that ``field`` (a schema coordinate) was read/disclosed/denied under ``obj``."""
+        self._seen.setdefault((action, customer_id, obj), set()).add(field)
+
+    def event(self, action: str, obj: str, customer_id: int | None = None, detail: str | None = None) -> AuditEvent:
+        return AuditEvent(
+            principal=self.principal, roles=self.roles, action=action, object=obj,
+            request_id=self.request_id, customer_id=customer_id, detail=detail,
+        )
+
+    def events(self) -> list[AuditEvent]:
+        return [
+            AuditEvent(
+                principal=self.principal, roles=self.roles, action=action, object=obj,
+                request_id=self.request_id, customer_id=customer_id, fields=tuple(sorted(fields)),
+            )
+            for (action, customer_id, obj), fields in self._seen.items()
+        ]

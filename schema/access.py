@@ -1,0 +1,155 @@
+"""Consents, confidentiality agreements, the audit log and policy administration in the schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from api.errors import InvalidInput, NotFound
+from api.services import access, audit
+from schema.access_types import AuditAction, AuditEntry, Consent, ConsentGroupEnum, audit_entry_of, consent_of
+from schema.context import Info
+from schema.convert import from_row, input_dict
+from schema.customer.queries import decode_customer_id
+from schema.errors import InvalidInputError, NotFoundError
+from schema.mutation_runner import run_mutation
+from schema.organisation import StaffMember, StaffMemberPayload
+
+
+@strawberry.input(description="A customer's written consent.")
+class RecordConsentInput:
+    customer_id: strawberry.ID = strawberry.field(description="The consenting customer.")
+    third_party: str = strawberry.field(description="The third party's principal name (its token `sub`).")
+    groups: list[ConsentGroupEnum] = strawberry.field(description="The information groups it discloses.")
+    document_reference: str = strawberry.field(description="Reference of the signed document.")
+    valid_from: datetime = strawberry.field(description="From when it counts (with time zone).")
+    valid_until: datetime | None = strawberry.field(default=None, description="Until when; null for no end date.")
+
+
+@strawberry.input(description="The consent to revoke.")
+class RevokeConsentInput:
+    id: strawberry.ID = strawberry.field(description="Global ID of the consent.")
+
+
+@strawberry.input(description="A signed confidentiality agreement (R-I5).")
+class RecordAgreementInput:
+    username: str = strawberry.field(description="The staff member.")
+    signed_on: date = strawberry.field(description="When it was signed.")
+    expires_on: date | None = strawberry.field(default=None, description="When it ends; null if it does not.")
+    reference: str = strawberry.field(description="Reference of the signed agreement.")
+
+
+@strawberry.type(description="The consent after the change.")
+class ConsentPayload:
+    consent: Consent
+
+
+ConsentResult = Annotated[
+    ConsentPayload | InvalidInputError | NotFoundError, strawberry.union("ConsentResult")
+]
+AgreementResult = Annotated[
+    StaffMemberPayload | InvalidInputError | NotFoundError, strawberry.union("AgreementResult")
+]
+
+
+@strawberry.input(description="Which audit entries; every given condition must hold.")
+class AuditWhere:
+    principal: str | None = None
+    customer_id: strawberry.ID | None = None
+    action: AuditAction | None = None
+    request_id: str | None = None
+    since: datetime | None = strawberry.field(default=None, description="At or after.")
+    until: datetime | None = strawberry.field(default=None, description="Before.")
+
+
+@strawberry.type(description="An audit entry and its cursor.")
+class AuditEntryEdge:
+    cursor: str
+    node: AuditEntry
+
+
+@strawberry.type(description="A page of the audit log, newest first.")
+class AuditEntryConnection:
+    edges: list[AuditEntryEdge]
+    page_info: relay.PageInfo
+    where: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="How many entries match, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        async with info.context.reading() as session:
+            return await audit.count_entries(session, where=self.where)
+
+
+def _decode(value: str, type_name: str, field: str) -> int:
+    try:
+        gid = relay.GlobalID.from_id(value)
+    except Exception:  # not an id at all: nothing by that id
+        raise NotFound(type_name, field=field) from None
+    if gid.type_name != type_name or not gid.node_id.isdigit():
+        raise NotFound(type_name, field=field)
+    return int(gid.node_id)
+
+
+@strawberry.type
+class AccessQuery:
+    @strawberry.field(description="The audit log, newest first (compliance).")
+    async def audit_log(
+        self, info: Info, where: AuditWhere | None = None, first: int = 50, after: str | None = None
+    ) -> AuditEntryConnection:
+        limit = info.context.settings.max_page_size
+        if not 0 <= first <= limit:
+            raise InvalidInput.one("first", f"must be between 0 and {limit}")
+        conditions = input_dict(where) if where else {}
+        if conditions.get("customer_id"):
+            conditions["customer_id"] = _decode(conditions["customer_id"], "Customer", "where.customerId")
+        async with info.context.reading() as session:
+            page = await audit.find_entries(session, where=conditions, first=first, after=after)
+        return AuditEntryConnection(
+            edges=[AuditEntryEdge(cursor=c, node=audit_entry_of(r)) for r, c in zip(page.items, page.cursors, strict=True)],
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            where=conditions,
+        )
+
+
+@strawberry.type
+class AccessMutation:
+    @strawberry.mutation(description="Record a customer's written consent to disclose information to a third party.")
+    async def record_consent(self, info: Info, input: RecordConsentInput) -> ConsentResult:
+        data = input_dict(input)
+        raw_id = data.pop("customer_id")
+
+        async def act(session: AsyncSession) -> ConsentPayload:
+            row = await access.record_consent(
+                session, principal=info.context.principal, scope=info.context.scope,
+                customer_id=decode_customer_id(raw_id, "input.customerId"), data=data,
+            )
+            return ConsentPayload(consent=consent_of(row))
+
+        return await run_mutation(info, act)
+
+    @strawberry.mutation(description="Revoke a consent; it stops counting from the next request.")
+    async def revoke_consent(self, info: Info, input: RevokeConsentInput) -> ConsentResult:
+        async def act(session: AsyncSession) -> ConsentPayload:
+            row = await access.revoke_consent(
+                session, principal=info.context.principal, scope=info.context.scope,
+                consent_id=_decode(input.id, "Consent", "input.id"),
+            )
+            return ConsentPayload(consent=consent_of(row))
+
+        return await run_mutation(info, act)
+
+    @strawberry.mutation(description="Record that a staff member signed a confidentiality agreement (R-I5).")
+    async def record_confidentiality_agreement(self, info: Info, input: RecordAgreementInput) -> AgreementResult:
+        async def act(session: AsyncSession) -> StaffMemberPayload:
+            row = await access.record_agreement(session, principal=info.context.principal, data=input_dict(input))
+            return StaffMemberPayload(staff_member=from_row(StaffMember, row))
+
+        return await run_mutation(info, act)
