@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from api.settings import get_settings
+
+if TYPE_CHECKING:
+    from api.authz.policy import Policy
 
 
 @click.group()
@@ -87,6 +92,66 @@ def export_schema() -> None:
     from schema.root import build_schema
 
     click.echo(str(build_schema()).rstrip("\n"))
+
+
+@main.group()
+def policy() -> None:
+    """Work with the Casbin policies (policies/ by default, CREDITCARE_POLICY_DIR otherwise)."""
+
+
+def _file_policy(policy_dir: Path | None) -> "Policy":
+    from api.authz.policy import Policy, load_file_enforcer
+
+    directory = policy_dir or get_settings().policy_dir
+    return Policy(load_file_enforcer(directory), source=f"file:{directory}")
+
+
+@policy.command("test")
+@click.argument("decisions_csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+def policy_test(decisions_csv: Path | None, policy_dir: Path | None) -> None:
+    """Check every row of a decision table (default: decisions.csv beside the policy)."""
+    from api.authz.decision_table import check, read_decision_table
+
+    loaded = _file_policy(policy_dir)
+    table = decisions_csv or (policy_dir or get_settings().policy_dir) / "decisions.csv"
+    try:
+        rows = read_decision_table(table)
+    except ValueError as exc:
+        raise click.ClickException(f"{table}: {exc}") from None
+    failures = check(loaded, rows)
+    for failure in failures:
+        click.echo(f"FAIL {table}:{failure}", err=True)
+    if failures:
+        raise SystemExit(1)
+    click.echo(f"{len(rows)} decisions hold ({table})")
+
+
+@policy.command("explain")
+@click.option("--role", "roles", multiple=True, help="A role; repeat for several (none: no role).")
+@click.option("--object", "obj", required=True, help="A schema coordinate, e.g. Customer.financialStatements, or rows:Customer.")
+@click.option("--action", required=True, help="read, read_masked, read_with_consent, write; own/branch/all/consented for rows.")
+@click.option("--agreement/--no-agreement", default=True, show_default=True, help="Holds a valid confidentiality agreement.")
+@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+def policy_explain(roles: tuple[str, ...], obj: str, action: str, agreement: bool, policy_dir: Path | None) -> None:
+    """Print the decision for one request and the policy lines that made it."""
+    from api.authz.policy import Subject
+
+    loaded = _file_policy(policy_dir)
+    subject = Subject(roles=frozenset(roles), agreement=agreement)
+    allowed, rules = loaded.explain(subject, obj, action)
+    click.echo(f"request: {subject.casbin_sub} | {obj} | {action}")
+    groups = sorted(loaded.groups_of(obj))
+    if groups:
+        click.echo(f"{obj} is in: {', '.join(groups)}")
+    click.echo(f"decision: {'allow' if allowed else 'deny'}")
+    if rules:
+        for rule in rules:
+            click.echo("because: p, " + ", ".join(rule))
+    else:
+        click.echo("because: no rule allows it (deny by default)")
+    if action == "read":
+        click.echo(f"field access: {loaded.decisions(subject).field(obj).value}")
 
 
 def _safe(url: str) -> str:

@@ -128,6 +128,9 @@ class Policy:
         """The decision and the policy lines that made it."""
         with self._lock:
             allowed, rules = self.enforcer.enforce_ex(subject.casbin_sub, obj, act)
+        # pycasbin gives the one deciding rule as a flat list of values (or nothing).
+        if rules and isinstance(rules[0], str):
+            rules = [rules]
         return bool(allowed), [list(rule) for rule in rules]
 
     def field_access(self, subject: Subject, coordinate: str) -> FieldAccess:
