@@ -54,12 +54,15 @@ class Failure:
 def read_decision_table(path: Path) -> list[DecisionRow]:
     """The rows of a decision table; a malformed row is a ValueError naming its line."""
     rows: list[DecisionRow] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        lines = (line for line in handle if line.strip() and not line.lstrip().startswith("#"))
-        reader = csv.DictReader(lines, skipinitialspace=True)
-        for number, record in enumerate(reader, start=2):
-            row = _row(number, record)
-            rows.append(row)
+    header: list[str] | None = None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = [cell.strip() for cell in next(csv.reader([line], skipinitialspace=True))]
+        if header is None:
+            header = cells
+            continue
+        rows.append(_row(number, dict(zip(header, cells, strict=False))))
     return rows
 
 
