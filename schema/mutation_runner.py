@@ -17,8 +17,14 @@ T = TypeVar("T")
 
 
 def _customer_id(payload: Any) -> int | None:
+    """The customer a payload is about: its ``customer``, or whatever it carries that names one."""
     customer = getattr(payload, "customer", None)
-    return getattr(customer, "id", None) if customer is not None else getattr(payload, "customer_id", None)
+    if customer is not None:
+        return getattr(customer, "id", None)
+    for value in vars(payload).values():  # e.g. a consent's customer
+        if (customer_id := getattr(value, "customer_id", None)) is not None:
+            return customer_id
+    return None
 
 
 async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) -> Any:

@@ -170,6 +170,14 @@ async def test_consents_to_one_third_party_add_up_across_groups(api):
     assert body["data"]["customer"]["financialStatements"][0]["revenue"] == "120000000.00"
 
 
+async def test_third_party_name_is_matched_without_regard_to_case(api):
+    first, _, _ = await _setup(api)
+    consent = await _consent(api, first["id"], thirdParty="ACME-Bank")
+    assert consent["thirdParty"] == "acme-bank"
+    assert await _visible_names(api, token(sub="Acme-Bank", roles=("third_party",), branch=None, nda=False)) == [
+        "Consenting Co., Ltd."]
+
+
 # ------------------------------------------------------------------------- validity and revocation
 
 
