@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 import factories as f
 from api.asgi import create_app
 from api.db.models import CasbinRule
-from api.settings import Settings
+from api.settings import PolicyStoreKind, Settings
 from conftest import TEST_SECRET, Api
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -50,9 +50,24 @@ def file_line_count(policy_csv: Path) -> int:
                if line.strip() and not line.lstrip().startswith("#"))
 
 
+def require_redis(url: str) -> None:
+    """Redis must answer: a test of the database store fails (never skips) without it."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {url} is unreachable ({exc}); the database policy store needs it")
+    finally:
+        client.close()
+
+
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[tuple[Any, Api]]:
     """An instance of the app with its lifespan, and a client of it; the watcher's thread must end."""
+    if settings.policy_store is PolicyStoreKind.DATABASE:
+        require_redis(settings.redis_url)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         on_change = app.state.runtime.policies.on_change
@@ -87,6 +102,10 @@ def readable(body: dict[str, Any]) -> bool:
     ], body["errors"]
     assert body["data"]["customer"]["name"] and body["data"]["customer"]["financialStatements"] is None, body
     return False
+
+
+async def readable_on(api: Api, customer_id: str) -> bool:
+    return readable(await financials(api, customer_id))
 
 
 async def eventually(check, expected: bool) -> float:  # type: ignore[no-untyped-def]
@@ -171,25 +190,10 @@ async def test_file_store_refuses_rule_changes(file_settings):
 
 
 @pytest.fixture
-def redis_url() -> str:
-    """Redis must answer: these tests fail (never skip) without it."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable ({exc}); the database policy store needs it")
-    finally:
-        client.close()
-    return REDIS_URL
-
-
-@pytest.fixture
-def db_settings(database_url: str, redis_url: str) -> Settings:
+def db_settings(database_url: str) -> Settings:
     """Database store on the test's database, on a channel of this test's own."""
     return Settings(database_url=database_url, secret_key=TEST_SECRET, policy_store="database",
-                    redis_url=redis_url, policy_channel=f"/creditcare/test/{uuid.uuid4().hex}")
+                    redis_url=REDIS_URL, policy_channel=f"/creditcare/test/{uuid.uuid4().hex}")
 
 
 async def stored(engine: Any, line: list[str] | None = None) -> int:
@@ -233,10 +237,6 @@ async def test_a_change_on_one_instance_reaches_the_other(db_settings):
         assert await stored(engine, grant) == 1 and await stored(engine) == lines
         await eventually(lambda: readable_on(a, customer_id), True)
         assert len((await policy_of(a))["rules"]) == lines
-
-
-async def readable_on(api: Api, customer_id: str) -> bool:
-    return readable(await financials(api, customer_id))
 
 
 @pytest.mark.parametrize(

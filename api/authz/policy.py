@@ -1,6 +1,7 @@
 """A loaded Casbin policy and the decisions it gives, computed once per subject and reused.
 
-Plain ``Enforcer.enforce()`` costs 1–2 ms here, so it is never called per field or row: a
+Plain ``Enforcer.enforce()`` costs about 0.5 ms with this policy (1–2 ms with a few hundred
+lines), so it is never called per field or row: a
 ``Decisions`` object answers each (schema coordinate, action) once per (policy version, subject)
 and remembers. A policy is never changed in place: a reload builds a new one and swaps it.
 """

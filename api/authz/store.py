@@ -11,7 +11,7 @@ from pathlib import Path
 
 import casbin
 from casbin_async_sqlalchemy_adapter import Adapter
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.authz.policy import Policy, configure_enforcer, load_file_enforcer
@@ -45,6 +45,15 @@ class FilePolicyStore:
         return None
 
 
+_SEED_LOCK = 0x63617362  # any constant: names the advisory lock that serialises seeding
+
+
+def _row(line: list[str]) -> dict[str, str | None]:
+    """A casbin_rule row for a policy line; every column given so rows of any length batch together."""
+    values = line[1:] + [None] * (6 - len(line[1:]))
+    return {"ptype": line[0], **{f"v{i}": value for i, value in enumerate(values)}}
+
+
 class DatabasePolicyStore:
     """Policy lines in the ``casbin_rule`` table (the casbin SQLAlchemy adapter), model from file.
 
@@ -62,12 +71,14 @@ class DatabasePolicyStore:
 
     async def _seed_if_empty(self) -> None:
         async with self.engine.begin() as conn:
+            # Instances starting together must not both seed: take a lock before counting.
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
+            else:  # SQLite: a write takes the database's write lock until commit
+                await conn.execute(CasbinRule.__table__.delete().where(false()))
             if await conn.scalar(select(func.count()).select_from(CasbinRule)):
                 return
-            rows = [
-                {"ptype": line[0], **{f"v{i}": value for i, value in enumerate(line[1:])}}
-                for line in read_policy_lines(self.policy_dir / "policy.csv")
-            ]
+            rows = [_row(line) for line in read_policy_lines(self.policy_dir / "policy.csv")]
             await conn.execute(CasbinRule.__table__.insert(), rows)
             log.info("seeded casbin_rule with %d lines from policy.csv", len(rows))
 

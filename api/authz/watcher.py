@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Future
 from urllib.parse import urlparse
 
+from redis import Redis
 from redis_watcher import WatcherOptions, new_watcher
+from redis_watcher.watcher import RedisWatcher
 
 from api.authz.store import PolicyHolder
 
 log = logging.getLogger(__name__)
 
 
-def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> object:
-    """Subscribe to policy changes; publish ours. The watcher's thread hands reloads to the loop."""
+def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> RedisWatcher:
+    """Subscribe to policy changes; publish ours. The watcher's thread hands reloads to the loop.
+
+    Redis unreachable at start is an error: an instance that cannot hear of policy changes would
+    go on enforcing rules compliance has withdrawn.
+    """
+    Redis.from_url(redis_url, socket_connect_timeout=5).ping()  # raises when unreachable
     loop = asyncio.get_running_loop()
     target = urlparse(redis_url)
     options = WatcherOptions()
@@ -22,10 +30,14 @@ def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> object:
     options.port = str(target.port or 6379)
     options.password = target.password
     options.channel = channel
+    options.init_config()  # sets local_ID, by which our own announcements are recognised
 
     def on_message(message: str) -> None:
-        log.info("policy change announced: reloading")
-        asyncio.run_coroutine_threadsafe(holder.reload(), loop)
+        if options.local_ID in message:
+            return  # our own change: already reloaded here
+        log.info("policy change announced by another instance: reloading")
+        future = asyncio.run_coroutine_threadsafe(holder.reload(), loop)
+        future.add_done_callback(_report_failure)
 
     options.optional_update_callback = on_message
     watcher = new_watcher(options)
@@ -33,12 +45,25 @@ def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> object:
     return watcher
 
 
-def stop_watcher(watcher: object) -> None:
-    """Stop listening (the watcher's thread is a daemon; closing its connection ends it)."""
-    watcher.close = True  # type: ignore[attr-defined]
-    sub = getattr(watcher, "sub_client", None)
-    if sub is not None:
+def _report_failure(future: Future[object]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("policy reload after a change announcement failed", exc_info=future.exception())
+
+
+def stop_watcher(watcher: RedisWatcher, timeout: float = 3.0) -> None:
+    """Unsubscribe, close both connections and wait (bounded) for the listening thread to end."""
+    watcher.close = True
+    # Unsubscribing ends the thread's listen loop, which then closes its own connection.
+    _quietly(watcher.sub_client, "unsubscribe")
+    watcher.subscribe_thread.join(timeout)
+    if watcher.subscribe_thread.is_alive():
+        _quietly(watcher.sub_client, "close")
+    _quietly(watcher.pub_client, "close")
+
+
+def _quietly(client: object | None, method: str) -> None:
+    if client is not None:
         try:
-            sub.close()
-        except Exception:  # closing a connection that is already gone is fine
-            pass
+            getattr(client, method)()
+        except Exception:  # a connection already gone needs no closing
+            log.debug("closing the policy watcher: %s failed", method, exc_info=True)

@@ -91,17 +91,27 @@ async def count_entries(session: AsyncSession, *, where: Mapping[str, Any]) -> i
 
 
 class AuditTrail:
-    """What one request read, disclosed and was refused, gathered per customer and written once."""
+    """What one request read, disclosed and was refused: one entry per action and customer.
+
+    A page of 50 customers read in three confidential groups is 50 entries (each naming the
+    groups in ``object`` and the coordinates in ``fields``), not 150: the log is written before
+    the response leaves, so its size is paid on every request.
+    """
 
     def __init__(self, principal: str, roles: str, request_id: str) -> None:
         self.principal = principal
         self.roles = roles
         self.request_id = request_id
-        self._seen: dict[tuple[str, int | None, str], set[str]] = {}
+        self._seen: dict[tuple[str, int | None], tuple[set[str], set[str]]] = {}
 
     def note(self, action: str, obj: str, field: str, customer_id: int | None = None) -> None:
-        """Record that ``field`` (a schema coordinate) was read/disclosed/denied under ``obj``."""
-        self._seen.setdefault((action, customer_id, obj), set()).add(field)
+        """Record that ``field`` (a schema coordinate) in ``obj`` (its group) was read/disclosed/denied."""
+        key = (action, customer_id)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = (set(), set())
+        seen[0].add(obj)
+        seen[1].add(field)
 
     def event(self, action: str, obj: str, customer_id: int | None = None, detail: str | None = None) -> AuditEvent:
         return AuditEvent(
@@ -112,8 +122,8 @@ class AuditTrail:
     def events(self) -> list[AuditEvent]:
         return [
             AuditEvent(
-                principal=self.principal, roles=self.roles, action=action, object=obj,
+                principal=self.principal, roles=self.roles, action=action, object=" ".join(sorted(objects)),
                 request_id=self.request_id, customer_id=customer_id, fields=tuple(sorted(fields)),
             )
-            for (action, customer_id, obj), fields in self._seen.items()
+            for (action, customer_id), (objects, fields) in self._seen.items()
         ]

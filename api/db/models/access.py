@@ -65,3 +65,7 @@ class CasbinRule(Base):
     def as_line(self) -> list[Any]:
         values = [self.v0, self.v1, self.v2, self.v3, self.v4, self.v5]
         return [self.ptype, *[v for v in values if v is not None]]
+
+    def __str__(self) -> str:
+        # The adapter loads each row by parsing str(row) as a policy line.
+        return ", ".join(self.as_line())
