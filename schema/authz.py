@@ -18,8 +18,7 @@ from api.authz.policy import FieldAccess
 from api.errors import Forbidden
 from schema.context import Context
 
-# Information whose every read is audited (R-I4, R-I5), and what a consent must cover for it.
-AUDITED_GROUPS = {"group:identity", "group:financial", "group:credit"}
+# What a consent must cover for a group to be disclosed (identity documents go with basic).
 CONSENT_GROUPS = {
     "group:basic": "basic", "group:identity": "basic", "group:financial": "financial",
     "group:operating": "operating", "group:credit": "credit",
@@ -52,31 +51,30 @@ class Authorization(SchemaExtension):
     """Checks every field against the principal's decisions (introspection excepted)."""
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        # This runs for every field of every response: keep the common path to a few lookups.
         parent = info.parent_type.name
-        if parent.startswith("__") or info.field_name.startswith("__"):  # introspection, __typename
+        field_name = info.field_name
+        if field_name[:2] == "__" or parent[:2] == "__":  # introspection, __typename
             return _next(root, info, *args, **kwargs)
         ctx: Context = info.context
-        coordinate = f"{parent}.{info.field_name}"
         if parent == "Mutation":
+            coordinate = f"Mutation.{field_name}"
             if not ctx.decisions.may_write(coordinate):
                 raise forbidden(ctx, coordinate, None, "run")
             return _next(root, info, *args, **kwargs)
-        access = ctx.decisions.field(coordinate)
+        step = ctx.decisions.step(parent, field_name)
+        access = step.access
         if access is FieldAccess.FULL:
-            self._note_read(ctx, coordinate, root, parent, "read")
+            if step.audited:
+                ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
             return _next(root, info, *args, **kwargs)
-        if access is FieldAccess.MASKED and coordinate in MASKERS:
-            self._note_read(ctx, coordinate, root, parent, "read")
-            return _then(_next(root, info, *args, **kwargs), MASKERS[coordinate])
+        if access is FieldAccess.MASKED and step.coordinate in MASKERS:
+            if step.audited:
+                ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
+            return _then(_next(root, info, *args, **kwargs), MASKERS[step.coordinate])
         if access is FieldAccess.CONSENT:
-            return self._with_consent(ctx, coordinate, _next, root, info, args, kwargs)
-        raise forbidden(ctx, coordinate, customer_of(root, parent))
-
-    @staticmethod
-    def _note_read(ctx: Context, coordinate: str, root: Any, parent: str, action: str) -> None:
-        group = ctx.group_of(coordinate)
-        if group in AUDITED_GROUPS:
-            ctx.audit.note(action, group, coordinate, customer_of(root, parent))
+            return self._with_consent(ctx, step.coordinate, _next, root, info, args, kwargs)
+        raise forbidden(ctx, step.coordinate, customer_of(root, parent))
 
     async def _with_consent(
         self, ctx: Context, coordinate: str, _next: Callable[..., Any], root: Any, info: Any,

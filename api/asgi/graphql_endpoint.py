@@ -128,8 +128,9 @@ async def graphql_endpoint(request: Request) -> Response:
         response["errors"] = [format_error(error) for error in result.errors]
     events = context.audit.events()
     if events:
-        async with runtime.sessions.begin() as session:
-            await audit.append(session, events)
+        # Written before the response leaves: what was read is on record once the reader has it.
+        async with runtime.engine.begin() as connection:
+            await audit.append(connection, events)
     return JSONResponse(response, headers={"X-Request-ID": context.request_id})
 
 

@@ -18,6 +18,8 @@ import casbin
 from casbin.util import key_match
 
 ROW_KINDS = ("all", "branch", "own", "consented")
+# Information whose every read is audited (R-I4, R-I5).
+AUDITED_GROUPS = frozenset({"group:identity", "group:financial", "group:credit"})
 CUSTOMER_ROWS = "rows:Customer"
 AUTHENTICATED = "authenticated"
 NO_AGREEMENT = "nda:none"
@@ -74,6 +76,16 @@ def configure_enforcer(enforcer: casbin.CoreEnforcer) -> casbin.CoreEnforcer:
     return _configure(enforcer)
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What to do when resolving one field: its access, and the audited group it belongs to."""
+
+    coordinate: str
+    access: FieldAccess
+    group: str | None
+    audited: bool
+
+
 @dataclass
 class Decisions:
     """Everything one subject may do under one policy version; each answer computed once."""
@@ -83,6 +95,21 @@ class Decisions:
     _fields: dict[str, FieldAccess] = field(default_factory=dict)
     _writes: dict[str, bool] = field(default_factory=dict)
     _rows: frozenset[str] | None = None
+    _steps: dict[str, dict[str, Step]] = field(default_factory=dict)
+
+    def step(self, parent: str, field_name: str) -> Step:
+        """The per-field plan for ``parent.field_name`` (cached: two dictionary lookups when warm)."""
+        by_field = self._steps.get(parent)
+        if by_field is None:
+            by_field = self._steps[parent] = {}
+        found = by_field.get(field_name)
+        if found is None:
+            coordinate = f"{parent}.{field_name}"
+            group = self.policy.group_of(coordinate)
+            found = by_field[field_name] = Step(
+                coordinate, self.field(coordinate), group, group in AUDITED_GROUPS
+            )
+        return found
 
     def field(self, coordinate: str) -> FieldAccess:
         """How this subject may read ``coordinate`` (e.g. ``Customer.financialStatements``)."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.db.base import utcnow
 from api.db.models import AuditEntry
@@ -40,10 +40,10 @@ class AuditEvent:
         }
 
 
-async def append(session: AsyncSession, events: Sequence[AuditEvent]) -> None:
-    """Append ``events`` in one statement."""
+async def append(session: AsyncSession | AsyncConnection, events: Sequence[AuditEvent]) -> None:
+    """Append ``events`` in one statement (a Core insert: no ORM bookkeeping per row)."""
     if events:
-        await session.execute(insert(AuditEntry), [event.row() for event in events])
+        await session.execute(insert(AuditEntry.__table__), [event.row() for event in events])
 
 
 def _condition(where: Mapping[str, Any]) -> Any:
@@ -102,16 +102,12 @@ class AuditTrail:
         self.principal = principal
         self.roles = roles
         self.request_id = request_id
-        self._seen: dict[tuple[str, int | None], tuple[set[str], set[str]]] = {}
+        # Appending is all a field pays; grouping happens once, when the request ends.
+        self._noted: list[tuple[str, int | None, str, str]] = []
 
     def note(self, action: str, obj: str, field: str, customer_id: int | None = None) -> None:
         """Record that ``field`` (a schema coordinate) in ``obj`` (its group) was read/disclosed/denied."""
-        key = (action, customer_id)
-        seen = self._seen.get(key)
-        if seen is None:
-            seen = self._seen[key] = (set(), set())
-        seen[0].add(obj)
-        seen[1].add(field)
+        self._noted.append((action, customer_id, obj, field))
 
     def event(self, action: str, obj: str, customer_id: int | None = None, detail: str | None = None) -> AuditEvent:
         return AuditEvent(
@@ -120,10 +116,15 @@ class AuditTrail:
         )
 
     def events(self) -> list[AuditEvent]:
+        grouped: dict[tuple[str, int | None], tuple[set[str], set[str]]] = {}
+        for action, customer_id, obj, field in self._noted:
+            objects, fields = grouped.setdefault((action, customer_id), (set(), set()))
+            objects.add(obj)
+            fields.add(field)
         return [
             AuditEvent(
                 principal=self.principal, roles=self.roles, action=action, object=" ".join(sorted(objects)),
                 request_id=self.request_id, customer_id=customer_id, fields=tuple(sorted(fields)),
             )
-            for (action, customer_id), (objects, fields) in self._seen.items()
+            for (action, customer_id), (objects, fields) in grouped.items()
         ]
