@@ -15,6 +15,7 @@ from api.db.session import create_engine, create_sessionmaker
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import start_watcher, stop_watcher
 from api.settings import PolicyStoreKind, Settings
+from plugins.manager import PluginHost
 
 
 @dataclass
@@ -27,6 +28,12 @@ class Runtime:
     schema: strawberry.Schema
     head_revision: str | None
     policies: PolicyHolder
+    plugins: PluginHost
+
+
+def plugin_host(settings: Settings) -> PluginHost:
+    """The plugins of this installation (entry-point group ``creditcare``), minus the disabled ones."""
+    return PluginHost(blocked=settings.disabled_plugins, preferences=settings.grading_preferences)
 
 
 def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore[no-untyped-def]
@@ -46,6 +53,7 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
             schema=schema,
             head_revision=head_revision(),
             policies=policies,
+            plugins=plugin_host(settings),
         )
         try:
             yield

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     policy_store: PolicyStoreKind = PolicyStoreKind.FILE
     redis_url: str = "redis://127.0.0.1:6379/0"
     policy_channel: str = "/creditcare/policy"
+    # Grading plugins: names of plugins not to load; which strategy wins an industry two claim
+    # (JSON, e.g. {"G": "transport-logistics"}); how long one grading may take.
+    disabled_plugins: list[str] = Field(default_factory=list)
+    grading_preferences: dict[str, str] = Field(default_factory=dict)
+    grading_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     stale_financials_months: int = Field(default=15, ge=1, le=120)
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

@@ -15,14 +15,16 @@ from strawberry.types import Info as StrawberryInfo
 from api.authz.policy import Decisions
 from api.authz.store import PolicyHolder
 from api.principal import Principal
-from api.services import access
+from api.services import access, grading_reads
 from api.services import information_reads as reads
 from api.services import organisation
 from api.services.customer_query import QueryContext, stale_cutoff
 from api.services.audit import AuditTrail
+from api.services.grading import GradeChange, Regrader, automatic_regrader
 from api.services.history import history_for
 from api.services.scope import RowScope
 from api.settings import Settings
+from plugins.manager import PluginHost
 
 
 
@@ -68,6 +70,8 @@ class Loaders:
             sessions, lambda s, ids: access.consented_groups(s, principal.sub, ids, now), set
         )
         self.customer_consents = _loader(sessions, access.consents_of, list)
+        self.assessments = _loader(sessions, _bounded(grading_reads.assessments), list)
+        self.overrides = _loader(sessions, grading_reads.overrides_by_assessment, list)
         self.branch = _loader(sessions, organisation.branches_by_code)
         self.staff = _loader(sessions, organisation.staff_by_id)
         self.basic = _loader(sessions, reads.basic_information)
@@ -99,12 +103,22 @@ class Context:
     decisions: Decisions
     scope: RowScope
     policies: PolicyHolder
+    plugins: PluginHost
     loaders: Loaders = field(init=False)
+    # Grade changes of the current mutation, announced to plugins once it has committed.
+    grade_changes: list[GradeChange] = field(default_factory=list)
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.sessions, self.principal, self.now)
         self.audit = AuditTrail(self.principal.sub, " ".join(sorted(self.principal.roles)), self.request_id)
+
+    def regrader(self) -> Regrader:
+        """Re-assesses grades after new figures or credit information, as this principal."""
+        return automatic_regrader(
+            principal=self.principal, host=self.plugins, timeout=self.settings.grading_timeout_seconds,
+            on_change=self.grade_changes.append,
+        )
 
     @property
     def today(self) -> date:

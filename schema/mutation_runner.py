@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict, DomainError
 from api.services import audit
-from schema.context import Info
+from strawberry.relay import GlobalID
+
+from schema.context import Context, Info
 from schema.errors import error_result
 
 T = TypeVar("T")
@@ -36,8 +38,8 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
             payload = await act(session)
             # The write and its audit entry commit together, or neither does.
             await audit.append(session, [ctx.audit.event("write", coordinate, _customer_id(payload))])
-            return payload
     except DomainError as exc:
+        ctx.grade_changes.clear()
         return error_result(exc)
     except OperationalError as exc:
         # SQLite refuses a second concurrent writer ("database is locked"): report it as the
@@ -45,3 +47,15 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
         if "locked" in str(exc.orig).lower():
             return error_result(Conflict("Customer", current_version=None))
         raise
+    announce_grade_changes(ctx)
+    return payload
+
+
+def announce_grade_changes(ctx: Context) -> None:
+    """Tell plugins about grades that changed, now that the change is committed."""
+    for change in ctx.grade_changes:
+        ctx.plugins.grade_changed(
+            customer_ref=str(GlobalID("Customer", str(change.customer_id))), previous_grade=change.previous,
+            new_grade=change.new, strategy_id=change.strategy_id, assessed_at=change.at,
+        )
+    ctx.grade_changes.clear()

@@ -16,17 +16,18 @@ from schema.authz import Authorization
 from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
+from schema.grading import GradingMutation, GradingQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
 from schema.reference import ReferenceQuery
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CustomerQuery, OrganisationQuery, ReferenceQuery, AccessQuery, PolicyQuery):
+class Query(CustomerQuery, OrganisationQuery, ReferenceQuery, AccessQuery, PolicyQuery, GradingQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
-class Mutation(CustomerMutation, OrganisationMutation, AccessMutation, PolicyMutation):
+class Mutation(CustomerMutation, OrganisationMutation, AccessMutation, PolicyMutation, GradingMutation):
     pass
 
 

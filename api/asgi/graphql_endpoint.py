@@ -151,4 +151,5 @@ async def _context(runtime: Runtime, principal: Principal, request_id: str) -> C
         decisions=decisions,
         scope=row_scope_for(decisions.row_kinds, principal, staff, now),
         policies=runtime.policies,
+        plugins=runtime.plugins,
     )

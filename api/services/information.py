@@ -36,6 +36,7 @@ from api.principal import Principal
 from api.reference.identifiers import resident_id_error
 from api.services.customers import commit_changes, customer_for_update
 from api.services.history import apply_changes, note_event
+from api.services.grading import Regrader
 from api.services.scope import RowScope
 from api.services.sizing import refresh_size
 from api.services.validation import (
@@ -224,8 +225,9 @@ async def record_financial_statement(
     session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
     expected_version: int,
     data: dict[str, Any],
+    regrade: Regrader | None = None,
 ) -> tuple[Customer, FinancialStatement]:
-    """Add one period's statements; re-derive the customer's size from the latest annual figures."""
+    """Add one period's statements; re-derive the size, and re-assess the grade (``regrade``)."""
     statement_input = parse(FinancialStatementInput, data)
     customer = await customer_for_update(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
@@ -256,6 +258,8 @@ async def record_financial_statement(
     if customer.latest_statement_period_end is None or statement.period_end > customer.latest_statement_period_end:
         customer.latest_statement_period_end = statement.period_end
     changes += await refresh_size(session, customer, principal=principal, now=now)
+    if regrade is not None:
+        await regrade(session, customer, "financial_statement")
     return await commit_changes(session, customer, changes, now), statement
 
 
@@ -318,8 +322,9 @@ async def record_credit_information(
     session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
     expected_version: int,
     data: dict[str, Any],
+    regrade: Regrader | None = None,
 ) -> Customer:
-    """Set the credit report and rating fields given; append credit events and guarantees."""
+    """Set the credit report and rating; append credit events and guarantees; re-assess the grade."""
     credit = parse(CreditInformationInput, data)
     customer = await customer_for_update(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
@@ -369,4 +374,7 @@ async def record_credit_information(
                 principal=principal, now=now,
             )
         )
+    if regrade is not None:
+        await session.flush()
+        await regrade(session, customer, "credit_information")
     return await commit_changes(session, customer, changes, now)

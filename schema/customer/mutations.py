@@ -66,7 +66,7 @@ def statement_payload(result: tuple[Any, Any]) -> FinancialStatementPayload:
 
 async def _change(
     info: Info, input: Any, id_field: str, change: Change,
-    present: Callable[[Any], Any] = customer_payload,
+    present: Callable[[Any], Any] = customer_payload, **extra: Any,
 ) -> Any:
     """Apply ``change`` to the customer named by ``input.<id_field>`` at ``input.version``."""
     data = input_dict(input)
@@ -77,7 +77,7 @@ async def _change(
         customer_id = decode_customer_id(raw_id, f"input.{to_camel(id_field)}")
         result = await change(
             session, principal=info.context.principal, scope=info.context.scope, customer_id=customer_id,
-            expected_version=version, data=data,
+            expected_version=version, data=data, **extra,
         )
         return present(result)
 
@@ -114,7 +114,8 @@ class CustomerMutation:
     @strawberry.mutation(description="Record one period's financial statements (R-I1); re-derives size.")
     async def record_financial_statement(self, info: Info, input: FinancialStatementInput) -> FinancialStatementResult:
         return await _change(
-            info, input, "customer_id", information.record_financial_statement, statement_payload
+            info, input, "customer_id", information.record_financial_statement, statement_payload,
+            regrade=info.context.regrader(),
         )
 
     @strawberry.mutation(description="Record operating information (R-I1).")
@@ -127,4 +128,6 @@ class CustomerMutation:
 
     @strawberry.mutation(description="Record credit information, credit events and guarantees (R-I1).")
     async def record_credit_information(self, info: Info, input: CreditInformationInput) -> CustomerResult:
-        return await _change(info, input, "customer_id", information.record_credit_information)
+        return await _change(
+            info, input, "customer_id", information.record_credit_information, regrade=info.context.regrader()
+        )

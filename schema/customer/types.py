@@ -20,6 +20,7 @@ from api.authz.policy import FieldAccess
 from schema.access_types import Consent, consent_of
 from schema.context import Context, Info
 from schema.convert import from_row
+from schema.grading import CustomerGrade, GradeAssessment, assessment_of, grade_of
 from schema.customer.information_types import (
     BasicInformation,
     CreditInformation,
@@ -179,6 +180,15 @@ class Customer(relay.Node):
         rows = await loader.load((self.id, _bounded(limit, "limit")))
         return [redacted_change(info.context, r) for r in rows]
 
+    @strawberry.field(description="The grade in force (R-G1) with its treatment (R-G2); null until first graded.")
+    def grade(self) -> CustomerGrade | None:
+        return grade_of(self.row)
+
+    @strawberry.field(description="Every assessment of this customer, newest first.")
+    async def grade_history(self, info: Info, limit: int = 20) -> list[GradeAssessment] | None:
+        rows = await info.context.loaders.assessments.load((self.id, _bounded(limit, "limit")))
+        return [assessment_of(r) for r in rows]
+
     @strawberry.field(description="Written consents to disclose information to third parties (R-I4), newest first.")
     async def consents(self, info: Info) -> list[Consent] | None:
         return [consent_of(row) for row in await info.context.loaders.customer_consents.load(self.id)]
@@ -190,6 +200,7 @@ _HISTORY_COORDINATES = {
     (InfoGroup.CUSTOMER, "industryCode"): "Customer.industry",
     (InfoGroup.CUSTOMER, "branchCode"): "Customer.branch",
     (InfoGroup.CUSTOMER, "creditStatusBasis"): "Customer.creditStatusAssessment",
+    (InfoGroup.CUSTOMER, "grade"): "Customer.grade",
     (InfoGroup.OPERATING, "majorInvestment"): "OperatingInformation.majorInvestments",
     (InfoGroup.CREDIT, "creditEvent"): "CreditInformation.events",
     (InfoGroup.CREDIT, "guarantee"): "CreditInformation.guarantees",

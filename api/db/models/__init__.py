@@ -2,6 +2,7 @@
 
 from api.db.models.access import AuditEntry, CasbinRule, Consent
 from api.db.models.customer import Customer, CustomerChange
+from api.db.models.grading import GradeAssessment, GradeOverride
 from api.db.models.information import (
     BasicInformation,
     CreditEvent,
@@ -24,6 +25,8 @@ __all__ = [
     "Customer",
     "CustomerChange",
     "FinancialStatement",
+    "GradeAssessment",
+    "GradeOverride",
     "Guarantee",
     "MajorInvestment",
     "OperatingInformation",

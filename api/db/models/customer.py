@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, UTCDateTime, utcnow
@@ -38,6 +39,12 @@ class Customer(Base):
     credit_status_basis: Mapped[str] = mapped_column(Text)
     credit_status_set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     credit_status_set_by: Mapped[str] = mapped_column(String(64))
+
+    # The grade in force (latest assessment, or its approved override), kept on the row so that
+    # lists filter by it and a page reads it without a join.
+    grade: Mapped[str | None] = mapped_column(String(1), index=True)
+    grade_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Kept on the row so "stale" and "recent major change" filter and sort with an index.
     latest_statement_period_end: Mapped[date | None] = mapped_column(Date, index=True)

@@ -1,0 +1,282 @@
+"""Grading customers with the strategies plugins provide (R-G1, R-G2).
+
+The service gathers the facts, runs the strategy (pure, synchronous, bounded in time), checks its
+decision, and stores grade, score, factors, strategy and plugin versions and the facts used.
+A broken plugin yields a GRADING_FAILED result and stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db.base import utcnow
+from api.db.enums import GuaranteeStatus, InfoGroup, PeriodKind
+from api.db.models import CreditEvent, Customer, FinancialStatement, GradeAssessment, Guarantee
+from api.errors import DomainError, InvalidInput, NotFound
+from api.principal import Principal
+from api.services.credit_status import NPL_DAYS, derive_credit_status
+from api.services.history import apply_changes, touch
+from api.services.scope import RowScope, within
+from plugins.manager import PluginHost, StrategyInfo
+from plugins.spec import CreditHistoryEvent, Decision, Facts, Grade, Ratios, StatementFigures
+
+log = logging.getLogger(__name__)
+
+
+class GradingFailed(DomainError):
+    """The strategy could not grade: it raised, answered nonsense, or took too long."""
+
+    code = "GRADING_FAILED"
+
+    def __init__(self, strategy_id: str, message: str) -> None:
+        super().__init__(f"Grading strategy {strategy_id!r} failed: {message}")
+        self.strategy_id = strategy_id
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GradeChange:
+    """A change of the grade in force, for ``creditcare_grade_changed`` once it is committed."""
+
+    customer_id: int
+    previous: str | None
+    new: str
+    strategy_id: str
+    at: datetime
+
+
+# ------------------------------------------------------------------------------------ facts
+
+
+def figures(row: FinancialStatement) -> StatementFigures:
+    return StatementFigures(
+        period_end=row.period_end, currency=row.currency, total_assets=row.total_assets,
+        total_liabilities=row.total_liabilities, equity=row.equity, revenue=row.revenue,
+        net_profit=row.net_profit, current_assets=row.current_assets,
+        current_liabilities=row.current_liabilities, cash=row.cash,
+        accounts_receivable=row.accounts_receivable, inventory=row.inventory,
+        short_term_debt=row.short_term_debt, long_term_debt=row.long_term_debt,
+        advances_from_customers=row.advances_from_customers, cost_of_sales=row.cost_of_sales,
+        operating_profit=row.operating_profit, interest_expense=row.interest_expense,
+        operating_cash_flow=row.operating_cash_flow, employees=row.employees,
+        audit_opinion=row.audit_opinion.value,
+    )
+
+
+def arrears(history: Sequence[CreditHistoryEvent]) -> int:
+    """Current arrears in days: the latest event, if it is an overdue one (a repayment clears it)."""
+    if not history:
+        return 0
+    latest = max(history, key=lambda e: e.occurred_on)
+    return (latest.days_past_due or 1) if latest.kind == "overdue" else 0
+
+
+def build_facts(
+    *, customer: Customer, statements: Sequence[FinancialStatement], events: Sequence[CreditEvent],
+    guarantees_total: Decimal, answers: Mapping[str, str], as_of: date,
+) -> Facts:
+    """The facts a strategy sees, from rows already loaded (newest annual statement first)."""
+    latest = figures(statements[0]) if statements else None
+    previous = figures(statements[1]) if len(statements) > 1 else None
+    history = tuple(
+        CreditHistoryEvent(occurred_on=e.occurred_on, kind=e.kind.value, days_past_due=e.days_past_due, amount=e.amount)
+        for e in sorted(events, key=lambda e: (e.occurred_on, e.id))
+    )
+    days = arrears(history)
+    year_ago = as_of - timedelta(days=365)
+    return Facts(
+        as_of=as_of, industry_code=customer.industry_code,
+        size=customer.size.value if customer.size else None, latest=latest, previous=previous,
+        ratios=Ratios.derive(latest, previous), credit_history=history, days_past_due=days,
+        non_performing=days > NPL_DAYS or any(e.kind == "default" and e.occurred_on >= year_ago for e in history),
+        guarantees_given=guarantees_total, answers=dict(answers),
+    )
+
+
+async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
+    """Load what grading needs for one customer (three statements)."""
+    statements = (await session.scalars(
+        select(FinancialStatement)
+        .where(FinancialStatement.customer_id == customer.id, FinancialStatement.period_kind == PeriodKind.ANNUAL)
+        .order_by(FinancialStatement.period_end.desc()).limit(2)
+    )).all()
+    events = (await session.scalars(select(CreditEvent).where(CreditEvent.customer_id == customer.id))).all()
+    guarantees_total = await session.scalar(
+        select(func.coalesce(func.sum(Guarantee.amount), 0)).where(
+            Guarantee.customer_id == customer.id, Guarantee.status == GuaranteeStatus.ACTIVE
+        )
+    )
+    return build_facts(customer=customer, statements=statements, events=events,
+                       guarantees_total=Decimal(guarantees_total or 0), answers=answers, as_of=as_of)
+
+
+def snapshot(value: Any) -> Any:
+    """The facts as JSON: what exactly the strategy saw, kept with the assessment."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [snapshot(v) for v in value]
+    if isinstance(value, (Decimal, date)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+# --------------------------------------------------------------------------------- deciding
+
+
+def check_decision(strategy: StrategyInfo, decision: object) -> Decision:
+    """The decision, if it is one a strategy may give; else GRADING_FAILED saying what is wrong."""
+    if not isinstance(decision, Decision):
+        raise GradingFailed(strategy.id, f"returned {type(decision).__name__}, not a Decision")
+    if not isinstance(decision.grade, Grade):
+        raise GradingFailed(strategy.id, f"returned grade {decision.grade!r}; grades are A, B, C, D")
+    if not isinstance(decision.score, Decimal) or not Decimal(0) <= decision.score <= Decimal(100):
+        raise GradingFailed(strategy.id, f"returned score {decision.score!r}; scores are 0–100")
+    for factor in decision.factors:
+        if not Decimal(0) <= factor.points <= factor.max_points:
+            raise GradingFailed(strategy.id, f"factor {factor.code} has {factor.points} of {factor.max_points} points")
+    return decision
+
+
+def decide_now(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decision:
+    """Run the strategy in this thread (bulk regrading); a slow one is failed after it returns."""
+    started = time.perf_counter()
+    try:
+        decision = strategy.strategy.grade(facts)
+    except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
+        raise GradingFailed(strategy.id, f"raised {type(exc).__name__}: {exc}") from exc
+    if time.perf_counter() - started > timeout:
+        raise GradingFailed(strategy.id, f"took longer than {timeout:g} s")
+    return check_decision(strategy, decision)
+
+
+async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decision:
+    """Run the strategy off the event loop, bounded in time, so a bad plugin never stalls the API."""
+    try:
+        decision = await asyncio.wait_for(asyncio.to_thread(strategy.strategy.grade, facts), timeout)
+    except TimeoutError:
+        raise GradingFailed(strategy.id, f"took longer than {timeout:g} s") from None
+    except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
+        raise GradingFailed(strategy.id, f"raised {type(exc).__name__}: {exc}") from exc
+    return check_decision(strategy, decision)
+
+
+def check_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:
+    allowed = {q.id: {a.id for a in q.answers} for q in strategy.strategy.questions}
+    for index, (question, answer) in enumerate(answers.items()):
+        if question not in allowed:
+            raise InvalidInput.one(f"input.answers.{index}.questionId",
+                                   f"strategy {strategy.id!r} asks no question {question!r}")
+        if answer not in allowed[question]:
+            raise InvalidInput.one(f"input.answers.{index}.answerId",
+                                   f"allowed: {', '.join(sorted(allowed[question]))}")
+    return dict(answers)
+
+
+# ---------------------------------------------------------------------------------- storing
+
+
+def record(
+    session: AsyncSession, *, customer: Customer, strategy: StrategyInfo, decision: Decision, facts: Facts,
+    principal: Principal, trigger: str, now: datetime,
+) -> tuple[GradeAssessment, GradeChange | None]:
+    """Store the assessment, put its grade in force, re-derive the credit status; history for both."""
+    assessment = GradeAssessment(
+        customer_id=customer.id, assessed_at=now, assessed_by=principal.sub, trigger=trigger,
+        grade=decision.grade.value, score=decision.score, strategy_id=strategy.id,
+        strategy_version=strategy.version, plugin_name=strategy.plugin,
+        plugin_distribution=strategy.distribution, plugin_version=strategy.distribution_version,
+        factors=[snapshot(f) for f in decision.factors], reasons=list(decision.reasons),
+        knock_outs=list(decision.knock_outs), answers=dict(facts.answers), facts=snapshot(facts),
+    )
+    session.add(assessment)
+    previous = customer.grade
+    status, basis = derive_credit_status(decision.grade.value, facts.credit_history, facts.days_past_due, facts.as_of)
+    changes = apply_changes(
+        customer, {"grade": decision.grade.value, "credit_status": status},
+        customer_id=customer.id, group=InfoGroup.CUSTOMER, principal=principal, now=now,
+    )
+    customer.grade_score = decision.score
+    customer.graded_at = now
+    if any(c.field == "creditStatus" for c in changes) or customer.credit_status_basis != basis:
+        customer.credit_status_basis = basis
+        customer.credit_status_set_at = now
+        customer.credit_status_set_by = f"grading:{strategy.id}"
+    touch(customer, changes, now)
+    session.add_all(changes)
+    change = None
+    if previous != decision.grade.value:
+        change = GradeChange(customer.id, previous, decision.grade.value, strategy.id, now)
+    return assessment, change
+
+
+async def latest_assessment(session: AsyncSession, customer_id: int) -> GradeAssessment | None:
+    return await session.scalar(
+        select(GradeAssessment).where(GradeAssessment.customer_id == customer_id)
+        .order_by(GradeAssessment.id.desc()).limit(1)
+    )
+
+
+async def assess_grade(
+    session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
+    answers: Mapping[str, str], host: PluginHost, timeout: float, trigger: str = "assessment",
+    customer: Customer | None = None,
+) -> tuple[Customer, GradeAssessment, GradeChange | None]:
+    """Grade one customer in scope with its industry's strategy and store the result."""
+    if customer is None:
+        customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
+        if customer is None:
+            raise NotFound("Customer", field="input.customerId")
+    strategy = host.strategy_for(customer.industry_code)
+    checked = check_answers(strategy, answers)
+    now = utcnow()
+    facts = await gather_facts(session, customer, checked, now.date())
+    decision = await decide(strategy, facts, timeout)
+    assessment, change = record(session, customer=customer, strategy=strategy, decision=decision, facts=facts,
+                                principal=principal, trigger=trigger, now=now)
+    # No flush here: the caller's one flush bumps the customer's version once per change.
+    return customer, assessment, change
+
+
+Regrader = Callable[[AsyncSession, Customer, str], Awaitable[None]]
+
+
+def automatic_regrader(
+    *, principal: Principal, host: PluginHost, timeout: float, on_change: Callable[[GradeChange], None]
+) -> Regrader:
+    """Re-assess after new figures or credit information, with the last answers given.
+
+    A failing strategy does not undo the new information: the failure is logged and no grade is
+    stored.
+    """
+
+    async def regrade(session: AsyncSession, customer: Customer, trigger: str) -> None:
+        last = await latest_assessment(session, customer.id)
+        strategy = host.strategy_for(customer.industry_code)
+        answers = last.answers if last is not None and last.strategy_id == strategy.id else {}
+        try:
+            _, _, change = await assess_grade(
+                session, principal=principal, scope=RowScope.everything(), customer_id=customer.id,
+                answers=answers, host=host, timeout=timeout, trigger=trigger, customer=customer,
+            )
+        except GradingFailed as exc:
+            log.error("automatic re-assessment of customer %s failed: %s", customer.id, exc.message)
+            return
+        if change is not None:
+            on_change(change)
+
+    return regrade

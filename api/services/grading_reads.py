@@ -1,0 +1,27 @@
+"""Batch reads of grades for many customers at once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db.models import GradeAssessment, GradeOverride
+from api.services.information_reads import newest_per_customer
+
+
+async def assessments(session: AsyncSession, ids: Sequence[int], limit: int) -> dict[int, list[GradeAssessment]]:
+    """The newest ``limit`` assessments of each customer, newest first."""
+    return await newest_per_customer(session, GradeAssessment, ids, order=(GradeAssessment.id.desc(),), limit=limit)
+
+
+async def overrides_by_assessment(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[GradeOverride]]:
+    rows = await session.scalars(
+        select(GradeOverride).where(GradeOverride.assessment_id.in_(ids)).order_by(GradeOverride.id.desc())
+    )
+    grouped: dict[int, list[GradeOverride]] = defaultdict(list)
+    for row in rows:
+        grouped[row.assessment_id].append(row)
+    return grouped

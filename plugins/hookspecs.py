@@ -1,0 +1,48 @@
+"""The hooks creditcare calls. Implement them with ``plugins.spec.hookimpl`` in a module or object
+registered under the entry-point group ``creditcare``:
+
+    [project.entry-points.creditcare]
+    my-scorecards = "my_package.plugin"
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pluggy
+
+from plugins.spec import PROJECT, GradingStrategy
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def creditcare_register_grading_strategies() -> list[GradingStrategy]:
+    """Return the grading strategies this plugin provides.
+
+    Called once at start-up (and on ``creditcare plugins list``), for every plugin; the results
+    of all plugins are collected.
+
+    :return: strategy objects satisfying ``plugins.spec.GradingStrategy``. Each declares the GB/T
+        4754 code prefixes it grades in ``industries`` (``"*"``: any industry no other strategy
+        claims). Two strategies claiming the same prefix stop start-up with an error naming both,
+        unless ``CREDITCARE_GRADING_PREFERENCES`` says which wins.
+    """
+
+
+@hookspec
+def creditcare_grade_changed(
+    customer_ref: str, previous_grade: str | None, new_grade: str, strategy_id: str, assessed_at: datetime
+) -> None:
+    """React to a customer's grade in force changing (an assessment, or an approved override).
+
+    Called after the change is committed, once per change, for every plugin. An exception here is
+    logged and does not undo the change.
+
+    :param customer_ref: the customer's global ID (as the GraphQL API shows it).
+    :param previous_grade: the grade before (``"A"`` … ``"D"``), or ``None`` for a first grade.
+    :param new_grade: the grade now in force.
+    :param strategy_id: the strategy that produced the underlying assessment.
+    :param assessed_at: when the grade took effect (time-zone aware, UTC).
+    :return: nothing; return values are ignored.
+    """

@@ -1,0 +1,216 @@
+"""The whole contract of a creditcare grading plugin: what a strategy sees, what it returns.
+
+A plugin author imports from this module only (and pluggy). Strategies are pure and synchronous:
+they get frozen facts and return a frozen decision; no database, no I/O, no clock.
+
+    from plugins.spec import Decision, Facts, Grade, hookimpl
+
+    class TransportCard:
+        id = "transport-logistics"
+        version = "1.0"
+        industries = ("G",)          # GB/T 4754 code prefixes this strategy grades
+        questions = ()
+        def grade(self, facts: Facts) -> Decision: ...
+
+    @hookimpl
+    def creditcare_register_grading_strategies():
+        return [TransportCard()]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+import pluggy
+
+PROJECT = "creditcare"
+#: Marks a plugin's hook implementations: ``@hookimpl def creditcare_register_grading_strategies()``.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class Grade(StrEnum):
+    """The four grades of R-G1, best first."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+    def at_most(self, cap: "Grade") -> "Grade":
+        """This grade, or ``cap`` if ``cap`` is worse."""
+        return max(self, cap, key=lambda g: "ABCD".index(g.value))
+
+    def step(self, notches: int) -> "Grade":
+        """The grade ``notches`` worse (positive) or better (negative), within A…D."""
+        index = min(max("ABCD".index(self.value) + notches, 0), 3)
+        return Grade("ABCD"[index])
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFigures:
+    """One annual statement's figures, in the statement's currency (``None``: not reported)."""
+
+    period_end: date
+    currency: str
+    total_assets: Decimal
+    total_liabilities: Decimal
+    equity: Decimal
+    revenue: Decimal
+    net_profit: Decimal
+    current_assets: Decimal | None = None
+    current_liabilities: Decimal | None = None
+    cash: Decimal | None = None
+    accounts_receivable: Decimal | None = None
+    inventory: Decimal | None = None
+    short_term_debt: Decimal | None = None
+    long_term_debt: Decimal | None = None
+    advances_from_customers: Decimal | None = None
+    cost_of_sales: Decimal | None = None
+    operating_profit: Decimal | None = None
+    interest_expense: Decimal | None = None
+    operating_cash_flow: Decimal | None = None
+    employees: int | None = None
+    audit_opinion: str = "unaudited"  # unqualified, qualified, adverse, disclaimer, unaudited
+
+
+def _ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    try:
+        return (numerator / denominator).quantize(Decimal("0.0001"))
+    except InvalidOperation:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ratios:
+    """Ratios derived from the latest (and previous) statement; ``None`` where not computable."""
+
+    debt_to_assets: Decimal | None = None  # total liabilities / total assets (leverage)
+    current_ratio: Decimal | None = None  # current assets / current liabilities (liquidity)
+    quick_ratio: Decimal | None = None  # (current assets - inventory) / current liabilities
+    cash_to_short_term_debt: Decimal | None = None  # cash / short-term debt
+    interest_coverage: Decimal | None = None  # operating profit / interest expense
+    net_margin: Decimal | None = None  # net profit / revenue (profitability)
+    return_on_assets: Decimal | None = None  # net profit / total assets
+    asset_turnover: Decimal | None = None  # revenue / total assets (activity)
+    receivables_turnover: Decimal | None = None  # revenue / accounts receivable (activity)
+    operating_cash_flow_to_liabilities: Decimal | None = None  # cash flow / total liabilities
+    revenue_growth: Decimal | None = None  # latest revenue / previous revenue - 1
+    liabilities_to_assets_ex_advances: Decimal | None = None  # red line 1 (real estate)
+    net_gearing: Decimal | None = None  # (interest-bearing debt - cash) / equity, red line 2
+
+    @classmethod
+    def derive(cls, latest: StatementFigures | None, previous: StatementFigures | None = None) -> "Ratios":
+        """The ratios of ``latest`` (growth against ``previous``); all ``None`` without figures."""
+        if latest is None:
+            return cls()
+        s = latest
+        debt = None
+        if s.short_term_debt is not None or s.long_term_debt is not None:
+            debt = (s.short_term_debt or Decimal(0)) + (s.long_term_debt or Decimal(0))
+        quick = None if s.current_assets is None else s.current_assets - (s.inventory or Decimal(0))
+        growth = _ratio(s.revenue, previous.revenue if previous else None)
+        advances = s.advances_from_customers or Decimal(0)
+        return cls(
+            debt_to_assets=_ratio(s.total_liabilities, s.total_assets),
+            current_ratio=_ratio(s.current_assets, s.current_liabilities),
+            quick_ratio=_ratio(quick, s.current_liabilities),
+            cash_to_short_term_debt=_ratio(s.cash, s.short_term_debt),
+            interest_coverage=_ratio(s.operating_profit, s.interest_expense),
+            net_margin=_ratio(s.net_profit, s.revenue),
+            return_on_assets=_ratio(s.net_profit, s.total_assets),
+            asset_turnover=_ratio(s.revenue, s.total_assets),
+            receivables_turnover=_ratio(s.revenue, s.accounts_receivable),
+            operating_cash_flow_to_liabilities=_ratio(s.operating_cash_flow, s.total_liabilities),
+            revenue_growth=None if growth is None else growth - 1,
+            liabilities_to_assets_ex_advances=_ratio(s.total_liabilities - advances, s.total_assets - advances),
+            net_gearing=None if debt is None else _ratio(debt - (s.cash or Decimal(0)), s.equity),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreditHistoryEvent:
+    """One event of the customer's credit history."""
+
+    occurred_on: date
+    kind: str  # loan_repaid, overdue, default, restructuring, litigation, enforcement, other
+    days_past_due: int | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One allowed answer to a qualitative question."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A qualitative question the assessor answers, with its allowed answers."""
+
+    id: str
+    text: str
+    answers: tuple[Answer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything a strategy may use to grade one customer, as of ``as_of``."""
+
+    as_of: date
+    industry_code: str  # GB/T 4754-2017, e.g. "C34", "K701"
+    size: str | None  # large, medium, small, micro, or None when unknown
+    latest: StatementFigures | None
+    previous: StatementFigures | None
+    ratios: Ratios
+    credit_history: tuple[CreditHistoryEvent, ...] = ()
+    days_past_due: int = 0  # the worst current arrears, in days
+    non_performing: bool = False  # a loan of the customer is classified non-performing
+    guarantees_given: Decimal = Decimal(0)  # total of active guarantees to others
+    answers: Mapping[str, str] = field(default_factory=dict)  # question id → answer id
+
+
+@dataclass(frozen=True, slots=True)
+class FactorResult:
+    """One factor's contribution: its value, the band it fell in, the points it earned, and why."""
+
+    code: str  # stable reason code, e.g. "LEVERAGE"
+    name: str
+    value: str | None  # the measured value as text (a ratio, an answer id), None if missing
+    band: str  # e.g. "strong", "weak", "missing"
+    points: Decimal
+    max_points: Decimal
+    reason: str  # plain language, e.g. "Liabilities are 82% of assets (weak: above 70%)"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A strategy's answer: grade, score 0–100, every factor, the top reasons, knock-outs applied."""
+
+    grade: Grade
+    score: Decimal
+    factors: tuple[FactorResult, ...]
+    reasons: tuple[str, ...]  # the few that mattered most, plain language
+    knock_outs: tuple[str, ...] = ()  # knock-out rules that capped the grade, plain language
+
+
+@runtime_checkable
+class GradingStrategy(Protocol):
+    """What a grading strategy is. ``industries`` are GB/T 4754 code prefixes; ``"*"`` is the fallback."""
+
+    id: str
+    version: str
+    industries: tuple[str, ...]
+    questions: tuple[Question, ...]
+
+    def grade(self, facts: Facts) -> Decision:
+        """Grade one customer. Pure: same facts, same decision."""
+        ...

@@ -1,0 +1,340 @@
+"""Grades in the schema: the grade in force with its treatment, assessments, overrides, plugins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from api.errors import NotFound
+from api.reference.industries import get_industry
+from api.reference.treatments import treatments
+from api.services import grading, overrides
+from api.services.customers import save
+from schema.context import Info
+from schema.convert import from_row, input_dict
+from schema.errors import InvalidInputError, NotFoundError, UserError
+from schema.mutation_runner import run_mutation
+
+
+@strawberry.enum(description="A grade of R-G1: A (best) to D.")
+class GradeLevel(Enum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+@strawberry.type(description="What a grade means in practice (R-G2), from the treatment configuration.")
+class Treatment:
+    limit_policy: str = strawberry.field(description="Credit-limit policy.")
+    rate_adjustment_bps: int = strawberry.field(description="Rate adjustment in basis points (negative: a discount).")
+    mitigation_required: bool = strawberry.field(description="Whether collateral or guarantees are required.")
+    revisit_interval_days: int = strawberry.field(description="Days between scheduled revisits.")
+    actions: list[str] = strawberry.field(description="Actions the grade calls for, e.g. a recall plan for D.")
+    version: str = strawberry.field(description="Version of the treatment configuration.")
+
+
+def treatment_of(grade: str) -> Treatment:
+    t = treatments()[grade]
+    return Treatment(limit_policy=t.limit_policy, rate_adjustment_bps=t.rate_adjustment_bps,
+                     mitigation_required=t.mitigation_required, revisit_interval_days=t.revisit_interval_days,
+                     actions=list(t.actions), version=t.version)
+
+
+@strawberry.type(description="One factor's contribution to a score, with its reason code.")
+class GradeFactor:
+    code: str = strawberry.field(description="Stable reason code, e.g. LEVERAGE.")
+    name: str
+    value: str | None = strawberry.field(description="The measured value (a ratio, an answer), if available.")
+    band: str = strawberry.field(description="The band it fell in, e.g. strong, weak, missing.")
+    points: Decimal
+    max_points: Decimal
+    reason: str = strawberry.field(description="In plain language.")
+
+
+@strawberry.type(description="A proposal to move a grade one step, and the second person's decision.")
+class GradeOverride:
+    id: strawberry.ID
+    from_grade: GradeLevel
+    to_grade: GradeLevel
+    direction: str = strawberry.field(description="up or down.")
+    reason_code: str
+    reason_text: str
+    status: str = strawberry.field(description="pending, approved or rejected.")
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    customer_id: strawberry.Private[int]
+
+
+def override_of(row: Any) -> GradeOverride:
+    return from_row(GradeOverride, row, id=strawberry.ID(str(relay.GlobalID("GradeOverride", str(row.id)))),
+                    from_grade=GradeLevel(row.from_grade), to_grade=GradeLevel(row.to_grade))
+
+
+@strawberry.type(description="One grading of a customer by a strategy: kept as history, never changed.")
+class GradeAssessment:
+    id: strawberry.ID
+    grade: GradeLevel = strawberry.field(description="The grade the strategy gave.")
+    score: Decimal = strawberry.field(description="Score 0–100.")
+    strategy_id: str
+    strategy_version: str
+    plugin_name: str
+    plugin_distribution: str
+    plugin_version: str
+    reasons: list[str] = strawberry.field(description="The reasons that mattered most, knock-outs first.")
+    knock_outs: list[str] = strawberry.field(description="Knock-out rules that capped the grade.")
+    answers: JSON = strawberry.field(description="The assessor's answers to the qualitative questions.")
+    facts: JSON = strawberry.field(description="Snapshot of the facts the strategy used.")
+    assessed_at: datetime
+    assessed_by: str
+    trigger: str = strawberry.field(description="assessment, financial_statement, credit_information or regrade.")
+    customer_id: strawberry.Private[int]
+    assessment_id: strawberry.Private[int]
+    factor_rows: strawberry.Private[list[dict[str, Any]]]
+
+    @strawberry.field(description="Every factor: value, band, points and reason.")
+    def factors(self) -> list[GradeFactor]:
+        return [GradeFactor(code=f["code"], name=f["name"], value=f["value"], band=f["band"],
+                            points=Decimal(f["points"]), max_points=Decimal(f["max_points"]), reason=f["reason"])
+                for f in self.factor_rows]
+
+    @strawberry.field(description="Overrides proposed on this assessment, newest first.")
+    async def overrides(self, info: Info) -> list[GradeOverride]:
+        return [override_of(r) for r in await info.context.loaders.overrides.load(self.assessment_id)]
+
+
+def assessment_of(row: Any) -> GradeAssessment:
+    return GradeAssessment(
+        id=strawberry.ID(str(relay.GlobalID("GradeAssessment", str(row.id)))), grade=GradeLevel(row.grade),
+        score=row.score, strategy_id=row.strategy_id, strategy_version=row.strategy_version,
+        plugin_name=row.plugin_name, plugin_distribution=row.plugin_distribution,
+        plugin_version=row.plugin_version, reasons=list(row.reasons), knock_outs=list(row.knock_outs),
+        answers=row.answers, facts=row.facts, assessed_at=row.assessed_at, assessed_by=row.assessed_by,
+        trigger=row.trigger, customer_id=row.customer_id, assessment_id=row.id, factor_rows=list(row.factors),
+    )
+
+
+@strawberry.type(description="The grade in force: the latest assessment's, or its approved override.")
+class CustomerGrade:
+    level: GradeLevel = strawberry.field(description="The grade in force.")
+    score: Decimal | None = strawberry.field(description="The latest assessment's score.")
+    graded_at: datetime | None
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="What this grade means: limits, pricing, mitigation, revisits (R-G2).")
+    def treatment(self) -> Treatment:
+        return treatment_of(self.level.value)
+
+    @strawberry.field(description="The assessment behind it.")
+    async def assessment(self, info: Info) -> GradeAssessment | None:
+        rows = await info.context.loaders.assessments.load((self.customer_id, 1))
+        return assessment_of(rows[0]) if rows else None
+
+
+def grade_of(customer_row: Any) -> CustomerGrade | None:
+    if customer_row.grade is None:
+        return None
+    return CustomerGrade(level=GradeLevel(customer_row.grade), score=customer_row.grade_score,
+                         graded_at=customer_row.graded_at, customer_id=customer_row.id)
+
+
+@strawberry.type(description="A qualitative question's allowed answer.")
+class QuestionAnswer:
+    id: str
+    text: str
+
+
+@strawberry.type(description="A qualitative question the assessor answers.")
+class GradingQuestion:
+    id: str
+    text: str
+    answers: list[QuestionAnswer]
+
+
+@strawberry.type(description="The strategy that grades an industry, and its questions.")
+class GradingStrategyInfo:
+    id: str
+    version: str
+    industries: list[str]
+    plugin_name: str
+    plugin_distribution: str
+    plugin_version: str
+    questions: list[GradingQuestion]
+
+
+def strategy_info_of(info: Any) -> GradingStrategyInfo:
+    return GradingStrategyInfo(
+        id=info.id, version=info.version, industries=list(info.industries), plugin_name=info.plugin,
+        plugin_distribution=info.distribution, plugin_version=info.distribution_version,
+        questions=[GradingQuestion(id=q.id, text=q.text, answers=[QuestionAnswer(id=a.id, text=a.text) for a in q.answers])
+                   for q in info.strategy.questions],
+    )
+
+
+@strawberry.type(description="An installed plugin and the strategies it provides.")
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    strategies: list[GradingStrategyInfo]
+
+
+@strawberry.type(description="Decided overrides by approver, direction and outcome.")
+class OverrideReportRow:
+    approver: str
+    direction: str
+    status: str
+    count: int
+
+
+@strawberry.type(description="The strategy could not grade (it failed, answered nonsense or took too long); nothing was stored.")
+class GradingFailedError(UserError):
+    strategy_id: str
+
+
+@strawberry.input(description="An answer to a qualitative question.")
+class AnswerInput:
+    question_id: str
+    answer_id: str
+
+
+@strawberry.input(description="Grade a customer now, with the assessor's answers.")
+class AssessGradeInput:
+    customer_id: strawberry.ID
+    answers: list[AnswerInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Propose moving the assessed grade by one step.")
+class ProposeOverrideInput:
+    customer_id: strawberry.ID
+    grade: GradeLevel
+    reason_code: str = strawberry.field(description="E.g. PARENT_SUPPORT, PENDING_RESTRUCTURING (capitals, digits, _).")
+    reason_text: str = strawberry.field(description="Why, in at least 10 characters.")
+
+
+@strawberry.input(description="Approve or reject a pending override.")
+class DecideOverrideInput:
+    id: strawberry.ID
+    approve: bool
+    comment: str | None = None
+
+
+@strawberry.type(description="The customer after grading, and the new assessment.")
+class GradePayload:
+    customer: Annotated["Customer", strawberry.lazy("schema.customer.types")]  # noqa: F821
+    assessment: GradeAssessment
+
+
+@strawberry.type(description="The override after the change.")
+class OverridePayload:
+    override: GradeOverride
+
+
+AssessGradeResult = Annotated[
+    GradePayload | InvalidInputError | NotFoundError | GradingFailedError,
+    strawberry.union("AssessGradeResult"),
+]
+OverrideResult = Annotated[
+    OverridePayload | InvalidInputError | NotFoundError, strawberry.union("OverrideResult")
+]
+
+
+def _decode(value: str, type_name: str, field: str) -> int:
+    try:
+        gid = relay.GlobalID.from_id(value)
+    except Exception:  # not an id: nothing by that id
+        raise NotFound(type_name, field=field) from None
+    if gid.type_name != type_name or not gid.node_id.isdigit():
+        raise NotFound(type_name, field=field)
+    return int(gid.node_id)
+
+
+@strawberry.type
+class GradingQuery:
+    @strawberry.field(description="The strategy grading an industry (GB/T 4754 code), with its qualitative questions.")
+    def grading_strategy(self, info: Info, industry_code: str) -> GradingStrategyInfo | None:
+        if get_industry(industry_code) is None:
+            return None
+        return strategy_info_of(info.context.plugins.strategy_for(industry_code))
+
+    @strawberry.field(description="The installed plugins and their strategies (administrators).")
+    def plugins(self, info: Info) -> list[PluginInfo]:
+        return [PluginInfo(name=p.name, distribution=p.distribution, version=p.distribution_version,
+                           strategies=[strategy_info_of(s) for s in p.strategies])
+                for p in info.context.plugins.plugins]
+
+    @strawberry.field(description="Grade overrides of customers in scope, newest first (at most 200).")
+    async def grade_overrides(self, info: Info, status: str | None = None) -> list[GradeOverride]:
+        async with info.context.reading() as session:
+            rows = await overrides.overrides_for(session, scope=info.context.scope, status=status)
+        return [override_of(r) for r in rows]
+
+    @strawberry.field(description="Decided overrides counted by approver and direction.")
+    async def override_report(self, info: Info) -> list[OverrideReportRow]:
+        async with info.context.reading() as session:
+            rows = await overrides.override_report(session, scope=info.context.scope)
+        return [OverrideReportRow(approver=a, direction=d, status=s, count=c) for a, d, s, c in rows]
+
+
+@strawberry.type
+class GradingMutation:
+    @strawberry.mutation(description="Grade a customer with its industry's strategy and the assessor's answers.")
+    async def assess_grade(self, info: Info, input: AssessGradeInput) -> AssessGradeResult:
+        from schema.customer.types import Customer  # the customer module imports this one
+
+        ctx = info.context
+
+        async def act(session: AsyncSession) -> GradePayload:
+            customer, assessment, change = await grading.assess_grade(
+                session, principal=ctx.principal, scope=ctx.scope,
+                customer_id=_decode(input.customer_id, "Customer", "input.customerId"),
+                answers={a.question_id: a.answer_id for a in input.answers}, host=ctx.plugins,
+                timeout=ctx.settings.grading_timeout_seconds,
+            )
+            await save(session)
+            if change is not None:
+                ctx.grade_changes.append(change)
+            return GradePayload(customer=Customer.from_row(customer), assessment=assessment_of(assessment))
+
+        return await run_mutation(info, act)
+
+    @strawberry.mutation(description="Propose overriding the assessed grade by one step, with a reason; awaits approval.")
+    async def propose_grade_override(self, info: Info, input: ProposeOverrideInput) -> OverrideResult:
+        data = input_dict(input)
+        raw_id = data.pop("customer_id")
+        data["grade"] = input.grade.value
+
+        async def act(session: AsyncSession) -> OverridePayload:
+            row = await overrides.propose_override(
+                session, principal=info.context.principal, scope=info.context.scope,
+                customer_id=_decode(raw_id, "Customer", "input.customerId"), data=data,
+            )
+            return OverridePayload(override=override_of(row))
+
+        return await run_mutation(info, act)
+
+    @strawberry.mutation(description="Approve or reject a pending override (not by its proposer nor the customer's manager).")
+    async def decide_grade_override(self, info: Info, input: DecideOverrideInput) -> OverrideResult:
+        ctx = info.context
+
+        async def act(session: AsyncSession) -> OverridePayload:
+            row, change = await overrides.decide_override(
+                session, principal=ctx.principal, scope=ctx.scope,
+                override_id=_decode(input.id, "GradeOverride", "input.id"),
+                data={"approve": input.approve, "comment": input.comment},
+            )
+            if change is not None:
+                ctx.grade_changes.append(change)
+            return OverridePayload(override=override_of(row))
+
+        return await run_mutation(info, act)
