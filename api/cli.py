@@ -49,15 +49,18 @@ def migrate(revision: str) -> None:
 @main.command("demo-data")
 @click.option("--per-branch", default=60, show_default=True, type=int, help="Customers per branch.")
 def demo_data(per_branch: int) -> None:
-    """Load a demo portfolio (four branches, relationship managers, customers with three years of statements)."""
+    """Load a demo portfolio: four branches, managers, graded customers with three years of statements."""
     from api.db.session import create_engine, create_sessionmaker
+    from api.lifespan import plugin_host
     from api.services.demo import load_demo_data
 
     async def run() -> None:
         engine = create_engine(get_settings().async_database_url)
         try:
             async with create_sessionmaker(engine).begin() as session:
-                summary = await load_demo_data(session, customers_per_branch=per_branch)
+                summary = await load_demo_data(
+                    session, customers_per_branch=per_branch, host=plugin_host(get_settings())
+                )
         finally:
             await engine.dispose()
         if summary.already_loaded:
@@ -152,6 +155,75 @@ def policy_explain(roles: tuple[str, ...], obj: str, action: str, agreement: boo
         click.echo("because: no rule allows it (deny by default)")
     if action == "read":
         click.echo(f"field access: {loaded.decisions(subject).field(obj).value}")
+
+
+@main.group()
+def plugins() -> None:
+    """Grading plugins (entry-point group ``creditcare``)."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """List each plugin, its distribution and version, its strategies and their industries."""
+    from api.lifespan import plugin_host
+
+    host = plugin_host(get_settings())
+    for plugin in host.plugins:
+        click.echo(f"{plugin.name}  ({plugin.distribution} {plugin.distribution_version})")
+        for strategy in plugin.strategies:
+            click.echo(f"  {strategy.id} {strategy.version}: {', '.join(strategy.industries)}")
+    if host.blocked:
+        click.echo(f"blocked: {', '.join(sorted(host.blocked))}")
+
+
+@main.command()
+@click.option("--all", "everyone", is_flag=True, help="Every customer.")
+@click.option("--industry", default=None, help="Only customers whose GB/T 4754 code starts with this.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--resume/--restart", default=True, show_default=True, help="Continue an unfinished run of the same selection.")
+def regrade(everyone: bool, industry: str | None, batch_size: int, resume: bool) -> None:
+    """Re-grade customers in bulk, in batches, resumably; report how many changed grade."""
+    if everyone == (industry is not None):
+        raise click.UsageError("give either --all or --industry")
+    asyncio.run(_regrade(industry, batch_size, resume))
+
+
+async def _regrade(industry: str | None, batch_size: int, resume: bool) -> None:
+    from api.db.session import create_engine, create_sessionmaker
+    from api.lifespan import plugin_host
+    from api.services import regrade as bulk
+
+    settings = get_settings()
+    host = plugin_host(settings)
+    engine = create_engine(settings.async_database_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions.begin() as session:
+            run = await bulk.open_run(session, industry=industry, resume=resume, started_by="cli")
+            run_id, total, before = run.id, await bulk.remaining(session, run), (run.processed, run.changed, run.failed)
+        if before[0]:
+            click.echo(f"resuming run #{run_id}: {before[0]} customers already done")
+        processed, changed, failed = before
+        with click.progressbar(length=total, label=f"run #{run_id}", file=None) as bar:
+            while True:
+                result = await bulk.regrade_batch(sessions, run_id=run_id, host=host,
+                                                  timeout=settings.grading_timeout_seconds, size=batch_size)
+                for change in result.changes:
+                    host.grade_changed(customer_ref=_customer_ref(change.customer_id), previous_grade=change.previous,
+                                       new_grade=change.new, strategy_id=change.strategy_id, assessed_at=change.at)
+                processed, changed, failed = processed + result.processed, changed + result.changed, failed + result.failed
+                bar.update(result.processed)
+                if result.done:
+                    break
+    finally:
+        await engine.dispose()
+    click.echo(f"regraded {processed} customers: {changed} changed grade, {failed} failed (run #{run_id})")
+
+
+def _customer_ref(customer_id: int) -> str:
+    from strawberry.relay import GlobalID
+
+    return str(GlobalID("Customer", str(customer_id)))
 
 
 def _safe(url: str) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import Annotated
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A fixed key is acceptable only where nothing real is at stake; production refuses it.
 DEVELOPMENT_SECRET_KEY = "creditcare-development-only-secret-key-do-not-use"
@@ -40,7 +42,7 @@ class Settings(BaseSettings):
     policy_channel: str = "/creditcare/policy"
     # Grading plugins: names of plugins not to load; which strategy wins an industry two claim
     # (JSON, e.g. {"G": "transport-logistics"}); how long one grading may take.
-    disabled_plugins: list[str] = Field(default_factory=list)
+    disabled_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     grading_preferences: dict[str, str] = Field(default_factory=dict)
     grading_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     stale_financials_months: int = Field(default=15, ge=1, le=120)
@@ -48,6 +50,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_page_size: int = Field(default=100, ge=1, le=1_000)
     log_level: str = "info"
+
+    @field_validator("disabled_plugins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # Accept `a,b` as well as a JSON list: people type the former.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> "Settings":

@@ -82,13 +82,24 @@ class PluginHost:
             if plugin is None:
                 continue
             impl = getattr(plugin, "creditcare_register_grading_strategies", None)
-            strategies = list(impl() or []) if impl is not None else []
+            try:
+                strategies = list(impl() or []) if impl is not None else []
+            except Exception as exc:  # name the culprit: a bare traceback at start-up helps nobody
+                raise PluginConfigurationError(
+                    f"plugin {name!r} failed to register its grading strategies: {type(exc).__name__}: {exc}"
+                ) from exc
             dist, version = _distribution_of(plugin, self._dists)
             found = []
             for strategy in strategies:
                 if not isinstance(strategy, GradingStrategy):
                     raise PluginConfigurationError(f"plugin {name!r} returned {strategy!r}, which is not a GradingStrategy")
-                found.append(StrategyInfo(strategy.id, strategy.version, tuple(strategy.industries), name, dist, version, strategy))
+                industries = strategy.industries
+                if isinstance(industries, str) or not all(isinstance(i, str) and i for i in industries):
+                    raise PluginConfigurationError(
+                        f"strategy {strategy.id!r} of plugin {name!r}: industries must be a tuple of GB/T 4754 prefixes"
+                    )
+                unique = tuple(dict.fromkeys(industries))  # a prefix listed twice is one claim
+                found.append(StrategyInfo(strategy.id, strategy.version, unique, name, dist, version, strategy))
             infos.append(PluginInfo(name, dist, version, tuple(found)))
         return tuple(infos)
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import Customer
 from api.principal import Principal
 from api.reference.identifiers import make_credit_code, make_resident_id
-from api.services import access, customers, information, organisation
+from api.services import access, customers, grading, information, organisation
 from api.services.scope import RowScope
+from plugins.manager import PluginHost
 
 DEMO_PRINCIPAL = Principal(sub="demo-loader", roles=frozenset({"admin"}))
 ALL = RowScope.everything()
@@ -79,6 +80,22 @@ async def _vary(session: AsyncSession, rng: random.Random, customer: Customer, n
         )
 
 
+async def _grade(
+    session: AsyncSession, rng: random.Random, customer: Customer, host: PluginHost, quality: float
+) -> None:
+    """Grade with answers an assessor might give such a company (better ones for better firms)."""
+    strategy = host.strategy_for(customer.industry_code)
+    answers = {}
+    for question in strategy.strategy.questions:
+        ids = [a.id for a in question.answers]  # cards list answers best first
+        pick = min(int((1 - quality) * len(ids) + rng.uniform(-0.7, 0.7)), len(ids) - 1)
+        answers[question.id] = ids[max(pick, 0)]
+    await grading.assess_grade(
+        session, principal=DEMO_PRINCIPAL, scope=ALL, customer_id=customer.id, answers=answers,
+        host=host, timeout=10.0, customer=customer,
+    )
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     branches: int
@@ -96,28 +113,40 @@ def _money(value: float) -> Decimal:
     return Decimal(f"{max(value, 0):.2f}")
 
 
-def _statement(rng: random.Random, year: int, revenue: float, employees: int, sector: str) -> dict[str, Any]:
-    assets = revenue * rng.uniform(0.8, 2.5) * (3.0 if sector == "real_estate" else 1.0)
-    leverage = rng.uniform(0.35, 0.85 if sector == "real_estate" else 0.7)
+def _statement(
+    rng: random.Random, year: int, revenue: float, employees: int, sector: str, quality: float
+) -> dict[str, Any]:
+    """One year's figures for a company of ``quality`` (0 weak … 1 strong), with some noise."""
+
+    def jitter(value: float, spread: float = 0.08) -> float:
+        return value * rng.uniform(1 - spread, 1 + spread)
+
+    assets = revenue * rng.uniform(0.8, 1.6) * (3.0 if sector == "real_estate" else 1.0)
+    leverage = min(max(jitter(0.88 - 0.5 * quality), 0.2), 0.97)
     liabilities = assets * leverage
-    net = revenue * rng.uniform(-0.04, 0.12)
+    debt = liabilities * rng.uniform(0.3, 0.55)
+    short_term_debt = debt * rng.uniform(0.35, 0.6)
+    current_liabilities = liabilities * rng.uniform(0.45, 0.7)
+    current_assets = current_liabilities * jitter(0.85 + 1.4 * quality)
+    net = revenue * jitter(-0.04 + 0.17 * quality, 0.2)
+    interest = debt * rng.uniform(0.04, 0.06)
     return {
         "period_end": date(year, 12, 31), "period_kind": "annual", "currency": "CNY",
         "total_assets": _money(assets), "total_liabilities": _money(liabilities),
-        "current_assets": _money(assets * rng.uniform(0.3, 0.6)),
-        "current_liabilities": _money(liabilities * rng.uniform(0.4, 0.8)),
-        "cash": _money(assets * rng.uniform(0.03, 0.15)),
-        "accounts_receivable": _money(revenue * rng.uniform(0.05, 0.25)),
-        "inventory": _money(assets * rng.uniform(0.02, 0.2)),
-        "short_term_debt": _money(liabilities * rng.uniform(0.1, 0.3)),
-        "long_term_debt": _money(liabilities * rng.uniform(0.1, 0.4)),
+        "current_assets": _money(min(current_assets, assets * 0.9)),
+        "current_liabilities": _money(current_liabilities),
+        "cash": _money(short_term_debt * jitter(0.5 + 1.2 * quality, 0.2)),
+        "accounts_receivable": _money(revenue * rng.uniform(0.08, 0.3) * (1.4 - 0.6 * quality)),
+        "inventory": _money(current_assets * rng.uniform(0.1, 0.3)),
+        "short_term_debt": _money(short_term_debt),
+        "long_term_debt": _money(debt - short_term_debt),
         "advances_from_customers": _money(liabilities * (rng.uniform(0.2, 0.4) if sector == "real_estate" else 0.02)),
         "equity": _money(assets - liabilities), "revenue": _money(revenue),
         "cost_of_sales": _money(revenue * rng.uniform(0.6, 0.85)),
-        "operating_profit": Decimal(f"{net * 1.3:.2f}"),
-        "interest_expense": _money(liabilities * rng.uniform(0.01, 0.04)),
+        "operating_profit": Decimal(f"{net * 1.25 + interest:.2f}"),
+        "interest_expense": _money(interest),
         "net_profit": Decimal(f"{net:.2f}"),
-        "operating_cash_flow": Decimal(f"{net * rng.uniform(0.6, 1.6):.2f}"),
+        "operating_cash_flow": Decimal(f"{net + assets * 0.03 * quality:.2f}"),
         "investing_cash_flow": Decimal(f"{-assets * rng.uniform(0.01, 0.08):.2f}"),
         "financing_cash_flow": Decimal(f"{assets * rng.uniform(-0.05, 0.05):.2f}"),
         "employees": employees,
@@ -129,9 +158,13 @@ def _statement(rng: random.Random, year: int, revenue: float, employees: int, se
 
 
 async def load_demo_data(
-    session: AsyncSession, *, customers_per_branch: int = 60, seed: int = 20111, today: date | None = None
+    session: AsyncSession, *, customers_per_branch: int = 60, seed: int = 20111, today: date | None = None,
+    host: PluginHost | None = None,
 ) -> DemoSummary:
-    """Load the portfolio unless customers already exist (loading twice changes nothing)."""
+    """Load the portfolio unless customers already exist (loading twice changes nothing).
+
+    With a plugin ``host``, every customer is also graded, with plausible assessor answers.
+    """
     if await has_customers(session):
         return DemoSummary(0, 0, 0, 0, already_loaded=True)
     rng = random.Random(seed)
@@ -185,6 +218,7 @@ async def load_demo_data(
                 },
             )
             base_revenue = revenue * scale
+            quality = rng.betavariate(2.4, 1.6)  # most firms sound, a tail of weak ones
             # Some customers have not reported for a while: their financials are stale.
             years = (4, 3, 2) if n % 17 == 5 else (3, 2, 1)
             for year_back in years:
@@ -192,7 +226,7 @@ async def load_demo_data(
                 growth = rng.uniform(0.85, 1.2) ** (years[0] - year_back)
                 await information.record_financial_statement(
                     session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
-                    data=_statement(rng, year, base_revenue * growth, max(1, int(employees * scale)), sector),
+                    data=_statement(rng, year, base_revenue * growth, max(1, int(employees * scale)), sector, quality),
                 )
                 statements += 1
             await information.record_operating_information(
@@ -220,5 +254,7 @@ async def load_demo_data(
                 },
             )
             await _vary(session, rng, customer, n, today)
+            if host is not None:
+                await _grade(session, rng, customer, host, quality)
             count += 1
     return DemoSummary(len(BRANCHES), staff, count, statements)

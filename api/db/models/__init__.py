@@ -2,7 +2,7 @@
 
 from api.db.models.access import AuditEntry, CasbinRule, Consent
 from api.db.models.customer import Customer, CustomerChange
-from api.db.models.grading import GradeAssessment, GradeOverride
+from api.db.models.grading import GradeAssessment, GradeOverride, RegradeRun
 from api.db.models.information import (
     BasicInformation,
     CreditEvent,
@@ -30,5 +30,6 @@ __all__ = [
     "Guarantee",
     "MajorInvestment",
     "OperatingInformation",
+    "RegradeRun",
     "StaffMember",
 ]

@@ -56,3 +56,19 @@ class GradeOverride(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class RegradeRun(Base):
+    """A bulk re-grading run, with its checkpoint: an interrupted run resumes where it stopped."""
+
+    __tablename__ = "regrade_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_by: Mapped[str] = mapped_column(String(64))
+    industry: Mapped[str | None] = mapped_column(String(8))  # a GB/T 4754 prefix, or all
+    last_customer_id: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)

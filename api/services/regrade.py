@@ -1,0 +1,118 @@
+"""Bulk re-grading in batches with a checkpoint (``creditcare regrade``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.db.base import utcnow
+from api.db.enums import GuaranteeStatus, PeriodKind
+from api.db.models import CreditEvent, Customer, FinancialStatement, GradeAssessment, Guarantee, RegradeRun
+from api.principal import Principal
+from api.services.grading import GradeChange, GradingFailed, build_facts, decide_now, record
+from api.services.information_reads import newest_per_customer
+from plugins.manager import PluginHost
+
+REGRADER = Principal(sub="regrade", roles=frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    processed: int
+    changed: int
+    failed: int
+    done: bool
+    changes: tuple[GradeChange, ...]
+
+
+def _in_run(stmt, run: RegradeRun):  # type: ignore[no-untyped-def]
+    stmt = stmt.where(Customer.id > run.last_customer_id)
+    return stmt.where(Customer.industry_code.startswith(run.industry)) if run.industry else stmt
+
+
+async def open_run(session: AsyncSession, *, industry: str | None, resume: bool, started_by: str) -> RegradeRun:
+    """The unfinished run for the same selection when resuming, else a new run."""
+    if resume:
+        unfinished = await session.scalar(
+            select(RegradeRun).where(RegradeRun.finished_at.is_(None), RegradeRun.industry.is_(industry)
+                                     if industry is None else RegradeRun.industry == industry)
+            .order_by(RegradeRun.id.desc()).limit(1)
+        )
+        if unfinished is not None:
+            return unfinished
+    run = RegradeRun(started_by=started_by, industry=industry, started_at=utcnow(),
+                     last_customer_id=0, processed=0, changed=0, failed=0)
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def remaining(session: AsyncSession, run: RegradeRun) -> int:
+    return int(await session.scalar(_in_run(select(func.count()).select_from(Customer), run)) or 0)
+
+
+async def _last_answers(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, dict[str, str]]]:
+    latest = select(func.max(GradeAssessment.id)).where(GradeAssessment.customer_id.in_(ids)).group_by(GradeAssessment.customer_id)
+    rows = await session.execute(
+        select(GradeAssessment.customer_id, GradeAssessment.strategy_id, GradeAssessment.answers)
+        .where(GradeAssessment.id.in_(latest))
+    )
+    return {cid: (strategy, answers or {}) for cid, strategy, answers in rows}
+
+
+async def regrade_batch(
+    sessions: async_sessionmaker[AsyncSession], *, run_id: int, host: PluginHost, timeout: float, size: int
+) -> BatchResult:
+    """Grade the next ``size`` customers of the run and move its checkpoint, in one transaction."""
+    async with sessions.begin() as session:
+        run = await session.get(RegradeRun, run_id)
+        assert run is not None
+        customers = (await session.scalars(_in_run(select(Customer), run).order_by(Customer.id).limit(size))).all()
+        if not customers:
+            run.finished_at = utcnow()
+            return BatchResult(0, 0, 0, True, ())
+        ids = [c.id for c in customers]
+        statements = await newest_per_customer(
+            session, FinancialStatement, ids, limit=2,
+            order=(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()),
+            condition=FinancialStatement.period_kind == PeriodKind.ANNUAL,
+        )
+        events: dict[int, list[CreditEvent]] = defaultdict(list)
+        for event in await session.scalars(select(CreditEvent).where(CreditEvent.customer_id.in_(ids))):
+            events[event.customer_id].append(event)
+        guaranteed = dict((await session.execute(
+            select(Guarantee.customer_id, func.sum(Guarantee.amount))
+            .where(Guarantee.customer_id.in_(ids), Guarantee.status == GuaranteeStatus.ACTIVE)
+            .group_by(Guarantee.customer_id)
+        )).all())
+        answers = await _last_answers(session, ids)
+        now = utcnow()
+        changes: list[GradeChange] = []
+        failed = 0
+        for customer in customers:
+            strategy = host.strategy_for(customer.industry_code)
+            last_strategy, last_answers = answers.get(customer.id, (None, {}))
+            facts = build_facts(
+                customer=customer, statements=statements.get(customer.id, []), events=events[customer.id],
+                guarantees_total=Decimal(guaranteed.get(customer.id) or 0),
+                answers=last_answers if last_strategy == strategy.id else {}, as_of=now.date(),
+            )
+            try:
+                decision = decide_now(strategy, facts, timeout)
+            except GradingFailed:
+                failed += 1
+                continue
+            _, change = record(session, customer=customer, strategy=strategy, decision=decision, facts=facts,
+                               principal=REGRADER, trigger="regrade", now=now)
+            if change is not None:
+                changes.append(change)
+        run.last_customer_id = ids[-1]
+        run.processed += len(customers)
+        run.changed += len(changes)
+        run.failed += failed
+        return BatchResult(len(customers), len(changes), failed, False, tuple(changes))
