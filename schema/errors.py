@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.services.grading import GradingFailed
 
 
 @strawberry.interface(description="An expected business failure, returned as data by a mutation.")
@@ -42,7 +43,14 @@ class ConflictError(UserError):
     )
 
 
-def error_result(exc: DomainError) -> InvalidInputError | NotFoundError | ConflictError:
+@strawberry.type(
+    description="The strategy could not grade (it failed, answered nonsense or took too long); nothing was stored."
+)
+class GradingFailedError(UserError):
+    strategy_id: str = strawberry.field(description="The strategy that failed.")
+
+
+def error_result(exc: DomainError) -> InvalidInputError | NotFoundError | ConflictError | GradingFailedError:
     """The union member that reports ``exc`` as data."""
     if isinstance(exc, InvalidInput):
         return InvalidInputError(
@@ -54,6 +62,8 @@ def error_result(exc: DomainError) -> InvalidInputError | NotFoundError | Confli
         return NotFoundError(code=exc.code, message=exc.message, field=exc.field)
     if isinstance(exc, Conflict):
         return ConflictError(code=exc.code, message=exc.message, current_version=exc.current_version)
+    if isinstance(exc, GradingFailed):
+        return GradingFailedError(code=exc.code, message=exc.message, strategy_id=exc.strategy_id)
     raise exc
 
 

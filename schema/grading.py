@@ -19,7 +19,7 @@ from api.services import grading, overrides
 from api.services.customers import save
 from schema.context import Info
 from schema.convert import from_row, input_dict
-from schema.errors import InvalidInputError, NotFoundError, UserError
+from schema.errors import GradingFailedError, InvalidInputError, NotFoundError
 from schema.mutation_runner import run_mutation
 
 
@@ -195,11 +195,6 @@ class OverrideReportRow:
     direction: str
     status: str
     count: int
-
-
-@strawberry.type(description="The strategy could not grade (it failed, answered nonsense or took too long); nothing was stored.")
-class GradingFailedError(UserError):
-    strategy_id: str
 
 
 @strawberry.input(description="An answer to a qualitative question.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.base import utcnow
@@ -85,10 +85,17 @@ async def decide_override(
     if latest is None or latest.id != override.assessment_id:
         raise InvalidInput.one("input.id", "the customer was graded again since: this override is out of date")
     now = utcnow()
-    override.status = "approved" if decision.approve else "rejected"
-    override.decided_by = principal.sub
-    override.decided_at = now
-    override.decision_comment = decision.comment
+    # Decide only while still pending, in the database: of two simultaneous decisions one wins.
+    decided = await session.execute(
+        update(GradeOverride)
+        .where(GradeOverride.id == override.id, GradeOverride.status == "pending")
+        .values(status="approved" if decision.approve else "rejected", decided_by=principal.sub,
+                decided_at=now, decision_comment=decision.comment)
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:
+        raise InvalidInput.one("input.id", "this override was decided by someone else meanwhile")
+    await session.refresh(override)
     change = None
     if decision.approve:
         previous = customer.grade
