@@ -22,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.base import utcnow
 from api.db.enums import GuaranteeStatus, InfoGroup, PeriodKind
-from api.db.models import CreditEvent, Customer, FinancialStatement, GradeAssessment, Guarantee
+from api.db.models import CreditEvent, Customer, CustomerChange, FinancialStatement, GradeAssessment, Guarantee
 from api.errors import DomainError, InvalidInput, NotFound
 from api.principal import Principal
 from api.services.credit_status import NPL_DAYS, derive_credit_status
-from api.services.history import apply_changes, touch
 from api.services.scope import RowScope, within
 from plugins.manager import PluginHost, StrategyInfo
 from plugins.spec import CreditHistoryEvent, Decision, Facts, Grade, Ratios, StatementFigures
@@ -120,10 +119,24 @@ async def gather_facts(session: AsyncSession, customer: Customer, answers: Mappi
                        guarantees_total=Decimal(guarantees_total or 0), answers=answers, as_of=as_of)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def snapshot(value: Any) -> Any:
     """The facts as JSON: what exactly the strategy saw, kept with the assessment."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    kind = type(value)
+    # Bulk regrading snapshots every customer: the common leaf types first, field names cached.
+    if kind is Decimal:
+        return str(value)
+    if value is None or kind in (str, int, bool, float):
+        return value
+    if kind is date:
+        return value.isoformat()
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: snapshot(getattr(value, name)) for name in names}
     if isinstance(value, Mapping):
         return {str(k): snapshot(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -190,38 +203,67 @@ def check_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[st
 # ---------------------------------------------------------------------------------- storing
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class GradeRecord:
+    """What storing one decision writes: the assessment, the customer's new values, history."""
+
+    assessment: dict[str, Any]
+    customer: dict[str, Any]
+    history: list[dict[str, Any]]
+    change: GradeChange | None
+
+
+def plan_record(
+    *, customer: Customer, strategy: StrategyInfo, decision: Decision, facts: Facts,
+    principal: Principal, trigger: str, now: datetime,
+) -> GradeRecord:
+    """The rows one decision writes: its grade in force, the re-derived credit status, history."""
+    grade = decision.grade.value
+    status, basis = derive_credit_status(grade, facts.credit_history, facts.days_past_due, facts.as_of)
+    status_changed = status != customer.credit_status or basis != customer.credit_status_basis
+    history = [
+        {"customer_id": customer.id, "changed_at": now, "changed_by": principal.sub,
+         "info_group": InfoGroup.CUSTOMER, "field": field, "old_value": old, "new_value": new, "major": False}
+        for field, old, new in (
+            ("grade", customer.grade, grade),
+            ("creditStatus", customer.credit_status.value, status.value),
+        )
+        if old != new
+    ]
+    return GradeRecord(
+        assessment={
+            "customer_id": customer.id, "assessed_at": now, "assessed_by": principal.sub, "trigger": trigger,
+            "grade": grade, "score": decision.score, "strategy_id": strategy.id,
+            "strategy_version": strategy.version, "plugin_name": strategy.plugin,
+            "plugin_distribution": strategy.distribution, "plugin_version": strategy.distribution_version,
+            "factors": [snapshot(f) for f in decision.factors], "reasons": list(decision.reasons),
+            "knock_outs": list(decision.knock_outs), "answers": dict(facts.answers), "facts": snapshot(facts),
+        },
+        customer={
+            "grade": grade, "grade_score": decision.score, "graded_at": now, "updated_at": now,
+            "credit_status": status,
+            "credit_status_basis": basis if status_changed else customer.credit_status_basis,
+            "credit_status_set_at": now if status_changed else customer.credit_status_set_at,
+            "credit_status_set_by": f"grading:{strategy.id}" if status_changed else customer.credit_status_set_by,
+        },
+        history=history,
+        change=GradeChange(customer.id, customer.grade, grade, strategy.id, now) if customer.grade != grade else None,
+    )
+
+
 def record(
     session: AsyncSession, *, customer: Customer, strategy: StrategyInfo, decision: Decision, facts: Facts,
     principal: Principal, trigger: str, now: datetime,
 ) -> tuple[GradeAssessment, GradeChange | None]:
     """Store the assessment, put its grade in force, re-derive the credit status; history for both."""
-    assessment = GradeAssessment(
-        customer_id=customer.id, assessed_at=now, assessed_by=principal.sub, trigger=trigger,
-        grade=decision.grade.value, score=decision.score, strategy_id=strategy.id,
-        strategy_version=strategy.version, plugin_name=strategy.plugin,
-        plugin_distribution=strategy.distribution, plugin_version=strategy.distribution_version,
-        factors=[snapshot(f) for f in decision.factors], reasons=list(decision.reasons),
-        knock_outs=list(decision.knock_outs), answers=dict(facts.answers), facts=snapshot(facts),
-    )
+    plan = plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
+                       principal=principal, trigger=trigger, now=now)
+    assessment = GradeAssessment(**plan.assessment)
     session.add(assessment)
-    previous = customer.grade
-    status, basis = derive_credit_status(decision.grade.value, facts.credit_history, facts.days_past_due, facts.as_of)
-    changes = apply_changes(
-        customer, {"grade": decision.grade.value, "credit_status": status},
-        customer_id=customer.id, group=InfoGroup.CUSTOMER, principal=principal, now=now,
-    )
-    customer.grade_score = decision.score
-    customer.graded_at = now
-    if any(c.field == "creditStatus" for c in changes) or customer.credit_status_basis != basis:
-        customer.credit_status_basis = basis
-        customer.credit_status_set_at = now
-        customer.credit_status_set_by = f"grading:{strategy.id}"
-    touch(customer, changes, now)
-    session.add_all(changes)
-    change = None
-    if previous != decision.grade.value:
-        change = GradeChange(customer.id, previous, decision.grade.value, strategy.id, now)
-    return assessment, change
+    for name, value in plan.customer.items():
+        setattr(customer, name, value)
+    session.add_all(CustomerChange(**row) for row in plan.history)
+    return assessment, plan.change
 
 
 async def latest_assessment(session: AsyncSession, customer_id: int) -> GradeAssessment | None:

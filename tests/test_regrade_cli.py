@@ -1,0 +1,99 @@
+"""`creditcare regrade`: bulk re-grading in batches, resumable, reporting how many changed grade."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from api.cli import main
+from api.db.models import Customer, GradeAssessment, RegradeRun
+from api.db.session import create_engine, create_sessionmaker
+from api.services import regrade as bulk
+from api.services.demo import load_demo_data
+from api.settings import get_settings, to_async_url
+from plugins.manager import PluginHost, builtin_plugins
+
+
+async def _with_sessions(url: str, work):  # type: ignore[no-untyped-def]
+    engine = create_engine(to_async_url(url))
+    try:
+        return await work(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+def _portfolio(url: str, per_branch: int = 4) -> None:
+    async def work(sessions):  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            await load_demo_data(session, customers_per_branch=per_branch)
+
+    asyncio.run(_with_sessions(url, work))
+
+
+def _query(url: str, stmt):  # type: ignore[no-untyped-def]
+    async def work(sessions):  # type: ignore[no-untyped-def]
+        async with sessions() as session:
+            return (await session.execute(stmt)).all()
+
+    return asyncio.run(_with_sessions(url, work))
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CREDITCARE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(main, list(args))
+    get_settings.cache_clear()
+
+
+def test_regrade_all_grades_every_customer_and_reports_changes(cli, database_url):
+    _portfolio(database_url)  # 16 customers, never graded
+    result = cli("regrade", "--all", "--batch-size", "5")
+    assert result.exit_code == 0, result.output
+    assert "regraded 16 customers: 16 changed grade, 0 failed" in result.output
+    rows = _query(database_url, select(Customer.grade, func.count()).group_by(Customer.grade))
+    assert sum(count for grade, count in rows) == 16 and all(grade in "ABCD" for grade, _ in rows)
+    triggers = _query(database_url, select(GradeAssessment.trigger, func.count()).group_by(GradeAssessment.trigger))
+    assert triggers == [("regrade", 16)]
+    again = cli("regrade", "--all")
+    assert "regraded 16 customers: 0 changed grade" in again.output  # same facts, same grades
+    assert _query(database_url, select(func.count()).select_from(GradeAssessment)) == [(32,)]
+
+
+def test_regrade_by_industry_touches_only_that_industry(cli, database_url):
+    _portfolio(database_url)
+    result = cli("regrade", "--industry", "C")
+    assert result.exit_code == 0, result.output
+    graded = _query(database_url, select(Customer.industry_code).where(Customer.grade.is_not(None)))
+    assert graded and all(code.startswith("C") for (code,) in graded)
+    ungraded = _query(database_url, select(func.count()).select_from(Customer).where(Customer.grade.is_(None)))
+    assert ungraded[0][0] > 0
+
+
+def test_an_interrupted_regrade_resumes_where_it_stopped(cli, database_url):
+    _portfolio(database_url)
+
+    async def first_batch_only(sessions):  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            run_id = (await bulk.open_run(session, industry=None, resume=False, started_by="test")).id
+        host = PluginHost(extra=builtin_plugins(), entry_points=False)
+        return await bulk.regrade_batch(sessions, run_id=run_id, host=host, timeout=2.0, size=6)
+
+    first = asyncio.run(_with_sessions(database_url, first_batch_only))
+    assert (first.processed, first.done) == (6, False)
+    result = cli("regrade", "--all", "--batch-size", "4")
+    assert result.exit_code == 0, result.output
+    assert "resuming run" in result.output and "6 customers already done" in result.output
+    assert "regraded 16 customers" in result.output
+    assert _query(database_url, select(func.count()).select_from(GradeAssessment)) == [(16,)]  # none twice
+    runs = _query(database_url, select(RegradeRun.processed, RegradeRun.finished_at.is_not(None)))
+    assert runs == [(16, True)]
+
+
+def test_regrade_needs_a_selection(cli):
+    result = cli("regrade")
+    assert result.exit_code != 0
+    assert "--all or --industry" in result.output
