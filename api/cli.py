@@ -179,7 +179,7 @@ def plugins_list() -> None:
 @main.command()
 @click.option("--all", "everyone", is_flag=True, help="Every customer.")
 @click.option("--industry", default=None, help="Only customers whose GB/T 4754 code starts with this.")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--resume/--restart", default=True, show_default=True, help="Continue an unfinished run of the same selection.")
 def regrade(everyone: bool, industry: str | None, batch_size: int, resume: bool) -> None:
     """Re-grade customers in bulk, in batches, resumably; report how many changed grade."""

@@ -61,6 +61,15 @@ async def create_postgres_database(server_url: str) -> str:
     return u.set(database=name).render_as_string(hide_password=False)
 
 
+async def drop_postgres_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    u = make_url(server_url)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
 async def load(url: str, customers: int) -> float:
     rng = random.Random(7)
     engine = create_engine(to_async_url(url))
@@ -141,7 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL; default: temporary SQLite")
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark database")
     args = parser.parse_args()
     if args.database_url:
         url, backend = asyncio.run(create_postgres_database(args.database_url)), "postgresql"
@@ -155,8 +165,8 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"regrade-{backend}.json").write_text(json.dumps(result, indent=2) + "\n")
-    if backend == "postgresql":
-        print(f"(benchmark database left for inspection: {make_url(url).database}; drop it when done)")
+    if backend == "postgresql" and not args.keep:
+        asyncio.run(drop_postgres_database(args.database_url, make_url(url).database))
 
 
 if __name__ == "__main__":

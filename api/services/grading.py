@@ -125,26 +125,36 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 def snapshot(value: Any) -> Any:
     """The facts as JSON: what exactly the strategy saw, kept with the assessment."""
     kind = type(value)
-    # Bulk regrading snapshots every customer: the common leaf types first, field names cached.
     if kind is Decimal:
         return str(value)
-    if value is None or kind in (str, int, bool, float):
-        return value
     if kind is date:
         return value.isoformat()
+    if value is None or kind is str or kind is int or kind is bool or kind is float:
+        return value
     names = _FIELD_NAMES.get(kind)
     if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
         names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
     if names is not None:
-        return {name: snapshot(getattr(value, name)) for name in names}
+        # Bulk regrading snapshots every customer's facts: leaves are converted inline.
+        out: dict[str, Any] = {}
+        for name in names:
+            item = getattr(value, name)
+            item_kind = type(item)
+            if item_kind is Decimal:
+                out[name] = str(item)
+            elif item is None or item_kind is str or item_kind is int or item_kind is bool:
+                out[name] = item
+            else:
+                out[name] = snapshot(item)
+        return out
     if isinstance(value, Mapping):
         return {str(k): snapshot(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [snapshot(v) for v in value]
-    if isinstance(value, (Decimal, date)):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
