@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_page_size: int = Field(default=100, ge=1, le=1_000)
+    # A document may select this many fields (fragments expanded) and use this many aliases.
+    max_selections: int = Field(default=1_500, ge=10)
+    max_aliases: int = Field(default=50, ge=0)
     log_level: str = "info"
 
     @field_validator("disabled_plugins", mode="before")

@@ -91,10 +91,11 @@ class GradeAssessment:
     plugin_name: str
     plugin_distribution: str
     plugin_version: str
-    reasons: list[str] = strawberry.field(description="The reasons that mattered most, knock-outs first.")
-    knock_outs: list[str] = strawberry.field(description="Knock-out rules that capped the grade.")
+    # Confidential parts are nullable: a reader without the right sees null, not a missing assessment.
+    reasons: list[str] | None = strawberry.field(description="The reasons that mattered most, knock-outs first.")
+    knock_outs: list[str] | None = strawberry.field(description="Knock-out rules that capped the grade.")
     answers: JSON = strawberry.field(description="The assessor's answers to the qualitative questions.")
-    facts: JSON = strawberry.field(description="Snapshot of the facts the strategy used.")
+    facts: JSON | None = strawberry.field(description="Snapshot of the facts the strategy used.")
     assessed_at: datetime
     assessed_by: str
     trigger: str = strawberry.field(description="assessment, financial_statement, credit_information or regrade.")
@@ -103,7 +104,7 @@ class GradeAssessment:
     factor_rows: strawberry.Private[list[dict[str, Any]]]
 
     @strawberry.field(description="Every factor: value, band, points and reason.")
-    def factors(self) -> list[GradeFactor]:
+    def factors(self) -> list[GradeFactor] | None:
         return [GradeFactor(code=f["code"], name=f["name"], value=f["value"], band=f["band"],
                             points=Decimal(f["points"]), max_points=Decimal(f["max_points"]), reason=f["reason"])
                 for f in self.factor_rows]

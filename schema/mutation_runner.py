@@ -33,13 +33,14 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
     """Run ``act`` in a transaction with its audit entry; on a domain error, roll back and report it."""
     ctx = info.context
     coordinate = f"Mutation.{info.field_name}"
+    committed = False
     try:
         async with ctx.writing() as session:
             payload = await act(session)
             # The write and its audit entry commit together, or neither does.
             await audit.append(session, [ctx.audit.event("write", coordinate, _customer_id(payload))])
+        committed = True
     except DomainError as exc:
-        ctx.grade_changes.clear()
         return error_result(exc)
     except OperationalError as exc:
         # SQLite refuses a second concurrent writer ("database is locked"): report it as the
@@ -47,6 +48,9 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
         if "locked" in str(exc.orig).lower():
             return error_result(Conflict("Customer", current_version=None))
         raise
+    finally:
+        if not committed:  # changes that were rolled back are never announced
+            ctx.grade_changes.clear()
     announce_grade_changes(ctx)
     return payload
 

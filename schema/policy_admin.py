@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.errors import InvalidInput
+from api.services import audit
 from schema.context import Info
 from schema.errors import InvalidInputError, error_result
 
@@ -70,6 +71,13 @@ def _lines(rules: list[PolicyRuleInput], name: str) -> list[list[str]]:
     return lines
 
 
+async def _audit(info: Info, detail: str) -> None:
+    """Policy changes are the most sensitive writes there are: each is on record."""
+    ctx = info.context
+    async with ctx.writing() as session:
+        await audit.append(session, [ctx.audit.event("write", f"Mutation.{info.field_name}", None, detail=detail)])
+
+
 @strawberry.type
 class PolicyQuery:
     @strawberry.field(description="The policy in force (administrators).")
@@ -81,7 +89,8 @@ class PolicyQuery:
 class PolicyMutation:
     @strawberry.mutation(description="Reload the policy from its store without a restart.")
     async def reload_policies(self, info: Info) -> PolicyPayload:
-        await info.context.policies.reload()
+        policy = await info.context.policies.reload()
+        await _audit(info, f"reloaded from {policy.source}: version {policy.version}")
         return PolicyPayload(policy=_info(info))
 
     @strawberry.mutation(
@@ -93,7 +102,8 @@ class PolicyMutation:
             add, remove = _lines(input.add, "add"), _lines(input.remove, "remove")
             if not add and not remove:
                 raise InvalidInput.one("input", "nothing to add or remove")
-            await info.context.policies.change(add, remove)
+            policy = await info.context.policies.change(add, remove)
+            await _audit(info, f"version {policy.version}; added {add}; removed {remove}")
         except InvalidInput as exc:
             return error_result(exc)  # type: ignore[return-value]
         except PermissionError as exc:

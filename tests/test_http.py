@@ -48,3 +48,32 @@ async def test_every_response_carries_a_request_id(client):
     response = await client.post("/graphql", json={"query": "{ branches { code } }"},
                                  headers={**AUTH, "X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
+
+
+async def test_a_document_selecting_too_many_fields_is_refused_before_execution(client, settings):
+    many = " ".join(f"a{i}: industries {{ code name }}" for i in range(settings.max_aliases + 1))
+    response = await client.post("/graphql", json={"query": "{ " + many + " }"}, headers=AUTH)
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "aliases" in body["errors"][0]["message"]
+
+
+async def test_a_fragment_bomb_is_counted_once_per_fragment_and_refused_quickly(client):
+    import time
+
+    fragments = ["fragment F0 on Industry { code name }"]
+    for i in range(1, 40):  # each fragment spreads the previous twice: 2^40 fields if expanded naively
+        fragments.append(f"fragment F{i} on Industry {{ ...F{i - 1} ...F{i - 1} }}")
+    query = "{ industries { ...F39 } } " + " ".join(fragments)
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": query}, headers=AUTH)
+    assert time.perf_counter() - started < 2
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+def test_selection_count_expands_fragments():
+    from schema.complexity import document_cost
+
+    cost = document_cost("query { a: customers { totalCount } ...F } fragment F on Query { b: branches { code } }")
+    assert (cost.selections, cost.aliases) == (4, 2)

@@ -23,6 +23,7 @@ from api.principal import Principal
 from api.services import audit
 from api.services.organisation import find_staff_member
 from api.settings import Environment
+from schema.complexity import too_complex
 from schema.context import Context
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,9 @@ async def graphql_endpoint(request: Request) -> Response:
         query, variables, operation = _parse_payload(body)
     except ValueError as exc:
         return _error_response(400, str(exc), "BAD_USER_INPUT")
+    refusal = too_complex(query, max_selections=settings.max_selections, max_aliases=settings.max_aliases)
+    if refusal is not None:
+        return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
     context = await _context(runtime, principal, request.headers.get("x-request-id") or uuid.uuid4().hex)
     result = await runtime.schema.execute(
         query, variable_values=variables, context_value=context, operation_name=operation

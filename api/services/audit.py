@@ -47,6 +47,10 @@ async def append(session: AsyncSession | AsyncConnection, events: Sequence[Audit
 
 
 def _condition(where: Mapping[str, Any]) -> Any:
+    for bound in ("since", "until"):
+        value = where.get(bound)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise InvalidInput.one(f"where.{bound}", "a time must carry its zone, e.g. 2026-01-01T00:00:00+08:00")
     parts = []
     if where.get("principal"):
         parts.append(AuditEntry.principal == where["principal"])

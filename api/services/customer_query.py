@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -63,6 +64,8 @@ def _escape_like(text: str) -> str:
 
 
 def _compare(column: Any, op: str, value: Any, field: str) -> ColumnElement[bool]:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise InvalidInput.one(field, "a time must carry its zone, e.g. 2026-01-01T00:00:00+08:00")
     if op == "_eq":
         return column == value
     if op == "_neq":
@@ -104,7 +107,7 @@ def customer_condition(
         return None
     parts: list[ColumnElement[bool]] = []
     for field, spec in where.items():
-        here = f"{path}.{field}"
+        here = f"{path}.{to_camel(field) if not field.startswith('_') else field}"
         if spec is None:
             continue
         if field in ("_and", "_or"):

@@ -92,10 +92,7 @@ async def create_customer(
     )
     session.add(customer)
     await save(session)
-    if await session.scalar(within(select(Customer.id).where(Customer.id == customer.id), scope)) is None:
-        raise InvalidInput.one(
-            "input.relationshipManagerUsername", "outside the customers you may maintain"
-        )
+    await _require_in_scope(session, customer.id, scope, "input.relationshipManagerUsername")
     session.add(
         CustomerChange(
             customer_id=customer.id,
@@ -145,7 +142,11 @@ async def update_customer(
             change.field, change.old_value, change.new_value = "relationshipManager", previous_manager, username
     if "industry_code" in values:
         changes += await refresh_size(session, customer, principal=principal, now=now)
-    return await commit_changes(session, customer, changes, now)
+    result = await commit_changes(session, customer, changes, now)
+    # Nobody hands a customer to where they themselves could no longer see it.
+    await _require_in_scope(session, customer.id, scope, "input.branchCode" if "branch_code" in values
+                            else "input.relationshipManagerUsername")
+    return result
 
 
 async def set_credit_status(
@@ -217,6 +218,8 @@ async def save(session: AsyncSession) -> None:
     except IntegrityError as exc:
         if "credit_code" in str(exc.orig):
             raise InvalidInput.one("input.creditCode", "a customer with this credit code exists") from None
+        if "financial_statement" in str(exc.orig):  # the same period recorded concurrently
+            raise InvalidInput.one("input.periodEnd", "a statement for this period is already recorded") from None
         raise
 
 
@@ -230,6 +233,11 @@ async def _manager_of_branch(session: AsyncSession, username: str, branch_code: 
             f"{username!r} works at branch {manager.branch_code}, not {branch_code}",
         )
     return manager
+
+
+async def _require_in_scope(session: AsyncSession, customer_id: int, scope: RowScope, field: str) -> None:
+    if await session.scalar(within(select(Customer.id).where(Customer.id == customer_id), scope)) is None:
+        raise InvalidInput.one(field, "outside the customers you may maintain")
 
 
 async def _refuse_duplicate_credit_code(session: AsyncSession, credit_code: str) -> None:

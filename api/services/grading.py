@@ -28,7 +28,7 @@ from api.principal import Principal
 from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.scope import RowScope, within
 from plugins.manager import PluginHost, StrategyInfo
-from plugins.spec import CreditHistoryEvent, Decision, Facts, Grade, Ratios, StatementFigures
+from plugins.spec import CreditHistoryEvent, Decision, FactorResult, Facts, Grade, Ratios, StatementFigures
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,11 @@ def build_facts(
 
 
 async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
-    """Load what grading needs for one customer (three statements)."""
+    """Load what grading needs for one customer: the two newest annual statements, events, guarantees."""
     statements = (await session.scalars(
         select(FinancialStatement)
         .where(FinancialStatement.customer_id == customer.id, FinancialStatement.period_kind == PeriodKind.ANNUAL)
-        .order_by(FinancialStatement.period_end.desc()).limit(2)
+        .order_by(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()).limit(2)
     )).all()
     events = (await session.scalars(select(CreditEvent).where(CreditEvent.customer_id == customer.id))).all()
     guarantees_total = await session.scalar(
@@ -161,17 +161,34 @@ def snapshot(value: Any) -> Any:
 # --------------------------------------------------------------------------------- deciding
 
 
+def _problem(decision: object) -> str | None:
+    if not isinstance(decision, Decision):
+        return f"returned {type(decision).__name__}, not a Decision"
+    if not isinstance(decision.grade, Grade):
+        return f"returned grade {decision.grade!r}; grades are A, B, C, D"
+    score = decision.score
+    if not isinstance(score, Decimal) or not score.is_finite() or not Decimal(0) <= score <= Decimal(100):
+        return f"returned score {score!r}; scores are 0–100"
+    for factor in decision.factors:
+        if not isinstance(factor, FactorResult):
+            return f"returned a factor that is a {type(factor).__name__}, not a FactorResult"
+        if not (isinstance(factor.points, Decimal) and isinstance(factor.max_points, Decimal)
+                and factor.points.is_finite() and Decimal(0) <= factor.points <= factor.max_points):
+            return f"factor {factor.code!r} has {factor.points!r} of {factor.max_points!r} points"
+    if not all(isinstance(text, str) for text in (*decision.reasons, *decision.knock_outs)):
+        return "returned reasons that are not text"
+    return None
+
+
 def check_decision(strategy: StrategyInfo, decision: object) -> Decision:
     """The decision, if it is one a strategy may give; else GRADING_FAILED saying what is wrong."""
-    if not isinstance(decision, Decision):
-        raise GradingFailed(strategy.id, f"returned {type(decision).__name__}, not a Decision")
-    if not isinstance(decision.grade, Grade):
-        raise GradingFailed(strategy.id, f"returned grade {decision.grade!r}; grades are A, B, C, D")
-    if not isinstance(decision.score, Decimal) or not Decimal(0) <= decision.score <= Decimal(100):
-        raise GradingFailed(strategy.id, f"returned score {decision.score!r}; scores are 0–100")
-    for factor in decision.factors:
-        if not Decimal(0) <= factor.points <= factor.max_points:
-            raise GradingFailed(strategy.id, f"factor {factor.code} has {factor.points} of {factor.max_points} points")
+    try:
+        problem = _problem(decision)
+    except Exception as exc:  # a malformed decision can break even the checks
+        problem = f"returned a malformed decision ({type(exc).__name__})"
+    if problem is not None:
+        raise GradingFailed(strategy.id, problem)
+    assert isinstance(decision, Decision)
     return decision
 
 
@@ -196,6 +213,13 @@ async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decisi
     except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
         raise GradingFailed(strategy.id, f"raised {type(exc).__name__}: {exc}") from exc
     return check_decision(strategy, decision)
+
+
+def reusable_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:
+    """The earlier answers the strategy still asks for and still allows (a new card version may
+    retire a question or an answer; re-assessing must not fail over it)."""
+    allowed = {q.id: {a.id for a in q.answers} for q in strategy.strategy.questions}
+    return {q: a for q, a in answers.items() if a in allowed.get(q, ())}
 
 
 def check_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:
@@ -319,7 +343,7 @@ def automatic_regrader(
     async def regrade(session: AsyncSession, customer: Customer, trigger: str) -> None:
         last = await latest_assessment(session, customer.id)
         strategy = host.strategy_for(customer.industry_code)
-        answers = last.answers if last is not None and last.strategy_id == strategy.id else {}
+        answers = reusable_answers(strategy, last.answers if last is not None and last.strategy_id == strategy.id else {})
         try:
             _, _, change = await assess_grade(
                 session, principal=principal, scope=RowScope.everything(), customer_id=customer.id,

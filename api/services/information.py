@@ -34,7 +34,7 @@ from api.db.models import (
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.reference.identifiers import resident_id_error
-from api.services.customers import commit_changes, customer_for_update
+from api.services.customers import commit_changes, customer_for_update, save
 from api.services.history import apply_changes, note_event
 from api.services.grading import Regrader
 from api.services.scope import RowScope
@@ -247,7 +247,7 @@ async def record_financial_statement(
         **statement_input.model_dump(),
     )
     session.add(statement)
-    await session.flush()
+    await save(session)
     changes = [
         note_event(
             customer_id=customer.id, group=InfoGroup.FINANCIAL, field="financialStatement",
@@ -375,6 +375,6 @@ async def record_credit_information(
             )
         )
     if regrade is not None:
-        await session.flush()
+        await save(session)
         await regrade(session, customer, "credit_information")
     return await commit_changes(session, customer, changes, now)

@@ -14,6 +14,7 @@ from api.db.models import Customer, GradeOverride, StaffMember
 from api.errors import InvalidInput, NotFound
 from api.principal import Principal
 from api.services.credit_status import derive_credit_status
+from api.services.customers import save
 from api.services.grading import GradeChange, gather_facts, latest_assessment
 from api.services.history import apply_changes, touch
 from api.services.scope import RowScope, within
@@ -58,7 +59,7 @@ async def propose_override(
         reason_text=proposal.reason_text, status="pending", proposed_by=principal.sub, proposed_at=utcnow(),
     )
     session.add(override)
-    await session.flush()
+    await save(session)
     return override
 
 
@@ -110,7 +111,7 @@ async def decide_override(
         session.add_all(changes)
         if previous != override.to_grade:
             change = GradeChange(customer.id, previous, override.to_grade, latest.strategy_id, now)
-    await session.flush()
+    await save(session)
     return override, change
 
 

@@ -29,7 +29,10 @@ class SortKey:
 
 
 def datetime_key(value: Any) -> datetime:
-    return datetime.fromisoformat(value)
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a cursor's time carries its zone")
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,15 @@ from api.db.models import (
     RegradeRun,
 )
 from api.principal import Principal
-from api.services.grading import GradeRecord, GradingFailed, build_facts, decide_now, plan_record
+from api.services.grading import (
+    GradeChange,
+    GradeRecord,
+    GradingFailed,
+    build_facts,
+    decide_now,
+    plan_record,
+    reusable_answers,
+)
 from api.services.information_reads import newest_per_customer
 from plugins.manager import PluginHost
 
@@ -99,7 +107,13 @@ async def regrade_batch(
     async with sessions.begin() as session:
         run = await session.get(RegradeRun, run_id)
         assert run is not None
-        customers = (await session.scalars(_in_run(select(Customer), run).order_by(Customer.id).limit(size))).all()
+        # Hold the batch's customers until it commits, so a user's concurrent change either lands
+        # first (and is graded) or waits and then meets the new version (CONFLICT), never lost.
+        if session.bind.dialect.name == "sqlite":
+            await session.execute(RegradeRun.__table__.update().where(RegradeRun.id == run_id).values(id=run_id))
+        customers = (await session.scalars(
+            _in_run(select(Customer), run).order_by(Customer.id).limit(size).with_for_update()
+        )).all()
         if not customers:
             run.finished_at = utcnow()
             return BatchResult(0, 0, 0, True, ())
@@ -127,7 +141,8 @@ async def regrade_batch(
             facts = build_facts(
                 customer=customer, statements=statements.get(customer.id, []), events=events[customer.id],
                 guarantees_total=Decimal(guaranteed.get(customer.id) or 0),
-                answers=last_answers if last_strategy == strategy.id else {}, as_of=now.date(),
+                answers=reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {},
+                as_of=now.date(),
             )
             try:
                 decision = decide_now(strategy, facts, timeout)

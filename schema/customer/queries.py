@@ -78,7 +78,17 @@ def require_readable(ctx: Context, fields: list[str], verb: str) -> None:
 
 @strawberry.type
 class CustomerQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global ID.")
+    @strawberry.field(description="Any object by its global ID; null when there is none or it is out of your reach.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        # Resolved here rather than by strawberry's relay.node(): an id of an unknown type or no
+        # id at all is simply not found, never a server error.
+        try:
+            gid = relay.GlobalID.from_id(id)
+        except Exception:  # not a global ID: nothing has it
+            return None
+        if gid.type_name != "Customer":
+            return None
+        return (await Customer.resolve_nodes(info=info, node_ids=[gid.node_id]))[0]
 
     @strawberry.field(description="Customers matching `where`, in `orderBy` order (default: by id).")
     async def customers(

@@ -201,6 +201,7 @@ _HISTORY_COORDINATES = {
     (InfoGroup.CUSTOMER, "branchCode"): "Customer.branch",
     (InfoGroup.CUSTOMER, "creditStatusBasis"): "Customer.creditStatusAssessment",
     (InfoGroup.CUSTOMER, "grade"): "Customer.grade",
+    (InfoGroup.BASIC, "registeredCapitalCurrency"): "BasicInformation.registeredCapital",
     (InfoGroup.OPERATING, "majorInvestment"): "OperatingInformation.majorInvestments",
     (InfoGroup.CREDIT, "creditEvent"): "CreditInformation.events",
     (InfoGroup.CREDIT, "guarantee"): "CreditInformation.guarantees",
@@ -219,12 +220,20 @@ def history_coordinate(group: InfoGroup, field: str) -> str:
 
 
 def redacted_change(ctx: Context, row: Any) -> CustomerChange:
-    """A history entry whose values show only what the caller may read of that field."""
+    """A history entry whose values show only what the caller may read of that field.
+
+    Showing a confidential value here is a read of it like any other, and is audited as one.
+    """
     coordinate = history_coordinate(row.info_group, row.field)
-    access = ctx.decisions.field(coordinate)
-    if access is FieldAccess.FULL:
+    step = ctx.decisions.step(*coordinate.split(".", 1))
+    shown = row.old_value is not None or row.new_value is not None
+    if step.access is FieldAccess.FULL:
+        if step.audited and shown:
+            ctx.audit.note("read", step.group or "", coordinate, row.customer_id)
         return from_row(CustomerChange, row)
-    if access is FieldAccess.MASKED and coordinate in MASKERS:
+    if step.access is FieldAccess.MASKED and coordinate in MASKERS:
+        if step.audited and shown:
+            ctx.audit.note("read", step.group or "", coordinate, row.customer_id)
         mask = MASKERS[coordinate]
         return from_row(CustomerChange, row, old_value=mask(row.old_value), new_value=mask(row.new_value))
     return from_row(CustomerChange, row, old_value=None, new_value=None)
