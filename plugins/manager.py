@@ -141,14 +141,15 @@ class PluginHost:
     def grade_changed(
         self, *, customer_ref: str, previous_grade: str | None, new_grade: str, strategy_id: str, assessed_at: datetime
     ) -> None:
-        """Tell every plugin; a failing plugin is logged, never allowed to undo the change."""
-        try:
-            self.pm.hook.creditcare_grade_changed(
-                customer_ref=customer_ref, previous_grade=previous_grade, new_grade=new_grade,
-                strategy_id=strategy_id, assessed_at=assessed_at,
-            )
-        except Exception:  # a plugin's reaction must not break grading
-            log.exception("a plugin failed in creditcare_grade_changed")
+        """Tell every plugin; one failing is logged and neither stops the others nor undoes the change."""
+        for impl in self.pm.hook.creditcare_grade_changed.get_hookimpls():
+            try:
+                impl.function(
+                    customer_ref=customer_ref, previous_grade=previous_grade, new_grade=new_grade,
+                    strategy_id=strategy_id, assessed_at=assessed_at,
+                )
+            except Exception:  # a plugin's reaction must not break grading
+                log.exception("plugin %s failed in creditcare_grade_changed", impl.plugin_name)
 
 
 def builtin_plugins() -> list[tuple[str, ModuleType]]:
