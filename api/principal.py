@@ -13,6 +13,3 @@ class Principal:
     roles: frozenset[str] = field(default_factory=frozenset)
     branch: str | None = None
     nda: bool = False
-
-    def has_any_role(self, roles: frozenset[str] | set[str] | list[str]) -> bool:
-        return not self.roles.isdisjoint(roles)

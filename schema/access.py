@@ -9,12 +9,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from api.errors import InvalidInput, NotFound
+from api.errors import InvalidInput
 from api.services import access, audit
 from schema.access_types import AuditAction, AuditEntry, Consent, ConsentGroupEnum, audit_entry_of, consent_of
 from schema.context import Info
 from schema.convert import from_row, input_dict
-from schema.customer.queries import decode_customer_id
+from schema.ids import decode_global_id, page_info
 from schema.errors import InvalidInputError, NotFoundError
 from schema.mutation_runner import run_mutation
 from schema.organisation import StaffMember, StaffMemberPayload
@@ -84,16 +84,6 @@ class AuditEntryConnection:
             return await audit.count_entries(session, where=self.where)
 
 
-def _decode(value: str, type_name: str, field: str) -> int:
-    try:
-        gid = relay.GlobalID.from_id(value)
-    except Exception:  # not an id at all: nothing by that id
-        raise NotFound(type_name, field=field) from None
-    if gid.type_name != type_name or not gid.node_id.isdigit():
-        raise NotFound(type_name, field=field)
-    return int(gid.node_id)
-
-
 @strawberry.type
 class AccessQuery:
     @strawberry.field(description="The audit log, newest first (compliance).")
@@ -105,16 +95,12 @@ class AccessQuery:
             raise InvalidInput.one("first", f"must be between 0 and {limit}")
         conditions = input_dict(where) if where else {}
         if conditions.get("customer_id"):
-            conditions["customer_id"] = _decode(conditions["customer_id"], "Customer", "where.customerId")
+            conditions["customer_id"] = decode_global_id(conditions["customer_id"], "Customer", "where.customerId")
         async with info.context.reading() as session:
             page = await audit.find_entries(session, where=conditions, first=first, after=after)
         return AuditEntryConnection(
             edges=[AuditEntryEdge(cursor=c, node=audit_entry_of(r)) for r, c in zip(page.items, page.cursors, strict=True)],
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
             where=conditions,
         )
 
@@ -129,7 +115,7 @@ class AccessMutation:
         async def act(session: AsyncSession) -> ConsentPayload:
             row = await access.record_consent(
                 session, principal=info.context.principal, scope=info.context.scope,
-                customer_id=decode_customer_id(raw_id, "input.customerId"), data=data,
+                customer_id=decode_global_id(raw_id, "Customer", "input.customerId"), data=data,
             )
             return ConsentPayload(consent=consent_of(row))
 
@@ -140,7 +126,7 @@ class AccessMutation:
         async def act(session: AsyncSession) -> ConsentPayload:
             row = await access.revoke_consent(
                 session, principal=info.context.principal, scope=info.context.scope,
-                consent_id=_decode(input.id, "Consent", "input.id"),
+                consent_id=decode_global_id(input.id, "Consent", "input.id"),
             )
             return ConsentPayload(consent=consent_of(row))
 

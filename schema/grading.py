@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from api.errors import NotFound
 from api.reference.industries import get_industry
 from api.reference.treatments import treatments
 from api.services import grading, overrides
 from api.services.customers import save
 from schema.context import Info
 from schema.convert import from_row, input_dict
+from schema.ids import decode_global_id
 from schema.errors import GradingFailedError, InvalidInputError, NotFoundError
 from schema.mutation_runner import run_mutation
 
@@ -245,16 +245,6 @@ OverrideResult = Annotated[
 ]
 
 
-def _decode(value: str, type_name: str, field: str) -> int:
-    try:
-        gid = relay.GlobalID.from_id(value)
-    except Exception:  # not an id: nothing by that id
-        raise NotFound(type_name, field=field) from None
-    if gid.type_name != type_name or not gid.node_id.isdigit():
-        raise NotFound(type_name, field=field)
-    return int(gid.node_id)
-
-
 @strawberry.type
 class GradingQuery:
     @strawberry.field(description="The strategy grading an industry (GB/T 4754 code), with its qualitative questions.")
@@ -293,7 +283,7 @@ class GradingMutation:
         async def act(session: AsyncSession) -> GradePayload:
             customer, assessment, change = await grading.assess_grade(
                 session, principal=ctx.principal, scope=ctx.scope,
-                customer_id=_decode(input.customer_id, "Customer", "input.customerId"),
+                customer_id=decode_global_id(input.customer_id, "Customer", "input.customerId"),
                 answers={a.question_id: a.answer_id for a in input.answers}, host=ctx.plugins,
                 timeout=ctx.settings.grading_timeout_seconds,
             )
@@ -313,7 +303,7 @@ class GradingMutation:
         async def act(session: AsyncSession) -> OverridePayload:
             row = await overrides.propose_override(
                 session, principal=info.context.principal, scope=info.context.scope,
-                customer_id=_decode(raw_id, "Customer", "input.customerId"), data=data,
+                customer_id=decode_global_id(raw_id, "Customer", "input.customerId"), data=data,
             )
             return OverridePayload(override=override_of(row))
 
@@ -326,7 +316,7 @@ class GradingMutation:
         async def act(session: AsyncSession) -> OverridePayload:
             row, change = await overrides.decide_override(
                 session, principal=ctx.principal, scope=ctx.scope,
-                override_id=_decode(input.id, "GradeOverride", "input.id"),
+                override_id=decode_global_id(input.id, "GradeOverride", "input.id"),
                 data={"approve": input.approve, "comment": input.comment},
             )
             if change is not None:

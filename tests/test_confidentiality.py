@@ -63,8 +63,7 @@ async def test_credit_approver_sees_identity_numbers_masked(api):
     c = (await _portfolio(api))["alice"]
     basic = (await api.ok(CUSTOMER, {"id": c["id"]}, bearer=f.as_("carl", "credit_approver")))["customer"]["basicInformation"]
     assert basic["legalRepresentativeIdNumber"] == "1101**********002X"
-    assert basic["legalRepresentativePhone"].startswith("+86") and basic["legalRepresentativePhone"].endswith("8000")
-    assert "138001" not in basic["legalRepresentativePhone"]
+    assert basic["legalRepresentativePhone"] == "+86*********000"  # never more than half shown
     assert basic["legalRepresentativeName"] == "Wang Wei"
 
 
@@ -108,7 +107,7 @@ async def test_principal_holding_several_roles_gets_the_union_of_their_grants(ap
 
 
 async def test_relationship_manager_of_branch_a_never_sees_branch_b_customers(api):
-    p = await _portfolio(api)
+    await _portfolio(api)
     data = await api.ok(LIST)
     assert _names(data) == ["Alice Client Co., Ltd."]
     assert data["customers"]["totalCount"] == 1

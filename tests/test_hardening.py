@@ -116,3 +116,11 @@ async def test_retired_answers_do_not_block_recording_new_figures(app, api):
     history = await api.ok("query($id: ID!) { customer(id: $id) { gradeHistory { trigger answers } } }", {"id": c["id"]})
     assert after["version"] == version + 1
     assert history["customer"]["gradeHistory"][0] == {"trigger": "financial_statement", "answers": {}}
+
+
+def test_masking_never_shows_more_than_half_of_a_short_identifier():
+    from api.authz.masking import MASKERS
+
+    mask = MASKERS["BasicInformation.legalRepresentativeIdNumber"]
+    assert mask("11010519491231002X") == "1101**********002X"
+    assert mask("E12345678") == "E1*****78"

@@ -10,7 +10,12 @@ from api.reference.identifiers import mask_identifier
 
 def _mask_text(keep_start: int, keep_end: int) -> Callable[[Any], Any]:
     def mask(value: Any) -> Any:
-        return None if value is None else mask_identifier(str(value), keep_start=keep_start, keep_end=keep_end)
+        if value is None:
+            return None
+        text = str(value)
+        # Never show more than half: a 9-character passport number keeps 2 + 2, not 4 + 4.
+        quarter = len(text) // 4
+        return mask_identifier(text, keep_start=min(keep_start, quarter), keep_end=min(keep_end, quarter))
 
     return mask
 

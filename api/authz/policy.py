@@ -53,7 +53,14 @@ class Subject:
         return " ".join(sorted(self.roles | extra))
 
 
-def _configure(enforcer: casbin.CoreEnforcer) -> casbin.CoreEnforcer:
+def load_file_enforcer(policy_dir: Path) -> casbin.Enforcer:
+    """An enforcer over ``model.conf`` and ``policy.csv`` in ``policy_dir``."""
+    enforcer = casbin.Enforcer(str(policy_dir / "model.conf"), str(policy_dir / "policy.csv"))
+    return configure_enforcer(enforcer)
+
+
+def configure_enforcer(enforcer: casbin.CoreEnforcer) -> casbin.CoreEnforcer:
+    """Register what our model needs (``anyRole``, ``g2`` patterns) on an enforcer loaded elsewhere."""
     roles = enforcer.get_role_manager()
 
     def any_role(request_sub: str, policy_sub: str) -> bool:
@@ -63,17 +70,6 @@ def _configure(enforcer: casbin.CoreEnforcer) -> casbin.CoreEnforcer:
     # g2 lines may name patterns such as `FinancialStatement.*`.
     enforcer.add_named_matching_func("g2", key_match)
     return enforcer
-
-
-def load_file_enforcer(policy_dir: Path) -> casbin.Enforcer:
-    """An enforcer over ``model.conf`` and ``policy.csv`` in ``policy_dir``."""
-    enforcer = casbin.Enforcer(str(policy_dir / "model.conf"), str(policy_dir / "policy.csv"))
-    return _configure(enforcer)
-
-
-def configure_enforcer(enforcer: casbin.CoreEnforcer) -> casbin.CoreEnforcer:
-    """Register what our model needs on an enforcer loaded elsewhere (e.g. from the database)."""
-    return _configure(enforcer)
 
 
 @dataclass(frozen=True, slots=True)

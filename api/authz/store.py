@@ -33,16 +33,12 @@ class FilePolicyStore:
     """The policy in ``model.conf`` + ``policy.csv``: changed by editing the files, then reloading."""
 
     kind = "file"
-    writable = False
 
     def __init__(self, policy_dir: Path) -> None:
         self.policy_dir = policy_dir
 
     async def load(self) -> Policy:
         return Policy(load_file_enforcer(self.policy_dir), source=f"file:{self.policy_dir}")
-
-    async def close(self) -> None:
-        return None
 
 
 _SEED_LOCK = 0x63617362  # any constant: names the advisory lock that serialises seeding
@@ -62,7 +58,6 @@ class DatabasePolicyStore:
     """
 
     kind = "database"
-    writable = True
 
     def __init__(self, policy_dir: Path, engine: AsyncEngine) -> None:
         self.policy_dir = policy_dir
@@ -107,9 +102,6 @@ class DatabasePolicyStore:
                 await enforcer.add_named_grouping_policy(ptype, *values)
             else:
                 await enforcer.add_named_policy(ptype, *values)
-
-    async def close(self) -> None:
-        return None
 
 
 class PolicyHolder:

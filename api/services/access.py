@@ -16,6 +16,7 @@ from api.db.base import utcnow
 from api.db.models import Consent, Customer, StaffMember
 from api.errors import InvalidInput, NotFound
 from api.principal import Principal
+from api.services.customers import customer_in_scope
 from api.services.organisation import Username, find_staff_member
 from api.services.scope import RowScope, consents_in_force, within
 from api.services.validation import Command, parse
@@ -86,8 +87,7 @@ async def record_consent(
 ) -> Consent:
     """Record a customer's written consent to disclose the given groups to a third party."""
     consent_input = parse(ConsentInput, data)
-    if await session.scalar(within(select(Customer.id).where(Customer.id == customer_id), scope)) is None:
-        raise NotFound("Customer", field="input.customerId")
+    await customer_in_scope(session, customer_id, scope)
     consent = Consent(
         customer_id=customer_id,
         third_party=consent_input.third_party.lower(),

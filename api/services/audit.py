@@ -121,10 +121,10 @@ class AuditTrail:
 
     def events(self) -> list[AuditEvent]:
         grouped: dict[tuple[str, int | None], tuple[set[str], set[str]]] = {}
-        for action, customer_id, obj, field in self._noted:
+        for action, customer_id, obj, coordinate in self._noted:
             objects, fields = grouped.setdefault((action, customer_id), (set(), set()))
             objects.add(obj)
-            fields.add(field)
+            fields.add(coordinate)
         return [
             AuditEvent(
                 principal=self.principal, roles=self.roles, action=action, object=" ".join(sorted(objects)),

@@ -172,12 +172,18 @@ async def set_credit_status(
     return await commit_changes(session, customer, changes, now)
 
 
-async def get_customer(session: AsyncSession, customer_id: int, *, scope: RowScope) -> Customer:
+async def customer_in_scope(
+    session: AsyncSession, customer_id: int, scope: RowScope, *, field: str = "input.customerId"
+) -> Customer:
     """The customer, if it exists within ``scope``; out of scope is NOT_FOUND, as missing is."""
     customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
     if customer is None:
-        raise NotFound("Customer")
+        raise NotFound("Customer", field=field)
     return customer
+
+
+async def get_customer(session: AsyncSession, customer_id: int, *, scope: RowScope) -> Customer:
+    return await customer_in_scope(session, customer_id, scope, field="id")
 
 
 async def customers_by_id(session: AsyncSession, ids: list[int], *, scope: RowScope) -> dict[int, Customer]:
@@ -190,9 +196,7 @@ async def customer_for_update(
     field: str = "input.id",
 ) -> Customer:
     """Load a customer in scope to change it; a version other than the caller's is a conflict."""
-    customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
-    if customer is None:
-        raise NotFound("Customer", field=field)
+    customer = await customer_in_scope(session, customer_id, scope, field=field)
     if customer.version != expected_version:
         raise Conflict("Customer", current_version=customer.version)
     return customer

@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.base import utcnow
 from api.db.enums import GuaranteeStatus, InfoGroup, PeriodKind
 from api.db.models import CreditEvent, Customer, CustomerChange, FinancialStatement, GradeAssessment, Guarantee
-from api.errors import DomainError, InvalidInput, NotFound
+from api.errors import DomainError, InvalidInput
 from api.principal import Principal
 from api.services.credit_status import NPL_DAYS, derive_credit_status
-from api.services.scope import RowScope, within
+from api.services.customers import customer_in_scope
+from api.services.scope import RowScope
 from plugins.manager import PluginHost, StrategyInfo
 from plugins.spec import CreditHistoryEvent, Decision, FactorResult, Facts, Grade, Ratios, StatementFigures
 
@@ -192,13 +193,19 @@ def check_decision(strategy: StrategyInfo, decision: object) -> Decision:
     return decision
 
 
+def _failure(strategy: StrategyInfo, exc: Exception) -> GradingFailed:
+    # The exception's text may quote the customer's figures: it goes to the log, not the client.
+    log.error("grading strategy %s raised", strategy.id, exc_info=exc)
+    return GradingFailed(strategy.id, f"raised {type(exc).__name__} (details in the server log)")
+
+
 def decide_now(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decision:
     """Run the strategy in this thread (bulk regrading); a slow one is failed after it returns."""
     started = time.perf_counter()
     try:
         decision = strategy.strategy.grade(facts)
     except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
-        raise GradingFailed(strategy.id, f"raised {type(exc).__name__}: {exc}") from exc
+        raise _failure(strategy, exc) from exc
     if time.perf_counter() - started > timeout:
         raise GradingFailed(strategy.id, f"took longer than {timeout:g} s")
     return check_decision(strategy, decision)
@@ -211,7 +218,7 @@ async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decisi
     except TimeoutError:
         raise GradingFailed(strategy.id, f"took longer than {timeout:g} s") from None
     except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
-        raise GradingFailed(strategy.id, f"raised {type(exc).__name__}: {exc}") from exc
+        raise _failure(strategy, exc) from exc
     return check_decision(strategy, decision)
 
 
@@ -314,9 +321,7 @@ async def assess_grade(
 ) -> tuple[Customer, GradeAssessment, GradeChange | None]:
     """Grade one customer in scope with its industry's strategy and store the result."""
     if customer is None:
-        customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
-        if customer is None:
-            raise NotFound("Customer", field="input.customerId")
+        customer = await customer_in_scope(session, customer_id, scope)
     strategy = host.strategy_for(customer.industry_code)
     checked = check_answers(strategy, answers)
     now = utcnow()

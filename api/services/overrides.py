@@ -14,7 +14,7 @@ from api.db.models import Customer, GradeOverride, StaffMember
 from api.errors import InvalidInput, NotFound
 from api.principal import Principal
 from api.services.credit_status import derive_credit_status
-from api.services.customers import save
+from api.services.customers import customer_in_scope, save
 from api.services.grading import GradeChange, gather_facts, latest_assessment
 from api.services.history import apply_changes, touch
 from api.services.scope import RowScope, within
@@ -39,9 +39,7 @@ async def propose_override(
 ) -> GradeOverride:
     """Propose moving the latest assessment's grade by one step; it waits for approval."""
     proposal = parse(OverrideProposal, data)
-    customer = await session.scalar(within(select(Customer).where(Customer.id == customer_id), scope))
-    if customer is None:
-        raise NotFound("Customer", field="input.customerId")
+    customer = await customer_in_scope(session, customer_id, scope)
     assessment = await latest_assessment(session, customer.id)
     if assessment is None:
         raise InvalidInput.one("input.customerId", "the customer has no grade to override yet")

@@ -31,6 +31,7 @@ from api.services.grading import (
     plan_record,
     reusable_answers,
 )
+from api.services import audit
 from api.services.information_reads import newest_per_customer
 from plugins.manager import PluginHost
 
@@ -153,6 +154,10 @@ async def regrade_batch(
                                      principal=REGRADER, trigger="regrade", now=now))
         await _write(session, plans)
         changes = [plan.change for plan in plans if plan.change is not None]
+        await audit.append(session, [audit.AuditEvent(
+            principal=run.started_by, roles="", action="write", object="regrade", request_id=f"regrade-{run.id}",
+            detail=f"run #{run.id}: graded customers {ids[0]}..{ids[-1]} ({len(plans)} stored, {failed} failed)",
+        )])
         run.last_customer_id = ids[-1]
         run.processed += len(customers)
         run.changed += len(changes)

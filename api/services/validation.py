@@ -14,8 +14,10 @@ from api.errors import FieldProblem, InvalidInput
 M = TypeVar("M", bound=BaseModel)
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
-SignedMoney = Annotated[Decimal, Field(max_digits=20, decimal_places=2)]
+# 15 significant digits (a trillion yuan and cents): what SQLite, the embedded default, keeps
+# exactly; PostgreSQL would keep more.
+NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+SignedMoney = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 LongText = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -56,8 +58,3 @@ def parse(model: type[M], data: Mapping[str, Any], *, prefix: str = "input") -> 
             for err in exc.errors()
         ]
         raise InvalidInput(problems) from None
-
-
-def list_of(item: Any, max_items: int = 50) -> Any:
-    """A bounded list type: inputs never grow without limit."""
-    return Annotated[list[item], Field(max_length=max_items)]

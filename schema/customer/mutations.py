@@ -24,7 +24,7 @@ from schema.customer.inputs import (
     SetCreditStatusInput,
     UpdateCustomerInput,
 )
-from schema.customer.queries import decode_customer_id
+from schema.ids import decode_global_id
 from schema.customer.types import Customer
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.mutation_runner import run_mutation
@@ -74,7 +74,7 @@ async def _change(
     version = data.pop("version")
 
     async def act(session: AsyncSession) -> Any:
-        customer_id = decode_customer_id(raw_id, f"input.{to_camel(id_field)}")
+        customer_id = decode_global_id(raw_id, "Customer", f"input.{to_camel(id_field)}")
         result = await change(
             session, principal=info.context.principal, scope=info.context.scope, customer_id=customer_id,
             expected_version=version, data=data, **extra,

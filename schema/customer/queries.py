@@ -7,12 +7,13 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from api.errors import InvalidInput, NotFound
+from api.errors import InvalidInput
 from api.services import customers as customer_service
 from api.services.customer_query import count_customers, find_customers
 from api.authz.policy import FieldAccess
 from schema.authz import forbidden
 from schema.context import Context, Info
+from schema.ids import decode_global_id, page_info
 from schema.customer.filters import CustomerOrderBy, CustomerWhere, order_list, where_dict
 from schema.customer.types import Customer
 
@@ -27,17 +28,6 @@ class CustomerConnection(relay.Connection[Customer]):
             return await count_customers(
                 session, where=self.where, ctx=info.context.query_context, scope=info.context.scope
             )
-
-
-def decode_customer_id(value: str, field: str) -> int:
-    """The database id inside a Customer global ID; anything else is not found."""
-    try:
-        gid = relay.GlobalID.from_id(value)
-    except Exception:  # malformed base64 or text: no such customer
-        raise NotFound("Customer", field=field) from None
-    if gid.type_name != "Customer" or not gid.node_id.isdigit():
-        raise NotFound("Customer", field=field)
-    return int(gid.node_id)
 
 
 # What each filter or sort field reveals, as the schema coordinate whose read rule governs it.
@@ -122,18 +112,13 @@ class CustomerQuery:
         ]
         return CustomerConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
             where=filters,
         )
 
     @strawberry.field(description="One customer by its global ID; NOT_FOUND if there is none.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        customer_id = decode_customer_id(id, "id")
+        customer_id = decode_global_id(id, "Customer", "id")
         async with info.context.reading() as session:
             return Customer.from_row(
                 await customer_service.get_customer(session, customer_id, scope=info.context.scope)
