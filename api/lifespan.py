@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from starlette.applications import Starlette
 from api.db.migrations import head_revision
 from api.db.session import create_engine, create_sessionmaker
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
-from api.authz.watcher import start_watcher, stop_watcher
+from api.authz.watcher import listening, start_watcher, stop_watcher, supervise
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost
 
@@ -29,6 +30,7 @@ class Runtime:
     head_revision: str | None
     policies: PolicyHolder
     plugins: PluginHost
+    policy_in_sync: Callable[[], bool]
 
 
 def plugin_host(settings: Settings) -> PluginHost:
@@ -39,11 +41,13 @@ def plugin_host(settings: Settings) -> PluginHost:
 def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        plugins = plugin_host(settings)  # fails fast, before anything needs stopping
         engine = create_engine(settings.async_database_url)
-        watcher = None
+        watcher = supervisor = None
         if settings.policy_store is PolicyStoreKind.DATABASE:
             policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine))
             watcher = start_watcher(policies, settings.redis_url, settings.policy_channel)
+            supervisor = asyncio.create_task(supervise(watcher, policies, settings.policy_watch_interval_seconds))
         else:
             policies = await PolicyHolder.open(FilePolicyStore(settings.policy_dir))
         app.state.runtime = Runtime(
@@ -53,11 +57,14 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
             schema=schema,
             head_revision=head_revision(),
             policies=policies,
-            plugins=plugin_host(settings),
+            plugins=plugins,
+            policy_in_sync=(lambda: listening(watcher)) if watcher is not None else (lambda: True),
         )
         try:
             yield
         finally:
+            if supervisor is not None:
+                supervisor.cancel()
             if watcher is not None:
                 stop_watcher(watcher)
             await engine.dispose()

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     policy_store: PolicyStoreKind = PolicyStoreKind.FILE
     redis_url: str = "redis://127.0.0.1:6379/0"
     policy_channel: str = "/creditcare/policy"
+    policy_watch_interval_seconds: float = Field(default=5.0, gt=0)
     # Grading plugins: names of plugins not to load; which strategy wins an industry two claim
     # (JSON, e.g. {"G": "transport-logistics"}); how long one grading may take.
     disabled_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)

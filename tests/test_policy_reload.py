@@ -258,3 +258,22 @@ async def test_invalid_rules_are_refused_and_nothing_changes(db_settings, rule, 
         after = await policy_of(api)
         assert after["version"] == before["version"] and after["rules"] == before["rules"]
         assert await stored(engine) == rows
+
+
+async def test_an_instance_whose_watcher_stops_listening_is_unready_and_reconnects(db_settings):
+    db_settings.policy_watch_interval_seconds = 0.05
+    async with running(db_settings) as (app, api):
+        assert (await api.client.get("/readyz")).status_code == 200
+        watcher = app.state.runtime.policies.on_change.__self__
+        first_thread = watcher.subscribe_thread
+        watcher.sub_client.unsubscribe()  # as a Redis error would: the listening thread ends
+        await asyncio.to_thread(first_thread.join, 3.0)
+        response = await api.client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["reason"] == "policy watcher not listening"
+        # The supervisor starts a new listener and the instance is ready again.
+        async def ready() -> bool:
+            return (await api.client.get("/readyz")).status_code == 200
+
+        await eventually(ready, True)
+        assert watcher.subscribe_thread is not first_thread

@@ -25,6 +25,8 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:  # any failure to reach the database means not ready
         log.warning("readiness check: database unreachable: %s", exc)
         return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+    if not runtime.policy_in_sync():
+        return JSONResponse({"status": "unavailable", "reason": "policy watcher not listening"}, status_code=503)
     if current != runtime.head_revision:
         return JSONResponse(
             {"status": "unavailable", "reason": "database not migrated",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future
+from threading import Event, Thread
 from urllib.parse import urlparse
 
 from redis import Redis
@@ -43,6 +44,42 @@ def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> RedisWa
     watcher = new_watcher(options)
     holder.on_change = watcher.update
     return watcher
+
+
+def listening(watcher: RedisWatcher) -> bool:
+    """Whether the watcher hears announcements: its thread lives (it dies on any Redis error) and
+    has subscribed (a restarted one waits before subscribing)."""
+    return watcher.subscribe_thread.is_alive() and watcher.subscribe_event.is_set()
+
+
+async def supervise(watcher: RedisWatcher, holder: PolicyHolder, interval: float) -> None:
+    """Bring a dead listener back, then reload: what was announced meanwhile was missed.
+
+    Until it listens again ``/readyz`` reports the instance unready (see ``listening``).
+    """
+    while True:
+        await asyncio.sleep(interval)
+        if watcher.close or watcher.subscribe_thread.is_alive():
+            continue
+        log.error("policy watcher stopped listening to Redis; reconnecting and reloading the policy")
+        try:
+            await asyncio.to_thread(_restart, watcher)
+            await holder.reload()
+        except Exception:  # keep supervising: the next round tries again
+            log.exception("reconnecting the policy watcher failed")
+
+
+def _restart(watcher: RedisWatcher) -> None:
+    """A new listening thread that subscribes at once (the library's own ``recreate_thread`` sleeps
+    10 s first, during which the instance could not be stopped cleanly); the supervisor's interval
+    is the back-off."""
+    watcher.sub_client = None
+    watcher.sleep = 0
+    watcher.execute_update = False
+    watcher.subscribe_event = Event()
+    watcher.subscribe_thread = Thread(target=watcher.subscribe, daemon=True)
+    watcher.subscribe_thread.start()
+    watcher.subscribe_event.wait(timeout=1)
 
 
 def _report_failure(future: Future[object]) -> None:
