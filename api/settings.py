@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     max_selections: int = Field(default=1_500, ge=10)
     max_aliases: int = Field(default=50, ge=0)
     log_level: str = "info"
+    # Business dates (staleness, agreement validity, "not in the future") are the lender's.
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
 
     @field_validator("disabled_plugins", mode="before")
     @classmethod

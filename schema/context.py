@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.authz.policy import Decisions
+from api.clock import business_date
 from api.authz.store import PolicyHolder
 from api.principal import Principal
 from api.services import access, grading_reads
@@ -122,7 +123,8 @@ class Context:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """Today where the lender is."""
+        return business_date(self.now, self.settings.timezone)
 
     def group_of(self, coordinate: str) -> str | None:
         """The policy group of a schema coordinate (e.g. ``group:financial``)."""

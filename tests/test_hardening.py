@@ -124,3 +124,23 @@ def test_masking_never_shows_more_than_half_of_a_short_identifier():
     mask = MASKERS["BasicInformation.legalRepresentativeIdNumber"]
     assert mask("11010519491231002X") == "1101**********002X"
     assert mask("E12345678") == "E1*****78"
+
+
+def test_business_dates_are_the_lenders_not_utc():
+    from datetime import UTC, date, datetime
+
+    from api.clock import business_date
+
+    late_evening_utc = datetime(2026, 3, 31, 20, 0, tzinfo=UTC)  # already 1 April in Hangzhou
+    assert business_date(late_evening_utc, "Asia/Shanghai") == date(2026, 4, 1)
+    assert business_date(late_evening_utc, "UTC") == date(2026, 3, 31)
+
+
+def test_an_unknown_time_zone_is_refused_at_start():
+    import pytest
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(timezone="Mars/Olympus_Mons")

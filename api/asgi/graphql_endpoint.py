@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.auth import AuthenticationFailed, principal_from_header
+from api.clock import business_date
 from api.authz.policy import Subject
 from api.authz.scope import row_scope_for
 from api.errors import DomainError, InvalidInput
@@ -144,7 +145,9 @@ async def _context(runtime: Runtime, principal: Principal, request_id: str) -> C
     async with runtime.sessions() as session:
         staff = await find_staff_member(session, principal.sub)
     # The token's nda claim alone is not trusted: the staff record must show a valid agreement.
-    agreement = principal.nda and staff is not None and staff.agreement_valid_on(now.date())
+    agreement = principal.nda and staff is not None and staff.agreement_valid_on(
+        business_date(now, runtime.settings.timezone)
+    )
     decisions = runtime.policies.current.decisions(Subject(roles=principal.roles, agreement=agreement))
     return Context(
         principal=principal,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import Customer
+from api.clock import business_today
 from api.principal import Principal
 from api.reference.identifiers import make_credit_code, make_resident_id
 from api.services import access, customers, grading, information, organisation
@@ -168,7 +169,7 @@ async def load_demo_data(
     if await has_customers(session):
         return DemoSummary(0, 0, 0, 0, already_loaded=True)
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or business_today()
     p = DEMO_PRINCIPAL
     staff = 0
     for index, (code, name, _region) in enumerate(BRANCHES):

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.clock import business_today
 from api.db.base import utcnow
 from api.db.enums import GuaranteeStatus, InfoGroup, PeriodKind
 from api.db.models import CreditEvent, Customer, CustomerChange, FinancialStatement, GradeAssessment, Guarantee
@@ -325,7 +326,7 @@ async def assess_grade(
     strategy = host.strategy_for(customer.industry_code)
     checked = check_answers(strategy, answers)
     now = utcnow()
-    facts = await gather_facts(session, customer, checked, now.date())
+    facts = await gather_facts(session, customer, checked, business_today())
     decision = await decide(strategy, facts, timeout)
     assessment, change = record(session, customer=customer, strategy=strategy, decision=decision, facts=facts,
                                 principal=principal, trigger=trigger, now=now)

@@ -31,6 +31,7 @@ from api.db.models import (
     MajorInvestment,
     OperatingInformation,
 )
+from api.clock import business_today
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.reference.identifiers import resident_id_error
@@ -57,7 +58,7 @@ ItemList = Annotated[list[ListItem], Field(max_length=50)]
 
 
 def _no_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
+    if value is not None and value > business_today():
         raise ValueError("must not be in the future")
     return value
 

@@ -8,6 +8,7 @@ from pydantic import Field
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.clock import business_today
 from api.db.base import utcnow
 from api.db.enums import InfoGroup
 from api.db.models import Customer, GradeOverride, StaffMember
@@ -98,8 +99,8 @@ async def decide_override(
     change = None
     if decision.approve:
         previous = customer.grade
-        facts = await gather_facts(session, customer, latest.answers, now.date())
-        status, basis = derive_credit_status(override.to_grade, facts.credit_history, facts.days_past_due, now.date())
+        facts = await gather_facts(session, customer, latest.answers, business_today())
+        status, basis = derive_credit_status(override.to_grade, facts.credit_history, facts.days_past_due, facts.as_of)
         changes = apply_changes(customer, {"grade": override.to_grade, "credit_status": status},
                                 customer_id=customer.id, group=InfoGroup.CUSTOMER, principal=principal, now=now)
         customer.credit_status_basis = f"{basis} Grade by approved override ({override.reason_code})."

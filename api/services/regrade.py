@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.clock import business_today
 from api.db.base import utcnow
 from api.db.enums import GuaranteeStatus, PeriodKind
 from api.db.models import (
@@ -143,7 +144,7 @@ async def regrade_batch(
                 customer=customer, statements=statements.get(customer.id, []), events=events[customer.id],
                 guarantees_total=Decimal(guaranteed.get(customer.id) or 0),
                 answers=reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {},
-                as_of=now.date(),
+                as_of=business_today(),
             )
             try:
                 decision = decide_now(strategy, facts, timeout)
