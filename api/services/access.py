@@ -17,6 +17,7 @@ from api.db.models import Consent, Customer, StaffMember
 from api.errors import InvalidInput, NotFound
 from api.principal import Principal
 from api.services.customers import customer_in_scope
+from api.services.information_reads import grouped_by
 from api.services.organisation import Username, find_staff_member
 from api.services.scope import RowScope, consents_in_force, within
 from api.services.validation import Command, parse
@@ -137,10 +138,6 @@ async def consented_groups(
 
 async def consents_of(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[Consent]]:
     """Every consent (in force or not) of each customer, newest first."""
-    rows = await session.scalars(
-        select(Consent).where(Consent.customer_id.in_(customer_ids)).order_by(Consent.id.desc())
+    return await grouped_by(
+        session, select(Consent).where(Consent.customer_id.in_(customer_ids)).order_by(Consent.id.desc())
     )
-    result: dict[int, list[Consent]] = defaultdict(list)
-    for row in rows:
-        result[row.customer_id].append(row)
-    return result

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import GradeAssessment, GradeOverride
-from api.services.information_reads import newest_per_customer
+from api.services.information_reads import grouped_by, newest_per_customer
 
 
 async def assessments(session: AsyncSession, ids: Sequence[int], limit: int) -> dict[int, list[GradeAssessment]]:
@@ -18,10 +17,8 @@ async def assessments(session: AsyncSession, ids: Sequence[int], limit: int) -> 
 
 
 async def overrides_by_assessment(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[GradeOverride]]:
-    rows = await session.scalars(
-        select(GradeOverride).where(GradeOverride.assessment_id.in_(ids)).order_by(GradeOverride.id.desc())
+    return await grouped_by(
+        session,
+        select(GradeOverride).where(GradeOverride.assessment_id.in_(ids)).order_by(GradeOverride.id.desc()),
+        key="assessment_id",
     )
-    grouped: dict[int, list[GradeOverride]] = defaultdict(list)
-    for row in rows:
-        grouped[row.assessment_id].append(row)
-    return grouped

@@ -31,7 +31,7 @@ async def _one_each(session: AsyncSession, model: type[R], ids: Sequence[int]) -
 async def _many_each(
     session: AsyncSession, model: Any, ids: Sequence[int], *order: Any
 ) -> dict[int, list[Any]]:
-    return await _grouped(session, select(model).where(model.customer_id.in_(ids)).order_by(*order))
+    return await grouped_by(session, select(model).where(model.customer_id.in_(ids)).order_by(*order))
 
 
 async def newest_per_customer(
@@ -45,7 +45,7 @@ async def newest_per_customer(
         inner = inner.where(condition)
     ranked = inner.subquery()
     row = aliased(model, ranked)
-    return await _grouped(
+    return await grouped_by(
         session, select(row).where(ranked.c.rank <= limit).order_by(row.customer_id, ranked.c.rank)
     )
 
@@ -84,8 +84,9 @@ async def financial_statements(
     )
 
 
-async def _grouped(session: AsyncSession, stmt: Any) -> dict[int, list[Any]]:
+async def grouped_by(session: AsyncSession, stmt: Any, key: str = "customer_id") -> dict[int, list[Any]]:
+    """The rows of ``stmt`` (in its order) grouped by their ``key`` attribute, for DataLoaders."""
     grouped: dict[int, list[Any]] = defaultdict(list)
     for row in await session.scalars(stmt):
-        grouped[row.customer_id].append(row)
+        grouped[getattr(row, key)].append(row)
     return grouped
