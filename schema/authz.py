@@ -14,7 +14,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from api.authz.masking import MASKERS
-from api.authz.policy import FieldAccess
+from api.authz.policy import Action
 from api.errors import Forbidden
 from schema.context import Context
 
@@ -51,30 +51,26 @@ class Authorization(SchemaExtension):
     """Checks every field against the principal's decisions (introspection excepted)."""
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
-        # This runs for every field of every response: keep the common path to a few lookups.
-        parent = info.parent_type.name
-        field_name = info.field_name
-        if field_name[:2] == "__" or parent[:2] == "__":  # introspection, __typename
-            return _next(root, info, *args, **kwargs)
+        # This runs for every field of every response: the common path is two dictionary
+        # lookups in the subject's cached plan and a comparison.
         ctx: Context = info.context
-        if parent == "Mutation":
-            coordinate = f"Mutation.{field_name}"
-            if not ctx.decisions.may_write(coordinate):
-                raise forbidden(ctx, coordinate, None, "run")
+        by_field = ctx.decisions.steps.get(info.parent_type.name)
+        step = by_field.get(info.field_name) if by_field is not None else None
+        if step is None:
+            step = ctx.decisions.step(info.parent_type.name, info.field_name)
+        action = step.action
+        if action is Action.PASS:
             return _next(root, info, *args, **kwargs)
-        step = ctx.decisions.step(parent, field_name)
-        access = step.access
-        if access is FieldAccess.FULL:
-            if step.audited:
-                ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
+        parent = info.parent_type.name
+        if action is Action.AUDIT:
+            ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
             return _next(root, info, *args, **kwargs)
-        if access is FieldAccess.MASKED and step.coordinate in MASKERS:
-            if step.audited:
-                ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
+        if action is Action.MASK:
+            ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
             return _then(_next(root, info, *args, **kwargs), MASKERS[step.coordinate])
-        if access is FieldAccess.CONSENT:
+        if action is Action.CONSENT:
             return self._with_consent(ctx, step.coordinate, _next, root, info, args, kwargs)
-        raise forbidden(ctx, step.coordinate, customer_of(root, parent))
+        raise forbidden(ctx, step.coordinate, customer_of(root, parent), "run" if parent == "Mutation" else "read")
 
     async def _with_consent(
         self, ctx: Context, coordinate: str, _next: Callable[..., Any], root: Any, info: Any,

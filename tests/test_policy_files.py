@@ -136,3 +136,10 @@ def test_no_agreement_attribute_is_for_staff_not_third_parties():
     assert "nda:none" in Subject(frozenset({"relationship_manager"}), agreement=False).casbin_sub
     assert "nda:none" not in Subject(frozenset({"relationship_manager"}), agreement=True).casbin_sub
     assert "nda:none" not in Subject(frozenset({"third_party"}), agreement=False).casbin_sub
+
+
+def test_every_masked_coordinate_has_a_masker():
+    from api.authz.masking import MASKERS
+    from api.authz.policy import MASKED_COORDINATES
+
+    assert set(MASKERS) == MASKED_COORDINATES

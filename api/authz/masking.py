@@ -24,8 +24,9 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-# Coordinates that may be read masked, and how. A masked decision on any other coordinate is a
-# denial: a value with no safe masked form is not shown.
+# Coordinates that may be read masked, and how (api.authz.policy.MASKED_COORDINATES names the
+# same ones). A masked decision on any other coordinate is a denial: a value with no safe masked
+# form is not shown.
 MASKERS: dict[str, Callable[[Any], Any]] = {
     "BasicInformation.legalRepresentativeIdNumber": _mask_text(4, 4),  # 3301**********1234
     "BasicInformation.legalRepresentativePhone": _mask_text(3, 4),

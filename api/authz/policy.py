@@ -11,13 +11,19 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 
 import casbin
 from casbin.util import key_match
 
 ROW_KINDS = ("all", "branch", "own", "consented")
+# Coordinates with a masked form (see api/authz/masking.py); masked access to others is a denial.
+MASKED_COORDINATES = frozenset({
+    "BasicInformation.legalRepresentativeIdNumber",
+    "BasicInformation.legalRepresentativePhone",
+    "BasicInformation.legalRepresentativeIdType",
+})
 # Information whose every read is audited (R-I4, R-I5).
 AUDITED_GROUPS = frozenset({"group:identity", "group:financial", "group:credit"})
 CUSTOMER_ROWS = "rows:Customer"
@@ -72,14 +78,25 @@ def configure_enforcer(enforcer: casbin.CoreEnforcer) -> casbin.CoreEnforcer:
     return enforcer
 
 
+class Action(IntEnum):
+    """What resolving a field takes, from cheapest: most fields only ``PASS``."""
+
+    PASS = 0  # resolve it; nothing to note
+    AUDIT = 1  # resolve it and note the read
+    MASK = 2  # resolve it masked and note the read
+    CONSENT = 3  # resolve it only under the customer's consent
+    DENY = 4  # refuse it
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
-    """What to do when resolving one field: its access, and the audited group it belongs to."""
+    """What to do when resolving one field, decided once per (policy version, subject, field)."""
 
     coordinate: str
     access: FieldAccess
     group: str | None
     audited: bool
+    action: Action
 
 
 @dataclass
@@ -100,12 +117,34 @@ class Decisions:
             by_field = self._steps[parent] = {}
         found = by_field.get(field_name)
         if found is None:
-            coordinate = f"{parent}.{field_name}"
-            group = self.policy.group_of(coordinate)
-            found = by_field[field_name] = Step(
-                coordinate, self.field(coordinate), group, group in AUDITED_GROUPS
-            )
+            found = by_field[field_name] = self._plan(parent, field_name)
         return found
+
+    @property
+    def steps(self) -> dict[str, dict[str, Step]]:
+        """The cache ``step`` fills: ``steps[parent][field]``, for the per-field hot path."""
+        return self._steps
+
+    def _plan(self, parent: str, field_name: str) -> Step:
+        coordinate = f"{parent}.{field_name}"
+        if parent.startswith("__") or field_name.startswith("__"):  # introspection, __typename
+            return Step(coordinate, FieldAccess.FULL, None, False, Action.PASS)
+        if parent == "Mutation":
+            allowed = self.may_write(coordinate)
+            access = FieldAccess.FULL if allowed else FieldAccess.DENIED
+            return Step(coordinate, access, None, False, Action.PASS if allowed else Action.DENY)
+        group = self.policy.group_of(coordinate)
+        audited = group in AUDITED_GROUPS
+        access = self.field(coordinate)
+        if access is FieldAccess.FULL:
+            action = Action.AUDIT if audited else Action.PASS
+        elif access is FieldAccess.MASKED:
+            action = Action.MASK if coordinate in MASKED_COORDINATES else Action.DENY
+        elif access is FieldAccess.CONSENT:
+            action = Action.CONSENT
+        else:
+            action = Action.DENY
+        return Step(coordinate, access, group, audited, action)
 
     def field(self, coordinate: str) -> FieldAccess:
         """How this subject may read ``coordinate`` (e.g. ``Customer.financialStatements``)."""
