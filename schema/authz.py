@@ -14,7 +14,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from api.authz.masking import MASKERS
-from api.authz.policy import Action
+from api.authz.policy import Action, Step
 from api.errors import Forbidden
 from schema.context import Context
 
@@ -69,19 +69,18 @@ class Authorization(SchemaExtension):
             ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
             return _then(_next(root, info, *args, **kwargs), MASKERS[step.coordinate])
         if action is Action.CONSENT:
-            return self._with_consent(ctx, step.coordinate, _next, root, info, args, kwargs)
+            return self._with_consent(ctx, step, _next, root, info, args, kwargs)
         raise forbidden(ctx, step.coordinate, customer_of(root, parent), "run" if parent == "Mutation" else "read")
 
     async def _with_consent(
-        self, ctx: Context, coordinate: str, _next: Callable[..., Any], root: Any, info: Any,
+        self, ctx: Context, step: Step, _next: Callable[..., Any], root: Any, info: Any,
         args: tuple[Any, ...], kwargs: dict[str, Any],
     ) -> Any:
-        parent = info.parent_type.name
-        customer_id = customer_of(root, parent)
-        needed = CONSENT_GROUPS.get(ctx.group_of(coordinate) or "")
+        customer_id = customer_of(root, info.parent_type.name)
+        needed = CONSENT_GROUPS.get(step.group or "")
         granted = await ctx.loaders.consents.load(customer_id) if customer_id is not None else set()
         if needed is None or needed not in granted:
-            raise forbidden(ctx, coordinate, customer_id)
-        ctx.audit.note("disclose", ctx.group_of(coordinate) or coordinate, coordinate, customer_id)
+            raise forbidden(ctx, step.coordinate, customer_id)
+        ctx.audit.note("disclose", step.group or step.coordinate, step.coordinate, customer_id)
         result = _next(root, info, *args, **kwargs)
         return await result if inspect.isawaitable(result) else result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +29,6 @@ from api.settings import Settings
 from plugins.manager import PluginHost
 
 
-
 def _loader(
     sessions: async_sessionmaker[AsyncSession],
     fetch: Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]],
@@ -47,7 +47,7 @@ def _loader(
     return DataLoader(load_fn=load)
 
 
-def _bounded(
+def _per_limit(
     fetch: Callable[[AsyncSession, list[int], int], Awaitable[dict[int, Any]]],
 ) -> Callable[[AsyncSession, list[tuple[int, int]]], Awaitable[dict[tuple[int, int], Any]]]:
     """Batch keys ``(customer_id, limit)``: one statement per distinct limit."""
@@ -71,7 +71,7 @@ class Loaders:
             sessions, lambda s, ids: access.consented_groups(s, principal.sub, ids, now), set
         )
         self.customer_consents = _loader(sessions, access.consents_of, list)
-        self.assessments = _loader(sessions, _bounded(grading_reads.assessments), list)
+        self.assessments = _loader(sessions, _per_limit(grading_reads.assessments), list)
         self.overrides = _loader(sessions, grading_reads.overrides_by_assessment, list)
         self.branch = _loader(sessions, organisation.branches_by_code)
         self.staff = _loader(sessions, organisation.staff_by_id)
@@ -82,13 +82,13 @@ class Loaders:
         self.events = _loader(sessions, reads.credit_events, list)
         self.guarantees = _loader(sessions, reads.guarantees, list)
         self.statements = _loader(
-            sessions, _bounded(lambda s, ids, limit: reads.financial_statements(s, ids, last=limit)), list
+            sessions, _per_limit(lambda s, ids, limit: reads.financial_statements(s, ids, last=limit)), list
         )
         self.history = _loader(
-            sessions, _bounded(lambda s, ids, limit: history_for(s, ids, major_only=False, limit=limit)), list
+            sessions, _per_limit(lambda s, ids, limit: history_for(s, ids, major_only=False, limit=limit)), list
         )
         self.major_history = _loader(
-            sessions, _bounded(lambda s, ids, limit: history_for(s, ids, major_only=True, limit=limit)), list
+            sessions, _per_limit(lambda s, ids, limit: history_for(s, ids, major_only=True, limit=limit)), list
         )
 
 
@@ -121,9 +121,9 @@ class Context:
             on_change=self.grade_changes.append,
         )
 
-    @property
+    @cached_property
     def today(self) -> date:
-        """Today where the lender is."""
+        """Today where the lender is (once per request: resolvers ask per customer)."""
         return business_date(self.now, self.settings.timezone)
 
     def group_of(self, coordinate: str) -> str | None:
@@ -134,7 +134,7 @@ class Context:
     def query_context(self) -> QueryContext:
         return QueryContext(stale_cutoff=self.stale_cutoff)
 
-    @property
+    @cached_property
     def stale_cutoff(self) -> date:
         return stale_cutoff(self.today, self.settings.stale_financials_months)
 

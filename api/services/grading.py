@@ -28,6 +28,7 @@ from api.errors import DomainError, InvalidInput
 from api.principal import Principal
 from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.customers import customer_in_scope
+from api.services.information_reads import grouped_by, newest_per_customer
 from api.services.scope import RowScope
 from plugins.manager import PluginHost, StrategyInfo
 from plugins.spec import CreditHistoryEvent, Decision, FactorResult, Facts, Grade, Ratios, StatementFigures
@@ -104,21 +105,44 @@ def build_facts(
     )
 
 
-async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
-    """Load what grading needs for one customer: the two newest annual statements, events, guarantees."""
-    statements = (await session.scalars(
-        select(FinancialStatement)
-        .where(FinancialStatement.customer_id == customer.id, FinancialStatement.period_kind == PeriodKind.ANNUAL)
-        .order_by(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()).limit(2)
-    )).all()
-    events = (await session.scalars(select(CreditEvent).where(CreditEvent.customer_id == customer.id))).all()
-    guarantees_total = await session.scalar(
-        select(func.coalesce(func.sum(Guarantee.amount), 0)).where(
-            Guarantee.customer_id == customer.id, Guarantee.status == GuaranteeStatus.ACTIVE
+@dataclasses.dataclass(frozen=True, slots=True)
+class FactInputs:
+    """The rows grading reads for a set of customers, loaded in three statements whatever their count."""
+
+    statements: Mapping[int, Sequence[FinancialStatement]]  # newest two annual, newest first
+    events: Mapping[int, Sequence[CreditEvent]]
+    guarantees: Mapping[int, Decimal]  # total of active guarantees given
+
+    def facts(self, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
+        return build_facts(
+            customer=customer, statements=self.statements.get(customer.id, []),
+            events=self.events.get(customer.id, []), guarantees_total=self.guarantees.get(customer.id, Decimal(0)),
+            answers=answers, as_of=as_of,
         )
+
+
+async def load_fact_inputs(session: AsyncSession, ids: Sequence[int]) -> FactInputs:
+    """What grading needs for ``ids``: the two newest annual statements, events, guarantees."""
+    statements = await newest_per_customer(
+        session, FinancialStatement, ids, limit=2,
+        order=(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()),
+        condition=FinancialStatement.period_kind == PeriodKind.ANNUAL,
     )
-    return build_facts(customer=customer, statements=statements, events=events,
-                       guarantees_total=Decimal(guarantees_total or 0), answers=answers, as_of=as_of)
+    events = await grouped_by(session, select(CreditEvent).where(CreditEvent.customer_id.in_(ids)))
+    guarantees = {
+        customer_id: Decimal(total or 0)
+        for customer_id, total in await session.execute(
+            select(Guarantee.customer_id, func.sum(Guarantee.amount))
+            .where(Guarantee.customer_id.in_(ids), Guarantee.status == GuaranteeStatus.ACTIVE)
+            .group_by(Guarantee.customer_id)
+        )
+    }
+    return FactInputs(statements, events, guarantees)
+
+
+async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
+    """The facts for one customer."""
+    return (await load_fact_inputs(session, [customer.id])).facts(customer, answers, as_of)
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.clock import business_today
 from api.db.base import utcnow
-from api.db.enums import GuaranteeStatus, PeriodKind
 from api.db.models import (
-    CreditEvent,
     Customer,
     CustomerChange,
-    FinancialStatement,
     GradeAssessment,
-    Guarantee,
     RegradeRun,
 )
 from api.principal import Principal
@@ -27,13 +21,12 @@ from api.services.grading import (
     GradeChange,
     GradeRecord,
     GradingFailed,
-    build_facts,
     decide_now,
+    load_fact_inputs,
     plan_record,
     reusable_answers,
 )
 from api.services import audit
-from api.services.information_reads import newest_per_customer
 from plugins.manager import PluginHost
 
 REGRADER = Principal(sub="regrade", roles=frozenset())
@@ -120,31 +113,16 @@ async def regrade_batch(
             run.finished_at = utcnow()
             return BatchResult(0, 0, 0, True, ())
         ids = [c.id for c in customers]
-        statements = await newest_per_customer(
-            session, FinancialStatement, ids, limit=2,
-            order=(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()),
-            condition=FinancialStatement.period_kind == PeriodKind.ANNUAL,
-        )
-        events: dict[int, list[CreditEvent]] = defaultdict(list)
-        for event in await session.scalars(select(CreditEvent).where(CreditEvent.customer_id.in_(ids))):
-            events[event.customer_id].append(event)
-        guaranteed = dict((await session.execute(
-            select(Guarantee.customer_id, func.sum(Guarantee.amount))
-            .where(Guarantee.customer_id.in_(ids), Guarantee.status == GuaranteeStatus.ACTIVE)
-            .group_by(Guarantee.customer_id)
-        )).all())
+        inputs = await load_fact_inputs(session, ids)
         answers = await _last_answers(session, ids)
-        now = utcnow()
+        now, today = utcnow(), business_today()
         plans: list[GradeRecord] = []
         failed = 0
         for customer in customers:
             strategy = host.strategy_for(customer.industry_code)
             last_strategy, last_answers = answers.get(customer.id, (None, {}))
-            facts = build_facts(
-                customer=customer, statements=statements.get(customer.id, []), events=events[customer.id],
-                guarantees_total=Decimal(guaranteed.get(customer.id) or 0),
-                answers=reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {},
-                as_of=business_today(),
+            facts = inputs.facts(
+                customer, reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {}, today
             )
             try:
                 decision = decide_now(strategy, facts, timeout)
