@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from api.db.models import (
     CreditEvent,
     CreditInformation,
     Customer,
+    CustomerChange,
     FinancialStatement,
     Guarantee,
     MajorInvestment,
@@ -197,6 +198,22 @@ def _flatten_money(values: dict[str, Any], key: str, amount: str, currency: str)
         values[currency] = money["currency"] if money else None
 
 
+async def _update_group(
+    session: AsyncSession, model: Any, customer: Customer, values: dict[str, Any], *,
+    group: InfoGroup, principal: Principal, now: datetime, **defaults: Any,
+) -> list[CustomerChange]:
+    """Apply ``values`` to the customer's one row of ``model`` (made on first use); the history."""
+    info = await session.get(model, customer.id)
+    is_new = info is None
+    if info is None:
+        info = model(customer_id=customer.id, **defaults)
+        session.add(info)
+    changes = apply_changes(info, values, customer_id=customer.id, group=group, principal=principal,
+                            now=now, is_new=is_new)
+    info.updated_at = now
+    return changes
+
+
 async def record_basic_information(
     session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
     expected_version: int,
@@ -208,17 +225,9 @@ async def record_basic_information(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
     )
     _flatten_money(given, "registered_capital", "registered_capital", "registered_capital_currency")
-    info = await session.get(BasicInformation, customer.id)
-    is_new = info is None
-    if info is None:
-        info = BasicInformation(customer_id=customer.id)
-        session.add(info)
     now = utcnow()
-    changes = apply_changes(
-        info, given, customer_id=customer.id, group=InfoGroup.BASIC, principal=principal,
-        now=now, is_new=is_new,
-    )
-    info.updated_at = now
+    changes = await _update_group(session, BasicInformation, customer, given, group=InfoGroup.BASIC,
+                                  principal=principal, now=now)
     return await commit_changes(session, customer, changes, now)
 
 
@@ -274,22 +283,13 @@ async def record_operating_information(
     customer = await customer_for_update(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
     )
-    info = await session.get(OperatingInformation, customer.id)
-    is_new = info is None
-    if info is None:
-        info = OperatingInformation(
-            customer_id=customer.id, main_products=[], sales_channels=[],
-            upstream_partners=[], downstream_partners=[],
-        )
-        session.add(info)
     # A list sent as null means "none": lists are never null.
     given = {k: [] if v is None and k in _LIST_FIELDS else v for k, v in given.items()}
     now = utcnow()
-    changes = apply_changes(
-        info, given, customer_id=customer.id, group=InfoGroup.OPERATING, principal=principal,
-        now=now, is_new=is_new,
+    changes = await _update_group(
+        session, OperatingInformation, customer, given, group=InfoGroup.OPERATING, principal=principal, now=now,
+        **{name: [] for name in _LIST_FIELDS},
     )
-    info.updated_at = now
     return await commit_changes(session, customer, changes, now)
 
 
@@ -331,17 +331,9 @@ async def record_credit_information(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
     )
     given = credit.model_dump(exclude_unset=True, exclude={"add_events", "add_guarantees"})
-    info = await session.get(CreditInformation, customer.id)
-    is_new = info is None
-    if info is None:
-        info = CreditInformation(customer_id=customer.id)
-        session.add(info)
     now = utcnow()
-    changes = apply_changes(
-        info, given, customer_id=customer.id, group=InfoGroup.CREDIT, principal=principal,
-        now=now, is_new=is_new,
-    )
-    info.updated_at = now
+    changes = await _update_group(session, CreditInformation, customer, given, group=InfoGroup.CREDIT,
+                                  principal=principal, now=now)
     for event in credit.add_events:
         session.add(
             CreditEvent(
