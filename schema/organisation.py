@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services import organisation
 from schema.context import Info
@@ -76,7 +77,7 @@ class OrganisationQuery:
 class OrganisationMutation:
     @strawberry.mutation(description="Create a branch.")
     async def create_branch(self, info: Info, input: CreateBranchInput) -> CreateBranchResult:
-        async def act(session):  # type: ignore[no-untyped-def]
+        async def act(session: AsyncSession) -> BranchPayload:
             row = await organisation.create_branch(
                 session, principal=info.context.principal, data=input_dict(input)
             )
@@ -88,7 +89,7 @@ class OrganisationMutation:
     async def create_staff_member(
         self, info: Info, input: CreateStaffMemberInput
     ) -> CreateStaffMemberResult:
-        async def act(session):  # type: ignore[no-untyped-def]
+        async def act(session: AsyncSession) -> StaffMemberPayload:
             row = await organisation.create_staff_member(
                 session, principal=info.context.principal, data=input_dict(input)
             )
