@@ -17,7 +17,7 @@ from api.authz.policy import Decisions
 from api.clock import business_date
 from api.authz.store import PolicyHolder
 from api.principal import Principal
-from api.services import access, grading_reads
+from api.services import access, grading_reads, servicing_reads
 from api.services import information_reads as reads
 from api.services import organisation
 from api.services.customer_query import QueryContext, stale_cutoff
@@ -78,6 +78,8 @@ class Loaders:
         self.basic = _loader(sessions, reads.basic_information)
         self.operating = _loader(sessions, reads.operating_information)
         self.credit = _loader(sessions, reads.credit_information)
+        self.service_records = _loader(sessions, _per_limit(servicing_reads.latest_service_records), list)
+        self.open_complaints = _loader(sessions, servicing_reads.open_complaint_counts, 0)
         self.investments = _loader(sessions, reads.major_investments, list)
         self.events = _loader(sessions, reads.credit_events, list)
         self.guarantees = _loader(sessions, reads.guarantees, list)

@@ -82,3 +82,42 @@ def enum_column(enum: type[StrEnum], name: str) -> SAEnum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+class ServiceStage(StrEnum):
+    """When a contact happened in the loan's life (R-S1, R-S2, R-S3)."""
+
+    PRE_LOAN = "pre_loan"
+    IN_LOAN = "in_loan"
+    POST_LOAN = "post_loan"
+
+
+class ServiceKind(StrEnum):
+    """What a service contact was (R-S1 … R-S3)."""
+
+    NEEDS_ANALYSIS = "needs_analysis"
+    POLICY_EXPLANATION = "policy_explanation"
+    PROFESSIONAL_GUIDANCE = "professional_guidance"
+    APPROVAL_PROGRESS = "approval_progress"
+    CONTRACT_SIGNING = "contract_signing"
+    REVISIT = "revisit"
+    RISK_WARNING = "risk_warning"
+    VALUE_ADDED_SERVICE = "value_added_service"
+
+
+class ComplaintChannel(StrEnum):
+    """Where a complaint came in (R-Q1)."""
+
+    HOTLINE = "hotline"
+    EMAIL = "email"
+    ONLINE = "online"
+
+
+class ComplaintStatus(StrEnum):
+    """A complaint's state (R-Q1 … R-Q3); every state but ``closed`` is open."""
+
+    RECEIVED = "received"
+    INVESTIGATING = "investigating"
+    HANDLING = "handling"
+    FEEDBACK = "feedback"
+    CLOSED = "closed"

@@ -29,6 +29,7 @@ from schema.customer.information_types import (
     basic_information,
 )
 from schema.organisation import Branch, StaffMember
+from schema.servicing import ServiceRecord
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum, Industry, InfoGroupEnum, industry_of
 
 MAX_NESTED = 100
@@ -188,6 +189,15 @@ class Customer(relay.Node):
     async def grade_history(self, info: Info, limit: int = 20) -> list[GradeAssessment] | None:
         rows = await info.context.loaders.assessments.load((self.id, _bounded(limit, "limit")))
         return [assessment_of(r) for r in rows]
+
+    @strawberry.field(description="The newest service contacts with this customer (R-S1 … R-S3), newest first.")
+    async def service_records(self, info: Info, last: int = 10) -> list[ServiceRecord] | None:
+        rows = await info.context.loaders.service_records.load((self.id, _bounded(last, "last")))
+        return [from_row(ServiceRecord, r) for r in rows]
+
+    @strawberry.field(description="How many of this customer's complaints are not yet closed (R-Q1 … R-Q3).")
+    async def open_complaint_count(self, info: Info) -> int | None:
+        return await info.context.loaders.open_complaints.load(self.id)
 
     @strawberry.field(description="Written consents to disclose information to third parties (R-I4), newest first.")
     async def consents(self, info: Info) -> list[Consent] | None:

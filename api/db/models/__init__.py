@@ -1,6 +1,7 @@
 """All tables; importing this package registers them on ``Base.metadata``."""
 
 from api.db.models.access import AuditEntry, CasbinRule, Consent
+from api.db.models.complaint import Complaint
 from api.db.models.customer import Customer, CustomerChange
 from api.db.models.grading import GradeAssessment, GradeOverride, RegradeRun
 from api.db.models.information import (
@@ -13,10 +14,12 @@ from api.db.models.information import (
     OperatingInformation,
 )
 from api.db.models.organisation import Branch, StaffMember
+from api.db.models.servicing import ServiceRecord
 
 __all__ = [
     "AuditEntry",
     "CasbinRule",
+    "Complaint",
     "Consent",
     "BasicInformation",
     "Branch",
@@ -31,5 +34,6 @@ __all__ = [
     "MajorInvestment",
     "OperatingInformation",
     "RegradeRun",
+    "ServiceRecord",
     "StaffMember",
 ]

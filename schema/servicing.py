@@ -1,0 +1,25 @@
+"""Service contacts as the customer's page shows them (R-S1 … R-S3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.db.enums import ServiceKind, ServiceStage
+
+ServiceStageEnum = strawberry.enum(
+    ServiceStage, name="ServiceStage", description="When the contact happened: before, during or after the loan."
+)
+ServiceKindEnum = strawberry.enum(ServiceKind, name="ServiceKind", description="What the contact was (R-S1 … R-S3).")
+
+
+@strawberry.type(description="One contact with the customer: stage, kind, who, when, what, and the follow-up.")
+class ServiceRecord:
+    customer_id: strawberry.Private[int]
+    stage: ServiceStageEnum = strawberry.field(description="Pre-loan, in-loan or post-loan.")
+    kind: ServiceKindEnum = strawberry.field(description="What kind of contact it was.")
+    occurred_at: datetime = strawberry.field(description="When the contact happened.")
+    recorded_by: str = strawberry.field(description="Who recorded it (token `sub`).")
+    summary: str = strawberry.field(description="What was discussed or done.")
+    follow_up: str | None = strawberry.field(description="What was agreed to follow up, if anything.")
