@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,6 +18,7 @@ from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import listening, start_watcher, stop_watcher, supervise
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost
+from schema.planned import Planner
 
 
 @dataclass
@@ -31,6 +33,10 @@ class Runtime:
     policies: PolicyHolder
     plugins: PluginHost
     policy_in_sync: Callable[[], bool]
+    planner: Planner
+    # Which path served each GraphQL request: planned, regular, or fallback (planned shape,
+    # regular run). Read by /metrics, the benchmark and the tests.
+    read_paths: Counter[str] = field(default_factory=Counter)
 
 
 def plugin_host(settings: Settings) -> PluginHost:
@@ -59,6 +65,7 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
             policies=policies,
             plugins=plugins,
             policy_in_sync=(lambda: listening(watcher)) if watcher is not None else (lambda: True),
+            planner=Planner(schema),
         )
         try:
             yield

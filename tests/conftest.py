@@ -131,7 +131,10 @@ def database_url(db_server: SqliteTemplate | PostgresServer) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_SECRET, env=Environment.DEVELOPMENT)
+    # Every planned read of the suite is also run on the regular resolvers and must answer the same.
+    return Settings(
+        database_url=database_url, secret_key=TEST_SECRET, env=Environment.DEVELOPMENT, planned_reads_verify=True
+    )
 
 
 @pytest.fixture

@@ -179,6 +179,9 @@ async def test_unexpected_failure_is_masked_as_internal_server_error(api, monkey
     import schema.customer.queries as queries
 
     monkeypatch.setattr(queries, "count_customers", explode)
+    import schema.planned.customers as planned
+
+    monkeypatch.setattr(planned, "count_customers", explode)
     body = await api(COUNT)
     error = body["errors"][0]
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}

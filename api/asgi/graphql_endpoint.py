@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -15,9 +16,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.auth import AuthenticationFailed, principal_from_header
-from api.clock import business_date
 from api.authz.policy import Subject
 from api.authz.scope import row_scope_for
+from api.clock import business_date
 from api.errors import DomainError, InvalidInput
 from api.lifespan import Runtime
 from api.principal import Principal
@@ -26,6 +27,8 @@ from api.services.organisation import find_staff_member
 from api.settings import Environment
 from schema.complexity import too_complex
 from schema.context import Context
+from schema.planned import Fallback
+from schema.planned.verify import same_as_regular
 
 log = logging.getLogger(__name__)
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -125,18 +128,64 @@ async def graphql_endpoint(request: Request) -> Response:
     if refusal is not None:
         return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
     context = await _context(runtime, principal, request.headers.get("x-request-id") or uuid.uuid4().hex)
-    result = await runtime.schema.execute(
-        query, variable_values=variables, context_value=context, operation_name=operation
-    )
-    response: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        response["errors"] = [format_error(error) for error in result.errors]
+    response = await _planned(runtime, context, query, variables, operation)
+    if response is None:
+        runtime.read_paths["regular"] += 1
+        response = await _regular(runtime, context, query, variables, operation)
     events = context.audit.events()
     if events:
         # Written before the response leaves: what was read is on record once the reader has it.
         async with runtime.engine.begin() as connection:
             await audit.append(connection, events)
     return JSONResponse(response, headers={"X-Request-ID": context.request_id})
+
+
+async def _regular(
+    runtime: Runtime, context: Context, query: str, variables: dict[str, Any] | None, operation: str | None
+) -> dict[str, Any]:
+    """The response of the regular resolvers (graphql-core executes every field)."""
+    result = await runtime.schema.execute(
+        query, variable_values=variables, context_value=context, operation_name=operation
+    )
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        response["errors"] = [format_error(error) for error in result.errors]
+    return response
+
+
+async def _planned(
+    runtime: Runtime, context: Context, query: str, variables: dict[str, Any] | None, operation: str | None
+) -> dict[str, Any] | None:
+    """The response of the planned path, or None when the regular resolvers must answer."""
+    settings = runtime.settings
+    if not settings.planned_reads:
+        return None
+    plan = runtime.planner.plan(query, operation, context.decisions)
+    if plan is None:
+        return None
+    try:
+        planned = await runtime.planner.execute(plan, context, variables)
+    except Fallback as why:
+        log.debug("planned read falls back: %s", why)
+        runtime.read_paths["fallback"] += 1
+        return None
+    except Exception:
+        # A fault on the fast path must not cost the client its answer: the regular resolvers
+        # answer (and report their own faults as INTERNAL_SERVER_ERROR, masked).
+        log.exception("planned read failed; the regular resolvers answer instead")
+        runtime.read_paths["failed"] += 1
+        return None
+    runtime.read_paths["planned"] += 1
+    response: dict[str, Any] = {"data": planned.data}
+    if planned.errors:
+        response["errors"] = planned.errors
+    if settings.planned_reads_verify:
+        # On a context of its own: its loaders, its audit trail.
+        regular_context = dataclasses.replace(context)
+        regular = await _regular(runtime, regular_context, query, variables, operation)
+        same_as_regular(response, planned.audit, regular, regular_context.audit)
+    context.audit = planned.audit
+    return response
 
 
 async def _context(runtime: Runtime, principal: Principal, request_id: str) -> Context:

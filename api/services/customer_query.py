@@ -165,8 +165,11 @@ def sort_keys(order_by: Sequence[tuple[str, bool]]) -> list[SortKey]:
     return keys
 
 
-def _base(where: Mapping[str, Any] | None, ctx: QueryContext, scope: RowScope) -> Select[Any]:
-    stmt = within(select(Customer), scope)
+def _base(
+    where: Mapping[str, Any] | None, ctx: QueryContext, scope: RowScope, columns: Sequence[str] | None = None
+) -> Select[Any]:
+    table = Customer.__table__.c
+    stmt = within(select(Customer) if columns is None else select(*(table[name] for name in columns)), scope)
     condition = customer_condition(where, ctx)
     return stmt if condition is None else stmt.where(condition)
 
@@ -182,12 +185,19 @@ async def find_customers(
     before: str | None,
     ctx: QueryContext,
     scope: RowScope,
-) -> Page[Customer]:
-    """One page of customers matching ``where`` in the requested order."""
+    columns: Sequence[str] | None = None,
+) -> Page[Any]:
+    """One page of customers matching ``where`` in the requested order.
+
+    The items are ``Customer`` objects, or, given ``columns``, plain rows of those columns (and
+    the sort keys): what a planned read asks for when it needs a few columns of many rows.
+    """
     keys = sort_keys(order_by)
+    if columns is not None:
+        columns = list(dict.fromkeys([*columns, *(key.name for key in keys)]))
     return await keyset_page(
-        session, _base(where, ctx, scope), keys, first=first, after=after, last=last, before=before,
-        key_values=lambda c: [getattr(c, key.name) for key in keys],
+        session, _base(where, ctx, scope, columns), keys, first=first, after=after, last=last, before=before,
+        key_values=lambda c: [getattr(c, key.name) for key in keys], entities=columns is None,
     )
 
 

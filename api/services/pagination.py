@@ -80,8 +80,12 @@ async def keyset_page(
     last: int | None,
     before: str | None,
     key_values: Callable[[Any], Sequence[Any]],
+    entities: bool = True,
 ) -> Page[Any]:
-    """One page of ``stmt`` in ``keys`` order (the last key must be unique), in one statement."""
+    """One page of ``stmt`` in ``keys`` order (the last key must be unique), in one statement.
+
+    With ``entities`` the items are the ORM objects ``stmt`` selects; without, its plain rows.
+    """
     if first is not None and last is not None:
         raise InvalidInput.one("last", "give either first or last, not both")
     forward = last is None
@@ -94,7 +98,8 @@ async def keyset_page(
     order = [
         key.column.desc() if key.descending == forward else key.column.asc() for key in keys
     ]
-    rows = list((await session.scalars(stmt.order_by(*order).limit(size + 1))).all())
+    paged = stmt.order_by(*order).limit(size + 1)
+    rows = list((await session.scalars(paged) if entities else await session.execute(paged)).all())
     more = len(rows) > size
     rows = rows[:size]
     if not forward:

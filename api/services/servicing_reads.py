@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +22,25 @@ async def latest_service_records(
 ) -> dict[int, list[ServiceRecord]]:
     """The newest ``limit`` service records of each customer, newest first."""
     return await newest_per_customer(session, ServiceRecord, ids, order=SERVICE_RECORD_ORDER, limit=limit)
+
+
+async def latest_service_record_rows(
+    session: AsyncSession, ids: Sequence[int], limit: int, columns: Sequence[str]
+) -> dict[int, list[Any]]:
+    """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``)."""
+    table = ServiceRecord.__table__.c
+    rank = func.row_number().over(partition_by=table.customer_id, order_by=SERVICE_RECORD_ORDER).label("rank")
+    names = list(dict.fromkeys(["customer_id", *columns]))
+    ranked = select(*(table[name] for name in names), rank).where(table.customer_id.in_(ids)).subquery()
+    rows = await session.execute(
+        select(*(ranked.c[name] for name in names))
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.customer_id, ranked.c.rank)
+    )
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.customer_id].append(row)
+    return grouped
 
 
 async def open_complaint_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
