@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per variant (default 200)")
     parser.add_argument("--database-url", help="a database to use (migrated, demo data loaded if empty); "
                         "default: a temporary SQLite file")
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the JSON (default: {RESULTS.relative_to(ROOT)})")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="creditcare-bench-") as directory:
@@ -237,10 +238,10 @@ def main() -> None:
         migrations.upgrade(url)  # outside the event loop: alembic's env runs one of its own
         result = asyncio.run(run(args.requests, url))
     result["wall_seconds"] = time.perf_counter() - started
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(table(result))
-    print(f"\nwrote {RESULTS.relative_to(ROOT)} ({result['wall_seconds']:.1f} s)")
+    print(f"\nwrote {args.output} ({result['wall_seconds']:.1f} s)")
 
 
 if __name__ == "__main__":

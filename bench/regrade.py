@@ -152,22 +152,27 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL; default: temporary SQLite")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark database")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the JSON (default: bench/results/regrade-<backend>.json)")
     args = parser.parse_args()
     if args.database_url:
         url, backend = asyncio.run(create_postgres_database(args.database_url)), "postgresql"
     else:
         url, backend = f"sqlite:///{tempfile.mkdtemp()}/regrade.db", "sqlite"
-    migrations.upgrade(url)
-    load_seconds = asyncio.run(load(url, args.customers))
-    result = asyncio.run(grade_all(url, args.batch_size))
+    try:
+        migrations.upgrade(url)
+        load_seconds = asyncio.run(load(url, args.customers))
+        result = asyncio.run(grade_all(url, args.batch_size))
+    finally:
+        # Also when grading fails half-way: a run must not leave its database behind.
+        if backend == "postgresql" and not args.keep:
+            asyncio.run(drop_postgres_database(args.database_url, make_url(url).database))
     result.update(backend=backend, load_seconds=round(load_seconds, 1), batch_size=args.batch_size,
                   python=sys.version.split()[0], when=datetime.now(UTC).isoformat(timespec="seconds"))
     print(json.dumps(result, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"regrade-{backend}.json").write_text(json.dumps(result, indent=2) + "\n")
-    if backend == "postgresql" and not args.keep:
-        asyncio.run(drop_postgres_database(args.database_url, make_url(url).database))
-
+    output = args.output or RESULTS / f"regrade-{backend}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n")
 
 if __name__ == "__main__":
     main()
