@@ -1,0 +1,509 @@
+"""``python -m bench``: the portfolio page on creditcare and PostGraphile, side by side, on the same data.
+
+Order of work: install the tools (.bench/), load the data, check that the systems answer the same
+page with the same data, time each system with wrk, count SQL statements per request in a
+separate untimed phase, then regrade throughput and the authorization cost; print a table and
+write JSON. Every server is stopped by its PID whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import loader, measure, report, wrk
+from bench.pages import Client, DataMismatch, PageError, check_pages, page_cursors, reference_pages, write_bodies
+from bench.servers import Server, Tools, creditcare_server, install_tools, mint_token, postgraphile_server
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".bench"
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/creditcare_bench"
+
+FULL = {"customers": 100_000, "duration": 20.0, "warmup": 3.0, "pages": 200, "sql_requests": 20,
+        "regrade_customers": 20_000, "authz_requests": 100}
+QUICK = {"customers": 2_000, "duration": 2.0, "warmup": 1.0, "pages": 20, "sql_requests": 5,
+         "regrade_customers": 1_000, "authz_requests": 10}
+
+AUDITOR, RM, ANYONE = "auditor", "rm", "none"  # principals; PostGraphile has no authorization
+
+
+@dataclass
+class Options:
+    """What to run; ``--quick`` changes the defaults, explicit options win."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    customers: int = FULL["customers"]
+    duration: float = FULL["duration"]
+    warmup: float = FULL["warmup"]
+    workers: int = 2
+    connections: int = 10
+    pages: int = FULL["pages"]
+    sql_requests: int = FULL["sql_requests"]
+    regrade_customers: int = FULL["regrade_customers"]
+    authz_requests: int = FULL["authz_requests"]
+    soak: float = 0.0
+    quick: bool = False
+    resolvers: bool = True
+    skip_postgraphile: bool = False
+    skip_sqlite: bool = False
+    skip_extras: bool = False
+    drop_after: bool = False
+    output: Path | None = None
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help=f"small and fast: {QUICK}".replace("%", "%%"))
+    p.add_argument("--customers", type=int, help=f"customers to load (default {FULL['customers']:,})")
+    p.add_argument("--duration", type=float, help=f"seconds of each timed wrk run (default {FULL['duration']:.0f})")
+    p.add_argument("--warmup", type=float, help=f"seconds of wrk before each timed run (default {FULL['warmup']:.0f})")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn workers of the multi-worker server (default 2)")
+    p.add_argument("--connections", type=int, default=10, help="wrk concurrency (default 10)")
+    p.add_argument("--pages", type=int, help=f"page cursors to rotate through (default {FULL['pages']})")
+    p.add_argument("--sql-requests", type=int, help="requests whose SQL statements are counted")
+    p.add_argument("--regrade-customers", type=int, help="customers of the regrade measurement (0: skip)")
+    p.add_argument("--authz-requests", type=int, help="requests per variant of the authorization cost (0: skip)")
+    p.add_argument("--soak", type=float, default=0.0, help="also a long run of creditcare (1 worker) of S seconds, "
+                   "sampling RSS every 5 s")
+    p.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
+                   help="the benchmark's PostgreSQL database; dropped and re-created (default %(default)s)")
+    p.add_argument("--no-resolvers", dest="resolvers", action="store_false",
+                   help="leave out creditcare with CREDITCARE_PLANNED_READS=false")
+    p.add_argument("--skip-postgraphile", action="store_true", help="debugging only: no PostGraphile")
+    p.add_argument("--skip-sqlite", action="store_true", help="debugging only: no SQLite measurement")
+    p.add_argument("--skip-extras", action="store_true", help="no regrade and no authorization measurement")
+    p.add_argument("--drop-after", action="store_true", help="drop the benchmark database at the end")
+    p.add_argument("--output", type=Path, help="JSON results path (default: bench/results/portfolio-<date>.json and "
+                   "latest.json; with --quick .bench/results/quick.json, outside the repository's tracked files)")
+    a = p.parse_args(argv)
+    defaults = QUICK if a.quick else FULL
+
+    def pick(name: str) -> Any:
+        value = getattr(a, name)
+        return defaults[name] if value is None else value
+
+    return Options(
+        database_url=a.database_url, customers=pick("customers"), duration=pick("duration"), warmup=pick("warmup"),
+        workers=a.workers, connections=a.connections, pages=pick("pages"), sql_requests=pick("sql_requests"),
+        regrade_customers=pick("regrade_customers"), authz_requests=pick("authz_requests"), soak=a.soak,
+        quick=a.quick, resolvers=a.resolvers, skip_postgraphile=a.skip_postgraphile, skip_sqlite=a.skip_sqlite,
+        skip_extras=a.skip_extras, drop_after=a.drop_after, output=a.output,
+    )
+
+
+# --------------------------------------------------------------------------------- helpers
+
+_T0 = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - _T0:6.1f}s] {message}", flush=True)
+
+
+def creditcare_cli() -> Path:
+    beside = Path(sys.executable).with_name("creditcare")
+    found = beside if beside.exists() else shutil.which("creditcare")
+    if found is None:
+        raise RuntimeError("the creditcare command is not installed (pip install -e .)")
+    return Path(found)
+
+
+@dataclass
+class Target:
+    """A system under test: how to start it, what it runs on, which principals ask for the page."""
+
+    name: str
+    make: Callable[[], Server]
+    kind: str  # creditcare | postgraphile
+    database: str  # postgresql | sqlite
+    workers: int
+    principals: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a run shares between its phases."""
+
+    opts: Options
+    creditcare: Path
+    tools: Tools | None
+    admin: measure.PgAdmin
+    database: str
+    tokens: dict[str, str]
+    rm_row_id: int
+    references: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    cursors: dict[tuple[str, str, str], list[str | None]] = field(default_factory=dict)  # (kind, db, principal)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, target: Target, server: Server, principal: str) -> Client:
+        if target.kind == "postgraphile":
+            return Client("postgraphile", server.port, rm_row_id=self.rm_row_id if principal == RM else None)
+        return Client("creditcare", server.port, token=self.tokens[principal])
+
+    def cursors_for(self, target: Target, client: Client, principal: str) -> list[str | None]:
+        # Cursors depend only on the data and the system's cursor format: walk once per kind of store.
+        key = (target.kind, target.database, principal)
+        if key not in self.cursors:
+            self.cursors[key] = page_cursors(client, self.opts.pages)
+        return self.cursors[key]
+
+    def fail(self, message: str) -> None:
+        say(f"FAILED: {message}")
+        self.results["errors"].append(message)
+
+
+# ----------------------------------------------------------------------------------- phases
+
+
+def targets(ctx: Context, log_dir: Path, sqlite_url: str | None) -> dict[str, Target]:
+    o, cc, url = ctx.opts, ctx.creditcare, ctx.opts.database_url
+    found: dict[str, Target] = {}
+    if ctx.tools is not None:
+        tools = ctx.tools
+        found["pg5"] = Target("PostGraphile 5.1.5 (1 Node process)",
+                              lambda: postgraphile_server("postgraphile", tools, url, log_dir),
+                              "postgraphile", "postgresql", 1, (ANYONE,))
+    found["cc1"] = Target("creditcare 1 worker", lambda: creditcare_server("creditcare-1w", cc, url, 1, log_dir),
+                          "creditcare", "postgresql", 1, (AUDITOR, RM))
+    found["ccN"] = Target(f"creditcare {o.workers} workers",
+                          lambda: creditcare_server(f"creditcare-{o.workers}w", cc, url, o.workers, log_dir),
+                          "creditcare", "postgresql", o.workers, (AUDITOR, RM))
+    if o.resolvers:
+        found["cc1-resolvers"] = Target(
+            "creditcare 1 worker, resolvers",
+            lambda: creditcare_server("creditcare-1w-resolvers", cc, url, 1, log_dir, planned_reads=False),
+            "creditcare", "postgresql", 1, (AUDITOR, RM), {"CREDITCARE_PLANNED_READS": "false"})
+    if sqlite_url is not None:
+        found["cc1-sqlite"] = Target("creditcare 1 worker, SQLite",
+                                     lambda: creditcare_server("creditcare-1w-sqlite", cc, sqlite_url, 1, log_dir),
+                                     "creditcare", "sqlite", 1, (AUDITOR, RM))
+    return found
+
+
+def establish_reference(ctx: Context, all_targets: dict[str, Target]) -> Target:
+    """The pages every system must match: PostGraphile's (unrestricted, and narrowed to the RM's rows)."""
+    ref = all_targets.get("pg5") or all_targets["cc1"]
+    say(f"reference pages from {ref.name}")
+    with ref.make() as server:
+        for principal in (AUDITOR, RM):
+            # For PostGraphile the auditor's page is the unrestricted one, the RM's is narrowed by a condition.
+            client = ctx.client(ref, server, principal)
+            cursors = ctx.cursors_for(ref, client, principal)
+            ctx.references[principal] = reference_pages(client, cursors)
+            say(f"  {principal}: {len(cursors)} pages of 50")
+    return ref
+
+
+def check_target(ctx: Context, target: Target, server: Server, stage: str = "") -> dict[str, list[str | None]]:
+    """Walk the target's cursors and compare its pages with the reference; raise on a difference."""
+    walked = {}
+    for principal in target.principals:
+        compare_as = AUDITOR if principal == ANYONE else principal
+        client = ctx.client(target, server, principal)
+        cursors = ctx.cursors_for(target, client, compare_as)
+        label = f"{target.name} ({principal}) = reference ({compare_as}){stage}"
+        ctx.results["data_equality"].append(check_pages(client, cursors, ctx.references[compare_as], label))
+        walked[principal] = cursors
+    return walked
+
+
+def timed(ctx: Context, target: Target, server: Server, principal: str, cursors: list[str | None],
+          bodies_dir: Path) -> dict[str, Any]:
+    """Warm up, then one bounded wrk run while the server's CPU, memory and database CPU are measured."""
+    o = ctx.opts
+    client = ctx.client(target, server, principal)
+    slug = f"{server.name}-{principal}"
+    bodies = write_bodies(client, cursors, bodies_dir / f"{slug}.jsonl")
+    warm, _ = wrk.run(server.port, bodies, o.warmup, token=client.token, connections=o.connections)
+    db_before = ctx.admin.backend_cpu() if target.database == "postgresql" else {}
+    cpu_before = measure.tree_cpu_seconds(server.pid)
+    with measure.RssSampler(server.pid, interval=0.5) as rss:
+        result, raw = wrk.run(server.port, bodies, o.duration, token=client.token, connections=o.connections)
+    cpu_after = measure.tree_cpu_seconds(server.pid)
+    db_after = ctx.admin.backend_cpu() if target.database == "postgresql" else {}
+    (bodies_dir / f"{slug}.wrk.txt").write_text(raw)
+    requests = max(result.requests, 1)
+    db_cpu = sum(v - db_before.get(pid, 0.0) for pid, v in db_after.items())
+    row = {
+        "name": target.name, "server": server.name, "kind": target.kind, "database": target.database,
+        "workers": target.workers, "principal": principal, "pages": len(cursors), "env": target.env,
+        "wrk": result.as_dict(), "warmup": {"requests": warm.requests, "failures": warm.failures},
+        "cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / requests, 3),
+        # SQLite runs inside the server process: its database work is in the server's CPU.
+        "db_cpu_ms_per_request": round(db_cpu * 1000 / requests, 3) if target.database == "postgresql" else None,
+        "peak_rss_mb": round(rss.peak_mb, 1),
+        "rss_hwm_sum_mb": round(measure.tree_hwm_mb(server.pid), 1),
+        "processes": len(measure.tree(server.pid)),
+    }
+    say(f"  {target.name} [{principal}]: {result.requests_per_second:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
+        f"p99 {result.p99_ms:.1f} ms, {row['cpu_ms_per_request']} CPU ms/req, peak RSS {row['peak_rss_mb']} MB")
+    if result.failures or warm.failures or result.requests == 0:
+        ctx.fail(f"{target.name} [{principal}]: {result.graphql_errors} GraphQL errors, {result.non_200} non-200, "
+                 f"socket errors {result.socket_errors}, {warm.failures} failures in the warm-up, "
+                 f"{result.requests} requests (see {bodies_dir / (slug + '.wrk.txt')})")
+    return row
+
+
+def time_targets(ctx: Context, all_targets: dict[str, Target], bodies_dir: Path) -> None:
+    for key in ("cc1", "pg5", "ccN", "cc1-resolvers", "cc1-sqlite"):
+        target = all_targets.get(key)
+        if target is None:
+            continue
+        say(f"{target.name}: starting")
+        with target.make() as server:
+            walked = check_target(ctx, target, server)
+            for principal in target.principals:
+                ctx.results["systems"].append(timed(ctx, target, server, principal, walked[principal], bodies_dir))
+
+
+def count_sql(ctx: Context, all_targets: dict[str, Target]) -> None:
+    """SQL statements per request, from the PostgreSQL log, with log_statement on for this database only.
+
+    Fresh servers, because the setting applies to sessions opened after it; a few untimed requests
+    first (connections, type introspection, prepared statements), then ``sql_requests`` counted.
+    """
+    o, admin = ctx.opts, ctx.admin
+    note = ctx.results["sql_statements"]
+    if admin.log_path is None:
+        note["unavailable"] = "no PostgreSQL log found (set BENCH_PG_LOG)"
+        return
+    prefix = admin.log_line_prefix()
+    if "%d" not in prefix or "%p" not in prefix:
+        note["unavailable"] = f"log_line_prefix {prefix!r} does not name the database and process"
+        return
+    note.update(method="log_statement=all on this database; statement/execute lines counted", log=str(admin.log_path),
+                log_line_prefix=prefix, requests=o.sql_requests)
+    counted: dict[tuple[str, str], dict[str, Any]] = {}
+    admin.set_log_statement(True)
+    try:
+        for key in ("cc1", "cc1-resolvers", "pg5"):
+            target = all_targets.get(key)
+            if target is None:
+                continue
+            with target.make() as server:
+                for principal in target.principals:
+                    client = ctx.client(target, server, principal)
+                    cursors = ctx.cursors[(target.kind, target.database, AUDITOR if principal == ANYONE else principal)]
+                    for i in range(3):
+                        client.page(cursors[i % len(cursors)])
+                    time.sleep(0.3)
+                    offset = admin.log_size()
+                    for i in range(o.sql_requests):
+                        client.page(cursors[(3 + i) % len(cursors)])
+                    time.sleep(0.5)  # the server writes the log asynchronously to us
+                    statements, transaction, samples = measure.count_logged_statements(admin.log_read(offset),
+                                                                                       ctx.database)
+                    count = measure.StatementCount(o.sql_requests, statements, transaction)
+                    counted[(server.name, principal)] = {**count.as_dict(), "samples": samples}
+                    say(f"  SQL {target.name} [{principal}]: {count.per_request:.1f} statements per request "
+                        f"({count.data_per_request:.1f} without BEGIN/COMMIT)")
+    finally:
+        admin.set_log_statement(False)
+    for row in ctx.results["systems"]:
+        # The N-worker server runs the same code as the 1-worker one: the same statements per request.
+        source = "creditcare-1w" if row["server"] == f"creditcare-{o.workers}w" else row["server"]
+        if (source, row["principal"]) in counted:
+            row["sql"] = {**counted[(source, row["principal"])], "counted_on": source}
+    note["counts"] = [{"server": s, "principal": p, **c} for (s, p), c in counted.items()]
+
+
+def soak(ctx: Context, all_targets: dict[str, Target], bodies_dir: Path) -> None:
+    """One long run of creditcare with 1 worker (the RM's page), RSS sampled every 5 s."""
+    target = all_targets["cc1"]
+    say(f"soak: {target.name} for {ctx.opts.soak:.0f} s")
+    with target.make() as server:
+        client = ctx.client(target, server, RM)
+        cursors = ctx.cursors[(target.kind, target.database, RM)]
+        bodies = write_bodies(client, cursors, bodies_dir / "soak.jsonl")
+        with measure.RssSampler(server.pid, interval=5.0) as rss:
+            result, _ = wrk.run(server.port, bodies, ctx.opts.soak, token=client.token,
+                                connections=ctx.opts.connections)
+    first = [mb for t, mb in rss.samples if t <= 60] or [0.0]
+    last = [mb for t, mb in rss.samples if t >= rss.samples[-1][0] - 60] or [0.0]
+    ctx.results["soak"] = {"name": target.name, "principal": RM, "seconds": ctx.opts.soak, "wrk": result.as_dict(),
+                           "rss_mb_samples": [(round(t, 1), round(mb, 1)) for t, mb in rss.samples],
+                           "rss_mb_first_minute_max": round(max(first), 1),
+                           "rss_mb_last_minute_max": round(max(last), 1)}
+    if result.failures:
+        ctx.fail(f"soak: {result.failures} failed requests")
+
+
+def run_script(ctx: Context, name: str, argv: list[str], out: Path, log_dir: Path) -> dict[str, Any] | None:
+    """One of the older single-purpose benchmarks in a process of its own; its JSON."""
+    started = time.monotonic()
+    with (log_dir / f"{name}.log").open("w") as log:
+        done = subprocess.run([sys.executable, *argv, "--output", str(out)], cwd=ROOT, stdout=log,
+                              stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        ctx.fail(f"{name} exited with {done.returncode} (see {log_dir / (name + '.log')})")
+        return None
+    result = json.loads(out.read_text())
+    result["harness_wall_seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def extras(ctx: Context, log_dir: Path) -> None:
+    o = ctx.opts
+    server_url, _ = loader.server_and_database(o.database_url)
+    if o.regrade_customers > 0:
+        say(f"regrade: {o.regrade_customers:,} customers on a database of its own (bench/regrade.py)")
+        ctx.results["regrade"] = run_script(ctx, "regrade", [
+            "bench/regrade.py", "--database-url", server_url, "--customers", str(o.regrade_customers)],
+            log_dir / "regrade.json", log_dir)
+    if o.authz_requests > 0:
+        say(f"authorization cost: {o.authz_requests} requests per variant (bench/authz_overhead.py)")
+        ctx.results["authz"] = run_script(ctx, "authz_overhead", [
+            "bench/authz_overhead.py", "--requests", str(o.authz_requests)], log_dir / "authz_overhead.json", log_dir)
+
+
+def environment(tools: Tools | None) -> dict[str, Any]:
+    def out(argv: list[str]) -> str | None:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=30).stdout.strip() or None
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    try:
+        from api.settings import Settings
+
+        planned_known = "planned_reads" in Settings.model_fields
+    except Exception:  # noqa: BLE001 - the record of the environment must not fail the run
+        planned_known = None
+    return {
+        "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
+        "kernel": platform.release(), "node": out([str(tools.node), "--version"]) if tools else None,
+        "wrk": (out(["wrk", "--version"]) or "").split("\n")[0] or None,
+        "git_commit": out(["git", "rev-parse", "HEAD"]),
+        "git_dirty": bool(out(["git", "status", "--porcelain", "--untracked-files=no"])),
+        "planned_reads_setting_known": planned_known,
+    }
+
+
+# -------------------------------------------------------------------------------------- main
+
+
+def execute(opts: Options, results: dict[str, Any]) -> None:
+    log_dir, bodies_dir = WORK / "run" / "logs", WORK / "run" / "bodies"
+    for directory in (log_dir, bodies_dir):
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+    cc = creditcare_cli()
+    tools = None
+    if not opts.skip_postgraphile:
+        say("tools: Node.js 22 and PostGraphile 5.1.5 under .bench/")
+        started = time.monotonic()
+        tools = install_tools(WORK, log_dir / "install.log")
+        results["install_seconds"] = round(time.monotonic() - started, 1)
+    results["environment"] = environment(tools)
+
+    portfolio = loader.Portfolio(customers=opts.customers)
+    sqlite_path = None if opts.skip_sqlite else WORK / "run" / "bench.db"
+    say(f"loading {opts.customers:,} customers into {opts.database_url}" + ("" if sqlite_path is None else " and SQLite"))
+    load = asyncio.run(loader.load(portfolio, opts.database_url, sqlite_path, cc))
+    results["load"] = load.as_dict()
+    say(f"  loaded {sum(load.rows.values()):,} rows in {load.wall_seconds:.1f} s")
+
+    server_url, database = loader.server_and_database(opts.database_url)
+    results["portfolio"] = {"customers": opts.customers, "branches": portfolio.branches,
+                            "relationship_managers": portfolio.managers, "bench_rm": loader.BENCH_RM,
+                            "bench_rm_customers": portfolio.bench_rm_customers, "auditor": loader.AUDITOR,
+                            "seed": portfolio.seed}
+    ctx = Context(opts=opts, creditcare=cc, tools=tools, admin=measure.PgAdmin(server_url, database),
+                  database=database, results=results, rm_row_id=1, tokens={
+                      AUDITOR: mint_token(cc, loader.AUDITOR, "compliance_auditor", loader.BRANCH_OF_BENCH_RM),
+                      RM: mint_token(cc, loader.BENCH_RM, "relationship_manager", loader.BRANCH_OF_BENCH_RM),
+                  })
+    sqlite_url = None if sqlite_path is None else f"sqlite:///{sqlite_path}"
+    all_targets = targets(ctx, log_dir, sqlite_url)
+
+    ref = establish_reference(ctx, all_targets)
+    rm_pages = len(ctx.cursors[(ref.kind, ref.database, RM)])
+    if rm_pages < min(10, opts.pages) and opts.customers >= 2_000:
+        raise RuntimeError(f"the RM's portfolio has only {rm_pages} pages; it should have at least 10")
+    # Before anything is timed: creditcare must answer the reference's data.
+    say("checking creditcare against the reference before timing")
+    with all_targets["cc1"].make() as server:
+        check_target(ctx, all_targets["cc1"], server, stage=", before any timed run")
+
+    time_targets(ctx, all_targets, bodies_dir)
+    pg = next((s for s in results["systems"] if s["kind"] == "postgraphile"), None)
+    for row in results["systems"]:
+        if pg is not None:
+            row["ratio_to_postgraphile"] = round(row["wrk"]["requests_per_second"] / pg["wrk"]["requests_per_second"], 3)
+
+    say("SQL statements per request (untimed, fresh servers)")
+    try:
+        count_sql(ctx, all_targets)
+    except (PageError, DataMismatch):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a log this user may not read is a gap in the report, not a failure
+        results["sql_statements"]["unavailable"] = f"{type(exc).__name__}: {exc}"
+        say(f"  SQL statements not counted: {exc}")
+
+    if opts.soak > 0:
+        soak(ctx, all_targets, bodies_dir)
+    if not opts.skip_extras:
+        extras(ctx, log_dir)
+    if opts.drop_after:
+        asyncio.run(drop_database(opts.database_url))
+        if sqlite_path is not None:
+            sqlite_path.unlink(missing_ok=True)
+
+
+async def drop_database(url: str) -> None:
+    server, name = loader.server_and_database(url)
+    conn = await loader._admin(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def output_paths(opts: Options, when: datetime) -> list[Path]:
+    if opts.output is not None:
+        return [opts.output]
+    if opts.quick:
+        return [WORK / "results" / "quick.json"]
+    return [RESULTS / f"portfolio-{when:%Y-%m-%d}.json", RESULTS / "latest.json"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    when = datetime.now(UTC)
+    options = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()}
+    results: dict[str, Any] = {"ok": False, "when": when.isoformat(timespec="seconds"), "quick": opts.quick,
+                               "options": options, "errors": [], "data_equality": [], "systems": [],
+                               "sql_statements": {}}
+    started = time.monotonic()
+    try:
+        execute(opts, results)
+    except Exception as exc:  # noqa: BLE001 - recorded, written and turned into the exit status below
+        results["errors"].append(f"{type(exc).__name__}: {exc}")
+    finally:
+        results["wall_seconds"] = round(time.monotonic() - started, 1)
+        results["ok"] = not results["errors"]
+        paths = output_paths(opts, when)
+        report.write(results, paths)
+        print()
+        print(report.summary(results))
+        print(f"\nresults: {', '.join(str(p) for p in paths)} ({results['wall_seconds']} s)"
+              + ("" if results["ok"] else "  — FAILED"))
+    return 0 if results["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
