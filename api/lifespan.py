@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.db.migrations import head_revision
-from api.db.session import create_engine, create_sessionmaker
+from api.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import listening, start_watcher, stop_watcher, supervise
 from api.settings import PolicyStoreKind, Settings
@@ -28,6 +28,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]  # autocommit, for reads only
     schema: strawberry.Schema
     head_revision: str | None
     policies: PolicyHolder
@@ -60,6 +61,7 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
+            readers=create_read_sessionmaker(engine),
             schema=schema,
             head_revision=head_revision(),
             policies=policies,

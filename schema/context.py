@@ -100,6 +100,7 @@ class Context:
 
     principal: Principal
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]  # autocommit: reads only
     settings: Settings
     request_id: str
     now: datetime
@@ -113,7 +114,7 @@ class Context:
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions, self.principal, self.now)
+        self.loaders = Loaders(self.readers, self.principal, self.now)
         self.audit = AuditTrail(self.principal.sub, " ".join(sorted(self.principal.roles)), self.request_id)
 
     def regrader(self) -> Regrader:
@@ -142,7 +143,8 @@ class Context:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        """A session for reads only (autocommit: no transaction round trips)."""
+        async with self.readers() as session:
             yield session
 
     @asynccontextmanager

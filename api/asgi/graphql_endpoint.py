@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -127,8 +128,11 @@ async def graphql_endpoint(request: Request) -> Response:
     refusal = too_complex(query, max_selections=settings.max_selections, max_aliases=settings.max_aliases)
     if refusal is not None:
         return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
-    context = await _context(runtime, principal, request.headers.get("x-request-id") or uuid.uuid4().hex)
-    response = await _planned(runtime, context, query, variables, operation)
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    # One connection for who is asking and, on the planned path, the answer: one checkout.
+    async with runtime.readers() as session:
+        context = await _context(runtime, principal, request_id, session)
+        response = await _planned(runtime, context, query, variables, operation, session)
     if response is None:
         runtime.read_paths["regular"] += 1
         response = await _regular(runtime, context, query, variables, operation)
@@ -154,7 +158,8 @@ async def _regular(
 
 
 async def _planned(
-    runtime: Runtime, context: Context, query: str, variables: dict[str, Any] | None, operation: str | None
+    runtime: Runtime, context: Context, query: str, variables: dict[str, Any] | None, operation: str | None,
+    session: AsyncSession,
 ) -> dict[str, Any] | None:
     """The response of the planned path, or None when the regular resolvers must answer."""
     settings = runtime.settings
@@ -164,7 +169,7 @@ async def _planned(
     if plan is None:
         return None
     try:
-        planned = await runtime.planner.execute(plan, context, variables)
+        planned = await runtime.planner.execute(plan, context, variables, session)
     except Fallback as why:
         log.debug("planned read falls back: %s", why)
         runtime.read_paths["fallback"] += 1
@@ -188,11 +193,10 @@ async def _planned(
     return response
 
 
-async def _context(runtime: Runtime, principal: Principal, request_id: str) -> Context:
+async def _context(runtime: Runtime, principal: Principal, request_id: str, session: AsyncSession) -> Context:
     """Who is asking, as the policy sees them: roles, a valid agreement, and their rows."""
     now = datetime.now(UTC)
-    async with runtime.sessions() as session:
-        staff = await find_staff_member(session, principal.sub)
+    staff = await find_staff_member(session, principal.sub)
     # The token's nda claim alone is not trusted: the staff record must show a valid agreement.
     agreement = principal.nda and staff is not None and staff.agreement_valid_on(
         business_date(now, runtime.settings.timezone)
@@ -201,6 +205,7 @@ async def _context(runtime: Runtime, principal: Principal, request_id: str) -> C
     return Context(
         principal=principal,
         sessions=runtime.sessions,
+        readers=runtime.readers,
         settings=runtime.settings,
         request_id=request_id[:64],
         now=now,

@@ -166,10 +166,11 @@ def sort_keys(order_by: Sequence[tuple[str, bool]]) -> list[SortKey]:
 
 
 def _base(
-    where: Mapping[str, Any] | None, ctx: QueryContext, scope: RowScope, columns: Sequence[str] | None = None
+    where: Mapping[str, Any] | None, ctx: QueryContext, scope: RowScope, columns: Sequence[Any] | None = None
 ) -> Select[Any]:
     table = Customer.__table__.c
-    stmt = within(select(Customer) if columns is None else select(*(table[name] for name in columns)), scope)
+    selected = None if columns is None else [table[c] if isinstance(c, str) else c for c in columns]
+    stmt = within(select(Customer) if selected is None else select(*selected), scope)
     condition = customer_condition(where, ctx)
     return stmt if condition is None else stmt.where(condition)
 
@@ -185,12 +186,13 @@ async def find_customers(
     before: str | None,
     ctx: QueryContext,
     scope: RowScope,
-    columns: Sequence[str] | None = None,
+    columns: Sequence[Any] | None = None,
 ) -> Page[Any]:
     """One page of customers matching ``where`` in the requested order.
 
-    The items are ``Customer`` objects, or, given ``columns``, plain rows of those columns (and
-    the sort keys): what a planned read asks for when it needs a few columns of many rows.
+    The items are ``Customer`` objects, or, given ``columns`` (names, or labelled expressions
+    correlated to the customer), plain rows of those (and the sort keys): what a planned read
+    asks for when it needs a few columns of many rows.
     """
     keys = sort_keys(order_by)
     if columns is not None:

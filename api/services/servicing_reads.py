@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, Integer, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.enums import ComplaintStatus
@@ -27,18 +27,34 @@ async def latest_service_records(
 async def latest_service_record_rows(
     session: AsyncSession, ids: Sequence[int], limit: int, columns: Sequence[str]
 ) -> dict[int, list[Any]]:
-    """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``)."""
+    """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``).
+
+    On PostgreSQL each customer's newest rows come from a backward scan of its index (a LATERAL
+    subquery with LIMIT), never from sorting all its records; elsewhere a window function ranks
+    them.
+    """
     table = ServiceRecord.__table__.c
-    rank = func.row_number().over(partition_by=table.customer_id, order_by=SERVICE_RECORD_ORDER).label("rank")
     names = list(dict.fromkeys(["customer_id", *columns]))
-    ranked = select(*(table[name] for name in names), rank).where(table.customer_id.in_(ids)).subquery()
-    rows = await session.execute(
-        select(*(ranked.c[name] for name in names))
-        .where(ranked.c.rank <= limit)
-        .order_by(ranked.c.customer_id, ranked.c.rank)
-    )
+    if session.bind.dialect.name == "postgresql":
+        customer = func.unnest(bindparam("ids", list(ids), type_=ARRAY(Integer))).table_valued("id").render_derived(name="page")
+        newest = (
+            select(*(table[name] for name in names))
+            .where(table.customer_id == customer.c.id)
+            .order_by(*SERVICE_RECORD_ORDER)
+            .limit(limit)
+            .lateral("newest")
+        )
+        stmt = select(*(newest.c[name] for name in names)).select_from(customer.join(newest, true()))
+    else:
+        rank = func.row_number().over(partition_by=table.customer_id, order_by=SERVICE_RECORD_ORDER).label("rank")
+        ranked = select(*(table[name] for name in names), rank).where(table.customer_id.in_(ids)).subquery()
+        stmt = (
+            select(*(ranked.c[name] for name in names))
+            .where(ranked.c.rank <= limit)
+            .order_by(ranked.c.customer_id, ranked.c.rank)
+        )
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
+    for row in await session.execute(stmt):
         grouped[row.customer_id].append(row)
     return grouped
 
@@ -50,4 +66,4 @@ async def open_complaint_counts(session: AsyncSession, ids: Sequence[int]) -> di
         .where(Complaint.customer_id.in_(ids), Complaint.status != ComplaintStatus.CLOSED)
         .group_by(Complaint.customer_id)
     )
-    return {customer_id: count for customer_id, count in rows.tuples()}
+    return {customer_id: count for customer_id, count in rows}

@@ -22,13 +22,15 @@ from graphql import (
     specified_rules,
 )
 from graphql.execution.values import get_variable_values
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.schema.schema import validate_document
 
 from api.authz.policy import Decisions
 from api.services.audit import AuditTrail
 from schema.complexity import MAX_TOKENS
 from schema.context import Context
-from schema.planned.customers import RESOLVED, ROOTS, customer_columns, run_customers
+from api.services.customer_page import PageSpec
+from schema.planned.customers import RESOLVED, ROOTS, page_spec, run_customers
 from schema.planned.run import BoundPlan, Fallback, Run, bind
 from schema.planned.shape import NotPlannable, Shape, compile_shape
 
@@ -90,7 +92,9 @@ class Planner:
             log.debug("not planned: %s", why)
             return None
 
-    def plan(self, query: str, operation_name: str | None, decisions: Decisions) -> BoundPlan | None:
+    def plan(
+        self, query: str, operation_name: str | None, decisions: Decisions
+    ) -> tuple[BoundPlan, PageSpec] | None:
         """The plan of this document for this subject, or None when the regular path must run it."""
         key = (query, operation_name, decisions.policy.version, decisions.subject)
         found = self._bound.get(key, _NOT_PLANNED)
@@ -99,22 +103,26 @@ class Planner:
             found = None
             if shape is not None:
                 try:
-                    found = BoundPlan(shape, bind(shape.root, decisions))
-                    customer_columns(found.fields_of("Customer"))
+                    plan = BoundPlan(shape, bind(shape.root, decisions))
+                    found = (plan, page_spec(plan))
                 except NotPlannable as why:
                     log.debug("not planned for %s: %s", decisions.subject, why)
                     found = None
             self._bound.put(key, found)
         return found
 
-    async def execute(self, plan: BoundPlan, ctx: Context, variables: dict[str, Any] | None) -> PlannedResult:
-        """Run ``plan``; raises ``Fallback`` when this request must go to the regular resolvers."""
+    async def execute(
+        self, planned: tuple[BoundPlan, PageSpec], ctx: Context, variables: dict[str, Any] | None,
+        session: AsyncSession,
+    ) -> PlannedResult:
+        """Run a plan; raises ``Fallback`` when this request must go to the regular resolvers."""
+        plan, spec = planned
         coerced = get_variable_values(
             self.schema._schema, plan.shape.operation.variable_definitions or (), variables or {}
         )
         if isinstance(coerced, list):
             raise Fallback("variables do not coerce: the regular path reports it")
         run = Run(ctx, coerced)
-        await run_customers(run, plan)
+        await run_customers(run, plan, spec, session)
         data = run.build(plan)
         return PlannedResult(data=data, errors=run.errors, audit=run.audit)

@@ -2,8 +2,9 @@
 
 A field without a resolver reads the attribute of its source: a customer row holds the same
 names as the ``Customer`` type's plain fields. A field with one needs an entry in ``RESOLVED``;
-one that loads per customer gives ``fetch``, run once for the whole page. A new read type joins
-the fast path by adding its entries here (the equivalence tests then check it).
+what it loads per customer is part of the page's one query (``api.services.customer_page``).
+A new read type joins the fast path by adding its entries here and its columns or subquery
+there (the equivalence tests then check it).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from api.authz.policy import Action
 from api.db.models import Customer as CustomerRow
 from api.db.models import ServiceRecord as ServiceRecordRow
 from api.errors import DomainError
-from api.services import servicing_reads
-from api.services.customer_query import count_customers, find_customers, is_stale
+from api.services.customer_page import OPEN_COMPLAINTS, RECORDS, PageSpec, customer_page
+from api.services.customer_query import count_customers, is_stale
 from schema.customer.types import MAX_NESTED
 from schema.grading import grade_of
 from schema.ids import global_id, page_info
@@ -39,29 +40,11 @@ class PlannedConnection:
     page_info: relay.PageInfo
 
 
-def _fetched(default: Any) -> Any:
-    def value(row: Any, run: Run, shape: FieldShape) -> Any:
-        return run.fetched[shape].get(row.id, default)
-
-    return value
-
-
 def _last(args: dict[str, Any]) -> int:
     last = args["last"]
     if not 1 <= last <= MAX_NESTED:
         raise Fallback("out of range: the regular path words the error")
     return int(last)
-
-
-async def _service_records(session: AsyncSession, ids: list[int], run: Run, shape: FieldShape) -> Any:
-    columns = [child.python_name for child in shape.children if child.read is not None]
-    if not set(columns) <= _SERVICE_RECORD_COLUMNS:
-        raise Fallback("a service record field that is not a column")
-    return await servicing_reads.latest_service_record_rows(session, ids, _last(run.args(shape)), columns)
-
-
-async def _open_complaints(session: AsyncSession, ids: list[int], run: Run, shape: FieldShape) -> Any:
-    return await servicing_reads.open_complaint_counts(session, ids)
 
 
 RESOLVED: dict[str, Resolved] = {
@@ -73,16 +56,18 @@ RESOLVED: dict[str, Resolved] = {
     "Customer.financialsStale": Resolved(
         value=lambda row, run, shape: is_stale(row, run.ctx.stale_cutoff), columns=("latest_statement_period_end",)
     ),
-    "Customer.serviceRecords": Resolved(value=_fetched([]), fetch=_service_records),
-    "Customer.openComplaintCount": Resolved(value=_fetched(0), fetch=_open_complaints),
+    "Customer.serviceRecords": Resolved(value=lambda row, run, shape: getattr(row, RECORDS)),
+    "Customer.openComplaintCount": Resolved(value=lambda row, run, shape: getattr(row, OPEN_COMPLAINTS)),
 }
 ROOTS = frozenset({"customers"})
 
 
-def customer_columns(customer_fields: list[Bound]) -> list[str]:
-    """The customer columns a plan reads: what its fields need, and the id."""
+def page_spec(plan: BoundPlan) -> PageSpec:
+    """What the page must read for this plan: columns, service records, complaints."""
     columns = ["id"]
-    for bound in customer_fields:
+    record_columns: tuple[str, ...] | None = None
+    complaints = False
+    for bound in plan.fields_of("Customer"):
         shape = bound.shape
         if shape.read is not None:
             if shape.python_name not in _CUSTOMER_COLUMNS:
@@ -90,11 +75,23 @@ def customer_columns(customer_fields: list[Bound]) -> list[str]:
             columns.append(shape.python_name)
         elif shape.resolved is not None:
             columns.extend(shape.resolved.columns)
-    return list(dict.fromkeys(columns))
+        if bound.action is Action.DENY:
+            continue
+        if shape.name == "serviceRecords":
+            if record_columns is not None:
+                raise NotPlannable("service records selected twice")
+            names = [child.python_name for child in shape.children if child.read is not None]
+            if not set(names) <= _SERVICE_RECORD_COLUMNS:
+                raise NotPlannable("a service record field that is not a column")
+            record_columns = tuple(dict.fromkeys(names))
+        elif shape.name == "openComplaintCount":
+            complaints = True
+    return PageSpec(tuple(dict.fromkeys(columns)), record_columns, complaints)
 
 
-async def run_customers(run: Run, plan: BoundPlan) -> None:
-    """Fetch the page and everything its customers show, in a constant number of statements."""
+async def run_customers(run: Run, plan: BoundPlan, spec: PageSpec, session: AsyncSession) -> None:
+    """Fetch the page and everything its customers show, in a constant number of statements
+    (on ``session``, the request's reading session)."""
     root = plan.root.shape
     args = run.args(root)
     if any(args.get(name) is not None for name in ("where", "orderBy", "last", "before")):
@@ -105,26 +102,21 @@ async def run_customers(run: Run, plan: BoundPlan) -> None:
         first = min(20, limit)
     if not 0 <= first <= limit:
         raise Fallback("out of range: the regular path words the error")
-    customer_fields = plan.fields_of("Customer")
+    records_limit = 1
+    for bound in plan.fields_of("Customer"):
+        if bound.shape.name == "serviceRecords" and bound.action is not Action.DENY:
+            records_limit = _last(run.args(bound.shape))
     ctx = run.ctx
     try:
-        async with ctx.reading() as session:
-            page = await find_customers(
-                session, where=None, order_by=[], first=first, after=args.get("after"), last=None,
-                before=None, ctx=ctx.query_context, scope=ctx.scope, columns=customer_columns(customer_fields),
-            )
-            ids = [row.id for row in page.items]
-            for bound in customer_fields:
-                resolved = bound.shape.resolved
-                if bound.action is Action.DENY or resolved is None or resolved.fetch is None:
-                    continue
-                if bound.shape not in run.fetched:
-                    run.fetched[bound.shape] = await resolved.fetch(session, ids, run, bound.shape) if ids else {}
-            for bound in plan.fields_of("CustomerConnection"):
-                if bound.shape.name == "totalCount" and bound.action is not Action.DENY:
-                    run.fetched[bound.shape] = await count_customers(
-                        session, where=None, ctx=ctx.query_context, scope=ctx.scope
-                    )
+        page = await customer_page(
+            session, spec, first=first, after=args.get("after"), records_limit=records_limit,
+            ctx=ctx.query_context, scope=ctx.scope,
+        )
+        for bound in plan.fields_of("CustomerConnection"):
+            if bound.shape.name == "totalCount" and bound.action is not Action.DENY:
+                run.fetched[bound.shape] = await count_customers(
+                    session, where=None, ctx=ctx.query_context, scope=ctx.scope
+                )
     except DomainError as error:  # a bad cursor: the regular path reports it in its words
         raise Fallback(str(error)) from error
     run.root_value = PlannedConnection(

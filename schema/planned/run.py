@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import GraphQLEnumType
 from graphql.execution.values import VariableValues, get_argument_values
 
 from api.authz.masking import MASKERS
@@ -29,19 +30,50 @@ class Fallback(Exception):
 
 @dataclass(eq=False, slots=True)
 class Bound:
-    """A field shape with what this subject's decisions say about it."""
+    """A field shape with what this subject's decisions say about it.
+
+    ``deny`` and ``note`` are the step's action as two booleans: the build loop tests them for
+    every field of every row, and an enum member lookup costs a descriptor call each time.
+    """
 
     shape: FieldShape
     step: Step | None  # None for __typename
     action: Action
     masker: Callable[[Any], Any] | None
-    children: list[Bound] = field(default_factory=list)
+    children: list["Bound"] = field(default_factory=list)
+    deny: bool = False
+    note: bool = False  # audited (read noted per customer) or masked
+    serialize: Callable[[Any], Any] | None = None
+
+
+def fast_serializer(leaf: Any) -> Callable[[Any], Any]:
+    """``leaf.serialize``, with the common cases short-cut (strawberry's enums scan their values)."""
+    if isinstance(leaf, GraphQLEnumType):
+        names: dict[Any, Any] = {}
+
+        def enum(value: Any) -> Any:
+            found = names.get(value)
+            if found is None:
+                found = names[value] = leaf.serialize(value)
+            return found
+
+        return enum
+    plain = {"String": str, "ID": str, "Int": int, "Boolean": bool}.get(leaf.name)
+    serialize = leaf.serialize
+    if plain is None:
+        return serialize
+
+    def scalar(value: Any) -> Any:
+        return value if type(value) is plain else serialize(value)
+
+    return scalar
 
 
 def bind(shape: FieldShape, decisions: Decisions) -> Bound:
     """``shape`` with the subject's steps; NotPlannable where the regular path must decide."""
+    serialize = fast_serializer(shape.leaf) if shape.leaf is not None else None
     if shape.definition is None:  # __typename
-        return Bound(shape, None, Action.PASS, None)
+        return Bound(shape, None, Action.PASS, None, serialize=serialize)
     step = decisions.step(shape.parent, shape.name)
     action = step.action
     if action is Action.CONSENT:
@@ -50,7 +82,10 @@ def bind(shape: FieldShape, decisions: Decisions) -> Bound:
         raise NotPlannable("a denied non-null field nulls its parent")
     masker = MASKERS[step.coordinate] if action is Action.MASK else None
     children = [] if action is Action.DENY else [bind(child, decisions) for child in shape.children]
-    return Bound(shape, step, action, masker, children)
+    return Bound(
+        shape, step, action, masker, children, deny=action is Action.DENY,
+        note=action in (Action.AUDIT, Action.MASK), serialize=serialize,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,48 +135,44 @@ class Run:
         out: dict[str, Any] = {}
         for bound in fields:
             shape = bound.shape
-            action = bound.action
             if shape.definition is None:
                 out[shape.key] = shape.parent
                 continue
-            if action is Action.DENY:
+            if bound.deny:
                 out[shape.key] = None
                 self._deny(bound, source, path)
                 continue
-            if action is not Action.PASS:  # AUDIT or MASK
+            if bound.note:
                 step = bound.step
                 assert step is not None
                 self.audit.note("read", step.group or "", step.coordinate, customer_of(source, shape.parent))
             read = shape.read
-            if read is not None:
-                value = read(source)
-            else:
-                assert shape.resolved is not None
-                value = shape.resolved.value(source, self, shape)
+            value = read(source) if read is not None else shape.resolved.value(source, self, shape)  # type: ignore[union-attr]
             if bound.masker is not None:
                 value = bound.masker(value)
             if value is None:
                 if not shape.nullable:
                     raise Fallback("null for a non-null field")
                 out[shape.key] = None
-            elif shape.leaf is not None and not shape.is_list:
-                out[shape.key] = shape.leaf.serialize(value)
+            elif shape.is_list:
+                out[shape.key] = self._list(bound, value, (*path, shape.key))
+            elif bound.serialize is not None:
+                out[shape.key] = bound.serialize(value)
             else:
-                out[shape.key] = self._complete(bound, value, (*path, shape.key))
+                out[shape.key] = self._object(bound.children, value, (*path, shape.key))
         return out
 
-    def _complete(self, bound: Bound, value: Any, path: tuple[Any, ...]) -> Any:
+    def _list(self, bound: Bound, value: Any, path: tuple[Any, ...]) -> list[Any]:
         shape = bound.shape
-        if not shape.is_list:
-            return self._object(bound.children, value, path)
+        serialize = bound.serialize
         items: list[Any] = []
         for index, item in enumerate(value):
             if item is None:
                 if not shape.item_nullable:
                     raise Fallback("null in a list of non-null items")
                 items.append(None)
-            elif shape.leaf is not None:
-                items.append(shape.leaf.serialize(item))
+            elif serialize is not None:
+                items.append(serialize(item))
             else:
                 items.append(self._object(bound.children, item, (*path, index)))
         return items

@@ -40,15 +40,12 @@ class NotPlannable(Exception):
 class Resolved:
     """How the planned path computes a field that has a resolver on the regular path.
 
-    ``value(source, run)`` gives the field's value from its parent's source. ``columns`` are the
-    customer columns it needs. ``fetch`` (for a field of ``Customer``) loads the values of a
-    whole page in one statement, keyed by customer id, before the response is built;
-    ``value`` then reads ``run.fetched[shape][source.id]``.
+    ``value(source, run, shape)`` gives the field's value from its parent's source; ``columns``
+    are the customer columns it needs.
     """
 
     value: Callable[[Any, Any, FieldShape], Any]
     columns: tuple[str, ...] = ()
-    fetch: Callable[..., Any] | None = None
 
 
 @dataclass(eq=False, slots=True)
