@@ -31,7 +31,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     uvicorn.run(
         "api.asgi:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level=settings.log_level,
+        log_level=settings.log_level, access_log=settings.access_log,
     )
 
 

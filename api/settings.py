@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     planned_reads: bool = True
     planned_reads_verify: bool = False
     log_level: str = "info"
+    # A line per request costs CPU on every request; most deployments log at the proxy
+    # (gunicorn's default too). Turn on to have uvicorn log each request.
+    access_log: bool = False
     # Business dates (staleness, agreement validity, "not in the future") are the lender's.
     timezone: str = "Asia/Shanghai"
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -36,8 +36,15 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 _VARIABLE_AT = re.compile(r"Variable '\$(\w+)' (?:has|got) invalid value(?: [^:]*?)? at '?\.?([\w.\[\]]+)'?")
 
 
+class GraphQLResponse(JSONResponse):
+    """JSON by orjson: a 50-customer page is ~30 KB, which the standard library encodes ~5× slower."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def _error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
+    return GraphQLResponse(
         {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
         status_code=status,
         headers=headers,
@@ -61,7 +68,7 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 def _parse_payload(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
     try:
-        payload = json.loads(body)
+        payload = orjson.loads(body)
     except (ValueError, RecursionError):
         raise ValueError("Request body is not valid JSON") from None
     if not isinstance(payload, dict):
@@ -141,7 +148,7 @@ async def graphql_endpoint(request: Request) -> Response:
         # Written before the response leaves: what was read is on record once the reader has it.
         async with runtime.engine.begin() as connection:
             await audit.append(connection, events)
-    return JSONResponse(response, headers={"X-Request-ID": context.request_id})
+    return GraphQLResponse(response, headers={"X-Request-ID": context.request_id})
 
 
 async def _regular(
