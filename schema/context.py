@@ -108,14 +108,17 @@ class Context:
     scope: RowScope
     policies: PolicyHolder
     plugins: PluginHost
-    loaders: Loaders = field(init=False)
     # Grade changes of the current mutation, announced to plugins once it has committed.
     grade_changes: list[GradeChange] = field(default_factory=list)
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.readers, self.principal, self.now)
         self.audit = AuditTrail(self.principal.sub, " ".join(sorted(self.principal.roles)), self.request_id)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders, made when a resolver first asks (planned reads never do)."""
+        return Loaders(self.readers, self.principal, self.now)
 
     def regrader(self) -> Regrader:
         """Re-assesses grades after new figures or credit information, as this principal."""

@@ -44,7 +44,10 @@ class Page(Generic[T]):
 
 
 def _encode(values: Sequence[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    if len(values) == 1 and type(values[0]) is int:
+        raw = f"[{values[0]}]"  # what json.dumps gives, for the common key (an id) at a fraction of the cost
+    else:
+        raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
