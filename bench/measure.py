@@ -183,6 +183,7 @@ class PgAdmin:
         self.url = make_url(server_url)
         self.database = database
         self.log_path = _find_pg_log()
+        self._postmaster: int | None = None
 
     async def _connect(self) -> Any:
         import asyncpg
@@ -209,11 +210,41 @@ class PgAdmin:
     def log_line_prefix(self) -> str:
         return self._run("SELECT current_setting('log_line_prefix') AS p", fetch=True)[0]["p"]
 
-    def backend_cpu(self) -> dict[int, float]:
-        """CPU seconds so far of each client backend connected to the benchmark database."""
-        rows = self._run("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
-                         self.database, fetch=True)
-        return {r["pid"]: cpu_seconds([r["pid"]]) for r in rows}
+    def database_stats(self) -> dict[str, float]:
+        """The benchmark database's cumulative counters (pg_stat_database), exited sessions included.
+
+        ``active_time`` is the time its backends spent executing statements (ms); ``sessions`` how
+        many sessions were opened. Backends flush these when idle for about a second: sleep before reading.
+        """
+        rows = self._run("SELECT sessions, active_time, session_time, xact_commit, xact_rollback "
+                         "FROM pg_stat_database WHERE datname = $1", self.database, fetch=True)
+        return {k: float(v) for k, v in dict(rows[0]).items()}
+
+    def server_cpu_seconds(self) -> float | None:
+        """CPU of the whole PostgreSQL server so far: every live process plus the exited ones.
+
+        Counting only the benchmark database's live backends would miss every connection a pool
+        opens and closes during a run; the postmaster's cutime/cstime holds the CPU of its reaped
+        children. This covers the whole server (background processes, other databases) and is
+        only available when the server runs on this machine.
+        """
+        if self._postmaster is None:
+            async def parent_of_backend() -> int | None:
+                conn = await self._connect()
+                try:  # read while connected: the backend exits with the connection
+                    fields = _stat_fields(await conn.fetchval("SELECT pg_backend_pid()"))
+                    return None if fields is None else int(fields[1])
+                finally:
+                    await conn.close()
+
+            self._postmaster = asyncio.run(parent_of_backend())
+            if self._postmaster is None:
+                return None  # not on this machine (or not visible in /proc)
+        fields = _stat_fields(self._postmaster)
+        if fields is None:
+            return None
+        reaped = (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
+        return reaped + cpu_seconds(tree(self._postmaster))
 
     # The log: read directly when this process may, else through the server (superuser).
     def log_size(self) -> int:
@@ -242,3 +273,10 @@ def _find_pg_log() -> Path | None:
         return Path(os.environ["BENCH_PG_LOG"])
     candidates = sorted(Path("/var/log/postgresql").glob("postgresql-*.log"), key=lambda p: p.stat().st_mtime)
     return candidates[-1] if candidates else None
+
+
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs from /proc/stat: how loaded the whole machine was over a run."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)

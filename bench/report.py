@@ -14,10 +14,14 @@ def _num(value: float | None, digits: int = 1) -> str:
 def table(results: dict[str, Any]) -> str:
     """One line per system and principal: throughput, latency, CPU, memory, SQL, ratio.
 
-    SQL/req counts data statements; "+BEGIN…" also counts BEGIN/COMMIT/ROLLBACK (round trips too).
+    CPU ms/req is the server's process tree; DB ms/req the benchmark database's statement time
+    (pg_stat_database.active_time); PG CPU ms/req the whole PostgreSQL server's CPU; DB conns the
+    sessions opened during the timed run. SQL/req counts data statements; "+BEGIN…" also counts
+    BEGIN/COMMIT/ROLLBACK (round trips too).
     """
     header = (f"{'system':36} {'principal':9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
-              f"{'DB CPU ms/req':>13} {'peak RSS MB':>11} {'SQL/req':>7} {'+BEGIN…':>7} {'÷ PG':>6}")
+              f"{'DB ms/req':>9} {'PG CPU ms/req':>13} {'DB conns':>8} {'peak RSS MB':>11} {'SQL/req':>7} "
+              f"{'+BEGIN…':>7} {'÷ PG':>6}")
     lines = [header, "-" * len(header)]
     for s in results.get("systems", []):
         w = s.get("wrk") or {}
@@ -25,7 +29,8 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"{s['name']:36} {s['principal']:9} {_num(w.get('requests_per_second')):>7} "
             f"{_num(w.get('p50_ms')):>7} {_num(w.get('p99_ms')):>7} {_num(s.get('cpu_ms_per_request'), 2):>10} "
-            f"{_num(s.get('db_cpu_ms_per_request'), 2):>13} {_num(s.get('peak_rss_mb'), 0):>11} "
+            f"{_num(s.get('db_active_ms_per_request'), 2):>9} {_num(s.get('postgres_server_cpu_ms_per_request'), 2):>13} "
+            f"{_num(s.get('db_sessions_opened'), 0):>8} {_num(s.get('peak_rss_mb'), 0):>11} "
             f"{_num(sql.get('data_statements_per_request'), 1):>7} {_num(sql.get('per_request'), 1):>7} "
             f"{_num(s.get('ratio_to_postgraphile'), 3):>6}"
         )

@@ -37,6 +37,8 @@ FULL = {"customers": 100_000, "duration": 20.0, "warmup": 3.0, "pages": 200, "sq
 QUICK = {"customers": 2_000, "duration": 2.0, "warmup": 1.0, "pages": 20, "sql_requests": 5,
          "regrade_customers": 1_000, "authz_requests": 10}
 
+# Idle backends flush their pg_stat_database counters about once a second.
+STATS_FLUSH_SECONDS = 1.5
 AUDITOR, RM, ANYONE = "auditor", "rm", "none"  # principals; PostGraphile has no authorization
 
 
@@ -229,25 +231,42 @@ def timed(ctx: Context, target: Target, server: Server, principal: str, cursors:
     slug = f"{server.name}-{principal}"
     bodies = write_bodies(client, cursors, bodies_dir / f"{slug}.jsonl")
     warm, _ = wrk.run(server.port, bodies, o.warmup, token=client.token, connections=o.connections)
-    db_before = ctx.admin.backend_cpu() if target.database == "postgresql" else {}
+    on_postgres = target.database == "postgresql"
+    if on_postgres:
+        time.sleep(STATS_FLUSH_SECONDS)  # let the warm-up's statistics reach pg_stat_database first
+    db_before = ctx.admin.database_stats() if on_postgres else {}
+    pg_cpu_before = ctx.admin.server_cpu_seconds() if on_postgres else None
     cpu_before = measure.tree_cpu_seconds(server.pid)
+    machine_before = measure.machine_cpu_ticks()
     with measure.RssSampler(server.pid, interval=0.5) as rss:
         result, raw = wrk.run(server.port, bodies, o.duration, token=client.token, connections=o.connections)
+    machine_after = measure.machine_cpu_ticks()
     cpu_after = measure.tree_cpu_seconds(server.pid)
-    db_after = ctx.admin.backend_cpu() if target.database == "postgresql" else {}
+    pg_cpu_after = ctx.admin.server_cpu_seconds() if on_postgres else None
+    if on_postgres:
+        time.sleep(STATS_FLUSH_SECONDS)
+    db_after = ctx.admin.database_stats() if on_postgres else {}
     (bodies_dir / f"{slug}.wrk.txt").write_text(raw)
     requests = max(result.requests, 1)
-    db_cpu = sum(v - db_before.get(pid, 0.0) for pid, v in db_after.items())
+    db = {k: db_after[k] - db_before[k] for k in db_after}
+    pg_cpu = None if pg_cpu_before is None or pg_cpu_after is None else pg_cpu_after - pg_cpu_before
     row = {
         "name": target.name, "server": server.name, "kind": target.kind, "database": target.database,
         "workers": target.workers, "principal": principal, "pages": len(cursors), "env": target.env,
         "wrk": result.as_dict(), "warmup": {"requests": warm.requests, "failures": warm.failures},
         "cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / requests, 3),
         # SQLite runs inside the server process: its database work is in the server's CPU.
-        "db_cpu_ms_per_request": round(db_cpu * 1000 / requests, 3) if target.database == "postgresql" else None,
+        "db_active_ms_per_request": round(db["active_time"] / requests, 3) if on_postgres else None,
+        "db_sessions_opened": int(db["sessions"]) if on_postgres else None,
+        "db_transactions_per_request": round((db["xact_commit"] + db["xact_rollback"]) / requests, 2)
+        if on_postgres else None,
+        "postgres_server_cpu_ms_per_request": round(pg_cpu * 1000 / requests, 3) if pg_cpu is not None else None,
         "peak_rss_mb": round(rss.peak_mb, 1),
         "rss_hwm_sum_mb": round(measure.tree_hwm_mb(server.pid), 1),
         "processes": len(measure.tree(server.pid)),
+        # How busy the whole machine was (all cores, 1.0 = saturated): others' work shows up here.
+        "machine_cpu_busy": round((machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]), 3),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
     say(f"  {target.name} [{principal}]: {result.requests_per_second:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
         f"p99 {result.p99_ms:.1f} ms, {row['cpu_ms_per_request']} CPU ms/req, peak RSS {row['peak_rss_mb']} MB")
