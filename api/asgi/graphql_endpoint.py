@@ -24,7 +24,7 @@ from api.errors import DomainError, InvalidInput
 from api.lifespan import Runtime
 from api.principal import Principal
 from api.services import audit
-from api.services.organisation import find_staff_member
+from api.services.organisation import find_staff_record
 from api.settings import Environment
 from schema.complexity import too_complex
 from schema.context import Context
@@ -203,7 +203,7 @@ async def _planned(
 async def _context(runtime: Runtime, principal: Principal, request_id: str, session: AsyncSession) -> Context:
     """Who is asking, as the policy sees them: roles, a valid agreement, and their rows."""
     now = datetime.now(UTC)
-    staff = await find_staff_member(session, principal.sub)
+    staff = await find_staff_record(session, principal.sub)
     # The token's nda claim alone is not trusted: the staff record must show a valid agreement.
     agreement = principal.nda and staff is not None and staff.agreement_valid_on(
         business_date(now, runtime.settings.timezone)

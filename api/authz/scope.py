@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from api.db.models import StaffMember
+from api.services.organisation import StaffRecord
 from api.principal import Principal
 from api.services.scope import RowScope
 
 
 def row_scope_for(
-    kinds: frozenset[str], principal: Principal, staff: StaffMember | None, now: datetime
+    kinds: frozenset[str], principal: Principal, staff: StaffRecord | None, now: datetime
 ) -> RowScope:
     """The rows the policy's kinds grant this principal. The staff record, not the token, says
     which branch and portfolio are theirs; a principal without one has no branch or portfolio."""

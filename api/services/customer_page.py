@@ -14,18 +14,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db.compiled import CompiledQuery
 from api.db.enums import ComplaintStatus
-from api.db.models import Complaint, Customer, ServiceRecord
-from api.services.customer_query import QueryContext, find_customers
-from api.services.pagination import Page
-from api.services.scope import RowScope
+from api.db.models import Complaint, Consent, Customer, ServiceRecord
+from api.services.customer_query import QueryContext, find_customers, sort_keys
+from api.services.pagination import Page, decode_cursor, encode_cursor
+from api.services.scope import RowScope, consents_in_force
 from api.services.servicing_reads import SERVICE_RECORD_ORDER, latest_service_record_rows
 
 RECORDS = "service_records"
+_ID_ORDER = sort_keys([])
 OPEN_COMPLAINTS = "open_complaint_count"
 
 
@@ -58,7 +60,7 @@ def _open_complaints() -> Any:
     )
 
 
-def _newest_records(columns: Sequence[str], limit: int) -> Any:
+def _newest_records(columns: Sequence[str], limit: int | None) -> Any:
     """PostgreSQL: each customer's newest ``limit`` records as an array of rows, read by index."""
     record = ServiceRecord.__table__.c
     names = list(dict.fromkeys(["id", "customer_id", "occurred_at", *columns]))
@@ -75,25 +77,86 @@ def _newest_records(columns: Sequence[str], limit: int) -> Any:
     return select(func.array_agg(ordered)).scalar_subquery().label(RECORDS)
 
 
+def _scope_condition(shape: tuple[bool, bool, bool, bool]) -> Any:
+    """Row scope with its values as bind parameters (``RowScope.condition`` with literals)."""
+    everything, branch, own, consented = shape
+    if everything:
+        return None
+    customer = Customer.__table__.c
+    parts = []
+    if branch:
+        parts.append(customer.branch_code == bindparam("branch_code"))
+    if own:
+        parts.append(customer.relationship_manager_id == bindparam("staff_id"))
+    if consented:
+        granted = consents_in_force(bindparam("third_party"), bindparam("at"))
+        parts.append(exists(granted.where(Consent.customer_id == customer.id)))
+    return or_(*parts) if parts else false()
+
+
+@lru_cache(maxsize=256)
+def _page_query(spec: PageSpec, scope_shape: tuple[bool, bool, bool, bool], after: bool) -> CompiledQuery:
+    """PostgreSQL: the page, its records and counts, as one statement compiled once per shape."""
+    customer = Customer.__table__.c
+    columns: list[Any] = [customer[name] for name in spec.columns]
+    if spec.record_columns is not None:
+        columns.append(_newest_records(spec.record_columns, None))
+    if spec.complaints:
+        columns.append(_open_complaints())
+    stmt = select(*columns)
+    condition = _scope_condition(scope_shape)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if after:
+        stmt = stmt.where(customer.id > bindparam("after_id"))
+    return CompiledQuery(stmt.order_by(customer.id).limit(bindparam("size", type_=Integer)))
+
+
+async def _page_on_postgresql(
+    session: AsyncSession, spec: PageSpec, *, first: int, after: str | None, records_limit: int, scope: RowScope,
+) -> Page[Any]:
+    customer_row, record_row = _row_types(spec)
+    values: dict[str, Any] = {
+        "size": first + 1, "records_limit": records_limit, "branch_code": scope.branch_code,
+        "staff_id": scope.staff_id, "third_party": scope.third_party, "at": scope.at,
+    }
+    if after is not None:
+        values["after_id"] = decode_cursor(after, _ID_ORDER, "after")[0]
+    shape = (scope.all, scope.branch_code is not None, scope.staff_id is not None, scope.third_party is not None)
+    rows = await _page_query(spec, shape, after is not None).rows(session, values)
+    more = len(rows) > first
+    rows = rows[:first]
+    width = len(spec.columns)
+    make_record = record_row._make
+    items = []
+    for row in rows:
+        extra = width
+        newest: list[Any] = []
+        if spec.record_columns is not None:
+            newest = [make_record(item) for item in row[extra] or ()]
+            extra += 1
+        items.append(customer_row(*row[:width], newest, row[extra] if spec.complaints else 0))
+    cursors = [encode_cursor((item.id,)) for item in items]
+    return Page(items=items, cursors=cursors, has_next_page=more, has_previous_page=after is not None)
+
+
 async def customer_page(
     session: AsyncSession, spec: PageSpec, *, first: int, after: str | None, records_limit: int,
     ctx: QueryContext, scope: RowScope,
 ) -> Page[Any]:
     """One page of customers in id order within ``scope``, each a row of ``spec``'s columns plus
     ``service_records`` (newest first, at most ``records_limit``) and ``open_complaint_count``."""
+    if session.bind.dialect.name == "postgresql":
+        return await _page_on_postgresql(
+            session, spec, first=first, after=after, records_limit=records_limit, scope=scope
+        )
     customer_row, record_row = _row_types(spec)
-    one_statement = session.bind.dialect.name == "postgresql"
-    extra: list[Any] = []
-    if spec.complaints:
-        extra.append(_open_complaints())
-    if spec.record_columns is not None and one_statement:
-        extra.append(_newest_records(spec.record_columns, records_limit))
     page = await find_customers(
         session, where=None, order_by=[], first=first, after=after, last=None, before=None,
-        ctx=ctx, scope=scope, columns=[*spec.columns, *extra],
+        ctx=ctx, scope=scope, columns=[*spec.columns, *([_open_complaints()] if spec.complaints else [])],
     )
     records: dict[int, list[Any]] = {}
-    if spec.record_columns is not None and not one_statement and page.items:
+    if spec.record_columns is not None and page.items:
         records = await latest_service_record_rows(
             session, [row.id for row in page.items], records_limit, spec.record_columns
         )
@@ -101,12 +164,7 @@ async def customer_page(
     items = []
     for row in page.items:
         values = row._mapping
-        if spec.record_columns is None:
-            newest: list[Any] = []
-        elif one_statement:
-            newest = [make_record(item) for item in values[RECORDS] or ()]
-        else:
-            newest = [make_record(item) for item in records.get(row.id, ())]
+        newest = [make_record(item) for item in records.get(row.id, ())]
         items.append(customer_row(
             *(values[name] for name in spec.columns), newest, values[OPEN_COMPLAINTS] if spec.complaints else 0
         ))

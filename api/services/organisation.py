@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from pydantic import Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing import Annotated
 
+from api.db.compiled import CompiledQuery
 from api.db.models import Branch, StaffMember
+from api.db.models.organisation import agreement_in_force
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.services.validation import Command, Name, parse
@@ -66,6 +70,32 @@ async def require_branch(session: AsyncSession, code: str, *, field: str) -> Bra
 
 async def find_staff_member(session: AsyncSession, username: str) -> StaffMember | None:
     return await session.scalar(select(StaffMember).where(StaffMember.username == username.lower()))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """What every request needs of the caller's staff record: branch, portfolio, agreement."""
+
+    id: int
+    branch_code: str
+    agreement_signed_on: date | None
+    agreement_expires_on: date | None
+
+    def agreement_valid_on(self, day: date) -> bool:
+        return agreement_in_force(self.agreement_signed_on, self.agreement_expires_on, day)
+
+
+_STAFF = StaffMember.__table__.c
+_STAFF_RECORD = CompiledQuery(
+    select(_STAFF.id, _STAFF.branch_code, _STAFF.agreement_signed_on, _STAFF.agreement_expires_on)
+    .where(_STAFF.username == bindparam("username"))
+)
+
+
+async def find_staff_record(session: AsyncSession, username: str) -> StaffRecord | None:
+    """The caller's staff record, or None (asked on every request: one compiled statement)."""
+    rows = await _STAFF_RECORD.rows(session, {"username": username.lower()})
+    return StaffRecord(*rows[0]) if rows else None
 
 
 async def list_branches(session: AsyncSession) -> Sequence[Branch]:

@@ -43,7 +43,8 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
-def _encode(values: Sequence[Any]) -> str:
+def encode_cursor(values: Sequence[Any]) -> str:
+    """The opaque cursor of a row whose sort key is ``values``."""
     if len(values) == 1 and type(values[0]) is int:
         raw = f"[{values[0]}]"  # what json.dumps gives, for the common key (an id) at a fraction of the cost
     else:
@@ -51,7 +52,8 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, keys: Sequence[SortKey], argument: str) -> list[Any]:
+def decode_cursor(cursor: str, keys: Sequence[SortKey], argument: str) -> list[Any]:
+    """The sort key a cursor names; BAD_USER_INPUT at ``argument`` when it is not one of ``keys``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -96,7 +98,7 @@ async def keyset_page(
     assert size is not None
     cursor, argument = (after, "after") if forward else (before, "before")
     if cursor is not None:
-        stmt = stmt.where(_beyond(keys, _decode(cursor, keys, argument), toward_end=forward))
+        stmt = stmt.where(_beyond(keys, decode_cursor(cursor, keys, argument), toward_end=forward))
     # Backwards pages read the order reversed from the cursor, then flip the rows back.
     order = [
         key.column.desc() if key.descending == forward else key.column.asc() for key in keys
@@ -109,7 +111,7 @@ async def keyset_page(
         rows.reverse()
     return Page(
         items=rows,
-        cursors=[_encode(key_values(row)) for row in rows],
+        cursors=[encode_cursor(key_values(row)) for row in rows],
         has_next_page=more if forward else before is not None,
         has_previous_page=more if not forward else after is not None,
     )

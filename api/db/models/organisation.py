@@ -34,5 +34,9 @@ class StaffMember(Base):
 
     def agreement_valid_on(self, day: date) -> bool:
         """Whether a signed agreement is in force on ``day``."""
-        signed, expires = self.agreement_signed_on, self.agreement_expires_on
-        return signed is not None and signed <= day and (expires is None or day < expires)
+        return agreement_in_force(self.agreement_signed_on, self.agreement_expires_on, day)
+
+
+def agreement_in_force(signed: date | None, expires: date | None, day: date) -> bool:
+    """Whether an agreement signed on ``signed`` (None: never) and expiring on ``expires`` holds on ``day``."""
+    return signed is not None and signed <= day and (expires is None or day < expires)
