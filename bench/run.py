@@ -416,7 +416,9 @@ def environment(tools: Tools | None) -> dict[str, Any]:
 
 
 def execute(opts: Options, results: dict[str, Any]) -> None:
-    log_dir, bodies_dir = WORK / "run" / "logs", WORK / "run" / "bodies"
+    # One directory per benchmark database: the test's quick run and a full run can overlap.
+    run_dir = WORK / "run" / loader.server_and_database(opts.database_url)[1]
+    log_dir, bodies_dir = run_dir / "logs", run_dir / "bodies"
     for directory in (log_dir, bodies_dir):
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
@@ -430,7 +432,7 @@ def execute(opts: Options, results: dict[str, Any]) -> None:
     results["environment"] = environment(tools)
 
     portfolio = loader.Portfolio(customers=opts.customers)
-    sqlite_path = None if opts.skip_sqlite else WORK / "run" / "bench.db"
+    sqlite_path = None if opts.skip_sqlite else run_dir / "bench.db"
     say(f"loading {opts.customers:,} customers into {opts.database_url}" + ("" if sqlite_path is None else " and SQLite"))
     load = asyncio.run(loader.load(portfolio, opts.database_url, sqlite_path, cc))
     results["load"] = load.as_dict()
