@@ -44,6 +44,17 @@ class Bound:
     deny: bool = False
     note: bool = False  # audited (read noted per customer) or masked
     serialize: Callable[[Any], Any] | None = None
+    # The children as the build loop reads them: (key, plain leaf?, read, serialize, bound).
+    layout: list[tuple[str, bool, Any, Any, "Bound"]] = field(default_factory=list)
+
+    @property
+    def plain_leaf(self) -> bool:
+        """Read an attribute, serialize it, note nothing: the case the build loop inlines."""
+        shape = self.shape
+        return (
+            self.action is Action.PASS and shape.definition is not None and shape.read is not None
+            and self.serialize is not None and not shape.is_list
+        )
 
 
 def fast_serializer(leaf: Any) -> Callable[[Any], Any]:
@@ -82,10 +93,12 @@ def bind(shape: FieldShape, decisions: Decisions) -> Bound:
         raise NotPlannable("a denied non-null field nulls its parent")
     masker = MASKERS[step.coordinate] if action is Action.MASK else None
     children = [] if action is Action.DENY else [bind(child, decisions) for child in shape.children]
-    return Bound(
+    bound = Bound(
         shape, step, action, masker, children, deny=action is Action.DENY,
         note=action in (Action.AUDIT, Action.MASK), serialize=serialize,
     )
+    bound.layout = [(c.shape.key, c.plain_leaf, c.shape.read, c.serialize, c) for c in children]
+    return bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,38 +142,45 @@ class Run:
         return found
 
     def build(self, plan: BoundPlan) -> dict[str, Any]:
-        return self._object([plan.root], None, ())
+        root = plan.root
+        return {root.shape.key: self._field(root, None, ())}
 
-    def _object(self, fields: list[Bound], source: Any, path: tuple[Any, ...]) -> dict[str, Any]:
+    def _object(self, bound: Bound, source: Any, path: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for bound in fields:
-            shape = bound.shape
-            if shape.definition is None:
-                out[shape.key] = shape.parent
-                continue
-            if bound.deny:
-                out[shape.key] = None
-                self._deny(bound, source, path)
-                continue
-            if bound.note:
-                step = bound.step
-                assert step is not None
-                self.audit.note("read", step.group or "", step.coordinate, customer_of(source, shape.parent))
-            read = shape.read
-            value = read(source) if read is not None else shape.resolved.value(source, self, shape)  # type: ignore[union-attr]
-            if bound.masker is not None:
-                value = bound.masker(value)
-            if value is None:
-                if not shape.nullable:
-                    raise Fallback("null for a non-null field")
-                out[shape.key] = None
-            elif shape.is_list:
-                out[shape.key] = self._list(bound, value, (*path, shape.key))
-            elif bound.serialize is not None:
-                out[shape.key] = bound.serialize(value)
-            else:
-                out[shape.key] = self._object(bound.children, value, (*path, shape.key))
+        for key, plain_leaf, read, serialize, child in bound.layout:
+            if plain_leaf:
+                value = read(source)
+                if value is not None:
+                    out[key] = serialize(value)
+                    continue
+            out[key] = self._field(child, source, path)
         return out
+
+    def _field(self, bound: Bound, source: Any, path: tuple[Any, ...]) -> Any:
+        """The value of one field of ``source`` (whose path is ``path``), noted and checked."""
+        shape = bound.shape
+        if shape.definition is None:
+            return shape.parent
+        if bound.deny:
+            self._deny(bound, source, path)
+            return None
+        if bound.note:
+            step = bound.step
+            assert step is not None
+            self.audit.note("read", step.group or "", step.coordinate, customer_of(source, shape.parent))
+        read = shape.read
+        value = read(source) if read is not None else shape.resolved.value(source, self, shape)  # type: ignore[union-attr]
+        if bound.masker is not None:
+            value = bound.masker(value)
+        if value is None:
+            if not shape.nullable:
+                raise Fallback("null for a non-null field")
+            return None
+        if shape.is_list:
+            return self._list(bound, value, (*path, shape.key))
+        if bound.serialize is not None:
+            return bound.serialize(value)
+        return self._object(bound, value, (*path, shape.key))
 
     def _list(self, bound: Bound, value: Any, path: tuple[Any, ...]) -> list[Any]:
         shape = bound.shape
@@ -174,7 +194,7 @@ class Run:
             elif serialize is not None:
                 items.append(serialize(item))
             else:
-                items.append(self._object(bound.children, item, (*path, index)))
+                items.append(self._object(bound, item, (*path, index)))
         return items
 
     def _deny(self, bound: Bound, source: Any, path: tuple[Any, ...]) -> None:
