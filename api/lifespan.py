@@ -49,7 +49,7 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         plugins = plugin_host(settings)  # fails fast, before anything needs stopping
-        engine = create_engine(settings.async_database_url)
+        engine = create_engine(settings.async_database_url, pool_size=settings.db_pool_size)
         watcher = supervisor = None
         if settings.policy_store is PolicyStoreKind.DATABASE:
             policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine))

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Read operations the planner covers skip the per-field resolvers (schema/planned/); with
     # `planned_reads_verify` each is also run on the regular resolvers and must answer the same
     # (the test suite's setting: never in production, it doubles the work).
+    # Connections each process keeps open to PostgreSQL: at least the requests a worker serves
+    # at once, or it opens and closes connections under load.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
     planned_reads: bool = True
     planned_reads_verify: bool = False
     log_level: str = "info"

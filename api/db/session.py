@@ -8,8 +8,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
-def create_engine(async_url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine for ``async_url``; SQLite gets foreign keys, WAL and a busy timeout."""
+def create_engine(async_url: str, pool_size: int | None = None, **kwargs: Any) -> AsyncEngine:
+    """An engine for ``async_url``; SQLite gets foreign keys, WAL and a busy timeout.
+
+    ``pool_size`` (PostgreSQL) is how many connections stay open between requests.
+    """
     if async_url.startswith("sqlite"):
         engine = create_async_engine(async_url, connect_args={"timeout": 15}, **kwargs)
 
@@ -26,6 +29,8 @@ def create_engine(async_url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
     return create_async_engine(async_url, pool_pre_ping=True, **kwargs)
 
 

@@ -15,6 +15,11 @@ from api.db.enums import CreditStatus, EnterpriseSize, InfoGroup, enum_column
 
 class Customer(Base):
     __tablename__ = "customer"
+    # A branch's or a relationship manager's page in id order reads its own index range.
+    __table_args__ = (
+        Index("ix_customer_branch_code_id", "branch_code", "id"),
+        Index("ix_customer_relationship_manager_id_id", "relationship_manager_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
