@@ -29,6 +29,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     readers: async_sessionmaker[AsyncSession]  # autocommit, for reads only
+    read_engine: AsyncEngine  # autocommit connections: who asks, and planned reads
     schema: strawberry.Schema
     head_revision: str | None
     policies: PolicyHolder
@@ -62,6 +63,7 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
             engine=engine,
             sessions=create_sessionmaker(engine),
             readers=create_read_sessionmaker(engine),
+            read_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
             schema=schema,
             head_revision=head_revision(),
             policies=policies,

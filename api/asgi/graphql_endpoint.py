@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -137,9 +137,9 @@ async def graphql_endpoint(request: Request) -> Response:
         return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     # One connection for who is asking and, on the planned path, the answer: one checkout.
-    async with runtime.readers() as session:
-        context = await _context(runtime, principal, request_id, session)
-        response = await _planned(runtime, context, query, variables, operation, session)
+    async with runtime.read_engine.connect() as connection:
+        context = await _context(runtime, principal, request_id, connection)
+        response = await _planned(runtime, context, query, variables, operation, connection)
     if response is None:
         runtime.read_paths["regular"] += 1
         response = await _regular(runtime, context, query, variables, operation)
@@ -166,7 +166,7 @@ async def _regular(
 
 async def _planned(
     runtime: Runtime, context: Context, query: str, variables: dict[str, Any] | None, operation: str | None,
-    session: AsyncSession,
+    connection: AsyncConnection,
 ) -> dict[str, Any] | None:
     """The response of the planned path, or None when the regular resolvers must answer."""
     settings = runtime.settings
@@ -176,7 +176,7 @@ async def _planned(
     if plan is None:
         return None
     try:
-        planned = await runtime.planner.execute(plan, context, variables, session)
+        planned = await runtime.planner.execute(plan, context, variables, connection)
     except Fallback as why:
         log.debug("planned read falls back: %s", why)
         runtime.read_paths["fallback"] += 1
@@ -200,10 +200,12 @@ async def _planned(
     return response
 
 
-async def _context(runtime: Runtime, principal: Principal, request_id: str, session: AsyncSession) -> Context:
+async def _context(
+    runtime: Runtime, principal: Principal, request_id: str, connection: AsyncConnection
+) -> Context:
     """Who is asking, as the policy sees them: roles, a valid agreement, and their rows."""
     now = datetime.now(UTC)
-    staff = await find_staff_record(session, principal.sub)
+    staff = await find_staff_record(connection, principal.sub)
     # The token's nda claim alone is not trusted: the staff record must show a valid agreement.
     agreement = principal.nda and staff is not None and staff.agreement_valid_on(
         business_date(now, runtime.settings.timezone)

@@ -16,15 +16,14 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.compiled import CompiledQuery
-from api.db.enums import ComplaintStatus
-from api.db.models import Complaint, Consent, Customer, ServiceRecord
+from api.db.compiled import CompiledQuery, Reader, dialect_of
+from api.db.models import Consent, Customer, ServiceRecord
 from api.services.customer_query import QueryContext, find_customers, sort_keys
 from api.services.pagination import Page, decode_cursor, encode_cursor
 from api.services.scope import RowScope, consents_in_force
-from api.services.servicing_reads import SERVICE_RECORD_ORDER, latest_service_record_rows
+from api.services.json_nodes import JsonField, node_json
+from api.services.servicing_reads import SERVICE_RECORD_ORDER, latest_service_record_rows, open_complaints_subquery
 
 RECORDS = "service_records"
 _ID_ORDER = sort_keys([])
@@ -38,6 +37,12 @@ class PageSpec:
     columns: tuple[str, ...]
     record_columns: tuple[str, ...] | None = None
     complaints: bool = False
+    # On PostgreSQL, when given: each customer's JSON object, built by the statement; the items
+    # are then ``NodeRow(id, node_json)``.
+    node: tuple[JsonField, ...] | None = None
+
+
+NodeRow = namedtuple("NodeRow", ["id", "node_json"])
 
 
 @lru_cache(maxsize=256)
@@ -49,15 +54,7 @@ def _row_types(spec: PageSpec) -> tuple[Any, Any]:
 
 
 def _open_complaints() -> Any:
-    customer = Customer.__table__.c
-    complaint = Complaint.__table__.c
-    return (
-        select(func.count())
-        .where(complaint.customer_id == customer.id, complaint.status != ComplaintStatus.CLOSED.value)
-        .correlate(Customer.__table__)
-        .scalar_subquery()
-        .label(OPEN_COMPLAINTS)
-    )
+    return open_complaints_subquery().label(OPEN_COMPLAINTS)
 
 
 def _newest_records(columns: Sequence[str], limit: int | None) -> Any:
@@ -99,10 +96,13 @@ def _page_query(spec: PageSpec, scope_shape: tuple[bool, bool, bool, bool], afte
     """PostgreSQL: the page, its records and counts, as one statement compiled once per shape."""
     customer = Customer.__table__.c
     columns: list[Any] = [customer[name] for name in spec.columns]
-    if spec.record_columns is not None:
-        columns.append(_newest_records(spec.record_columns, None))
-    if spec.complaints:
-        columns.append(_open_complaints())
+    if spec.node is not None:
+        columns = [customer.id, node_json(spec.node)]
+    else:
+        if spec.record_columns is not None:
+            columns.append(_newest_records(spec.record_columns, None))
+        if spec.complaints:
+            columns.append(_open_complaints())
     stmt = select(*columns)
     condition = _scope_condition(scope_shape)
     if condition is not None:
@@ -113,7 +113,7 @@ def _page_query(spec: PageSpec, scope_shape: tuple[bool, bool, bool, bool], afte
 
 
 async def _page_on_postgresql(
-    session: AsyncSession, spec: PageSpec, *, first: int, after: str | None, records_limit: int, scope: RowScope,
+    session: Reader, spec: PageSpec, *, first: int, after: str | None, records_limit: int, scope: RowScope,
 ) -> Page[Any]:
     customer_row, record_row = _row_types(spec)
     values: dict[str, Any] = {
@@ -126,6 +126,10 @@ async def _page_on_postgresql(
     rows = await _page_query(spec, shape, after is not None).rows(session, values)
     more = len(rows) > first
     rows = rows[:first]
+    if spec.node is not None:
+        nodes = [NodeRow(row[0], row[1]) for row in rows]
+        return Page(items=nodes, cursors=[encode_cursor((node.id,)) for node in nodes], has_next_page=more,
+                    has_previous_page=after is not None)
     width = len(spec.columns)
     make_record = record_row._make
     items = []
@@ -141,12 +145,12 @@ async def _page_on_postgresql(
 
 
 async def customer_page(
-    session: AsyncSession, spec: PageSpec, *, first: int, after: str | None, records_limit: int,
+    session: Reader, spec: PageSpec, *, first: int, after: str | None, records_limit: int,
     ctx: QueryContext, scope: RowScope,
 ) -> Page[Any]:
     """One page of customers in id order within ``scope``, each a row of ``spec``'s columns plus
     ``service_records`` (newest first, at most ``records_limit``) and ``open_complaint_count``."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session).name == "postgresql":
         return await _page_on_postgresql(
             session, spec, first=first, after=after, records_limit=records_limit, scope=scope
         )

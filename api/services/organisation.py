@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing import Annotated
 
-from api.db.compiled import CompiledQuery
+from api.db.compiled import CompiledQuery, Reader
 from api.db.models import Branch, StaffMember
 from api.db.models.organisation import agreement_in_force
 from api.errors import InvalidInput
@@ -92,7 +92,7 @@ _STAFF_RECORD = CompiledQuery(
 )
 
 
-async def find_staff_record(session: AsyncSession, username: str) -> StaffRecord | None:
+async def find_staff_record(session: Reader, username: str) -> StaffRecord | None:
     """The caller's staff record, or None (asked on every request: one compiled statement)."""
     rows = await _STAFF_RECORD.rows(session, {"username": username.lower()})
     return StaffRecord(*rows[0]) if rows else None

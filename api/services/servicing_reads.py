@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import ARRAY, Integer, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db.compiled import Reader, dialect_of
 from api.db.enums import ComplaintStatus
-from api.db.models import Complaint, ServiceRecord
+from api.db.models import Complaint, Customer, ServiceRecord
 from api.services.information_reads import newest_per_customer
 
 # Service records newest first; the id settles contacts recorded for the same moment.
@@ -25,7 +26,7 @@ async def latest_service_records(
 
 
 async def latest_service_record_rows(
-    session: AsyncSession, ids: Sequence[int], limit: int, columns: Sequence[str]
+    session: Reader, ids: Sequence[int], limit: int, columns: Sequence[str]
 ) -> dict[int, list[Any]]:
     """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``).
 
@@ -35,7 +36,7 @@ async def latest_service_record_rows(
     """
     table = ServiceRecord.__table__.c
     names = list(dict.fromkeys(["customer_id", *columns]))
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session).name == "postgresql":
         customer = func.unnest(bindparam("ids", list(ids), type_=ARRAY(Integer))).table_valued("id").render_derived(name="page")
         newest = (
             select(*(table[name] for name in names))
@@ -67,3 +68,15 @@ async def open_complaint_counts(session: AsyncSession, ids: Sequence[int]) -> di
         .group_by(Complaint.customer_id)
     )
     return {customer_id: count for customer_id, count in rows}
+
+
+def open_complaints_subquery() -> Any:
+    """The number of open complaints of the enclosing query's customer (a correlated subquery)."""
+    customer = Customer.__table__
+    complaint = Complaint.__table__.c
+    return (
+        select(func.count())
+        .where(complaint.customer_id == customer.c.id, complaint.status != ComplaintStatus.CLOSED.value)
+        .correlate(customer)
+        .scalar_subquery()
+    )

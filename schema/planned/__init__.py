@@ -22,10 +22,10 @@ from graphql import (
     specified_rules,
 )
 from graphql.execution.values import get_variable_values
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.schema.schema import validate_document
 
 from api.authz.policy import Decisions
+from api.db.compiled import Reader
 from api.services.audit import AuditTrail
 from schema.complexity import MAX_TOKENS
 from schema.context import Context
@@ -113,7 +113,7 @@ class Planner:
 
     async def execute(
         self, planned: tuple[BoundPlan, PageSpec], ctx: Context, variables: dict[str, Any] | None,
-        session: AsyncSession,
+        session: Reader,
     ) -> PlannedResult:
         """Run a plan; raises ``Fallback`` when this request must go to the regular resolvers."""
         plan, spec = planned

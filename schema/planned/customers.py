@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from graphql import GraphQLEnumType
+from pydantic.alias_generators import to_camel
 from strawberry import relay
 
 from api.authz.policy import Action
+from api.db.compiled import Reader
 from api.db.models import Customer as CustomerRow
 from api.db.models import ServiceRecord as ServiceRecordRow
 from api.errors import DomainError
 from api.services.customer_page import OPEN_COMPLAINTS, RECORDS, PageSpec, customer_page
+from api.services.json_nodes import JsonField
 from api.services.customer_query import count_customers, is_stale
 from schema.customer.types import MAX_NESTED
 from schema.grading import grade_of
@@ -86,10 +89,91 @@ def page_spec(plan: BoundPlan) -> PageSpec:
             record_columns = tuple(dict.fromkeys(names))
         elif shape.name == "openComplaintCount":
             complaints = True
-    return PageSpec(tuple(dict.fromkeys(columns)), record_columns, complaints)
+    nodes = [b for b in plan.fields_of("CustomerEdge") if b.shape.name == "node" and b.action is not Action.DENY]
+    node = _json_node(nodes[0]) if len(nodes) == 1 else None
+    return PageSpec(tuple(dict.fromkeys(columns)), record_columns, complaints, node)
 
 
-async def run_customers(run: Run, plan: BoundPlan, spec: PageSpec, session: AsyncSession) -> None:
+def _json_leaf(key: str, leaf: Any, column: str) -> JsonField | None:
+    """How the database writes a leaf as this schema serializes it; None if it cannot."""
+    if isinstance(leaf, GraphQLEnumType):
+        names = tuple((value.value, name) for name, value in leaf.values.items())
+        return JsonField(key, "enum", column, names=names) if all(isinstance(v, str) for v, _ in names) else None
+    kind = {"String": "column", "Int": "column", "Boolean": "column", "DateTime": "datetime", "Date": "date",
+            "Decimal": "text"}.get(leaf.name)
+    return None if kind is None else JsonField(key, kind, column)
+
+
+def _json_children(bound: Bound, type_name: str, columns: dict[str, str]) -> tuple[JsonField, ...] | None:
+    """A nested object's fields, each a leaf over one of ``columns`` (field name -> column)."""
+    fields: list[JsonField] = []
+    for child in bound.children:
+        shape = child.shape
+        if shape.definition is None:
+            fields.append(JsonField(shape.key, "literal", literal=type_name))
+            continue
+        column = columns.get(shape.name)
+        if child.action is not Action.PASS or column is None or shape.leaf is None or shape.is_list:
+            return None
+        leaf = _json_leaf(shape.key, shape.leaf, column)
+        if leaf is None:
+            return None
+        fields.append(leaf)
+    return tuple(fields)
+
+
+_RECORD_FIELDS = {
+    name: name for name in ("stage", "kind", "occurred_at", "recorded_by", "summary", "follow_up")
+}
+
+
+def _json_node(node: Bound) -> tuple[JsonField, ...] | None:
+    """The customer node as the database builds it, or None when a field needs Python.
+
+    Denied fields are null in the JSON and noted on ``node.json_denied`` (their errors and audit
+    entries are made per row); audited and masked fields, and any field without a SQL form,
+    keep the node in Python.
+    """
+    fields: list[JsonField] = []
+    denied: list[Bound] = []
+    for child in node.children:
+        shape = child.shape
+        if shape.definition is None:
+            fields.append(JsonField(shape.key, "literal", literal="Customer"))
+            continue
+        if child.action is Action.DENY:
+            fields.append(JsonField(shape.key, "null"))
+            denied.append(child)
+            continue
+        if child.action is not Action.PASS:
+            return None
+        found: JsonField | tuple[JsonField, ...] | None
+        if shape.name == "id":
+            found = JsonField(shape.key, "global_id", literal="Customer")
+        elif shape.read is not None:
+            found = None if shape.is_list or shape.leaf is None else _json_leaf(shape.key, shape.leaf, shape.python_name)
+        elif shape.name == "industry":
+            inner = _json_children(child, "Industry", {"code": "industry_code"})
+            found = None if inner is None else JsonField(shape.key, "object", children=inner)
+        elif shape.name == "grade":
+            inner = _json_children(child, "CustomerGrade", {"level": "grade", "score": "grade_score", "gradedAt": "graded_at"})
+            found = None if inner is None else JsonField(shape.key, "object_if", "grade", children=inner)
+        elif shape.name == "serviceRecords":
+            names = {to_camel(name): name for name in _RECORD_FIELDS}
+            inner = _json_children(child, "ServiceRecord", names)
+            found = None if inner is None else JsonField(shape.key, "records", children=inner)
+        elif shape.name == "openComplaintCount":
+            found = JsonField(shape.key, "complaints")
+        else:
+            found = None
+        if found is None:
+            return None
+        fields.append(found)
+    node.json_denied = denied
+    return tuple(fields)
+
+
+async def run_customers(run: Run, plan: BoundPlan, spec: PageSpec, session: Reader) -> None:
     """Fetch the page and everything its customers show, in a constant number of statements
     (on ``session``, the request's reading session)."""
     root = plan.root.shape

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from graphql import GraphQLEnumType
 from graphql.execution.values import VariableValues, get_argument_values
 
 from api.authz.masking import MASKERS
 from api.authz.policy import Action, Decisions, Step
 from api.services.audit import AuditTrail
+from api.services.customer_page import NodeRow
 from schema.authz import customer_of
 from schema.context import Context
 from schema.planned.shape import FieldShape, NotPlannable, Shape
@@ -46,6 +48,9 @@ class Bound:
     serialize: Callable[[Any], Any] | None = None
     # The children as the build loop reads them: (key, plain leaf?, read, serialize, bound).
     layout: list[tuple[str, bool, Any, Any, "Bound"]] = field(default_factory=list)
+    # A customer node the database builds as JSON (on PostgreSQL): the fields it denies, whose
+    # errors and audit notes are still Python's. None: built here.
+    json_denied: list["Bound"] | None = None
 
     @property
     def plain_leaf(self) -> bool:
@@ -180,6 +185,10 @@ class Run:
             return self._list(bound, value, (*path, shape.key))
         if bound.serialize is not None:
             return bound.serialize(value)
+        if bound.json_denied is not None and type(value) is NodeRow:
+            for denied in bound.json_denied:
+                self._deny(denied, value, (*path, shape.key))
+            return orjson.Fragment(value.node_json)
         return self._object(bound, value, (*path, shape.key))
 
     def _list(self, bound: Bound, value: Any, path: tuple[Any, ...]) -> list[Any]:
