@@ -22,7 +22,8 @@ from types import TracebackType
 from bench.measure import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_POSTGRAPHILE = ROOT.parent / "shared" / "bench" / "postgraphile"
+# Our copy of the configuration ../shared/bench/postgraphile/ prescribes: a checkout anywhere runs.
+POSTGRAPHILE_CONFIG = Path(__file__).resolve().parent / "graphile.config.mjs"
 SECRET_KEY = "creditcare-bench-secret-key-0123456789abcdef"  # production refuses short or default keys
 
 
@@ -66,8 +67,8 @@ def install_tools(home: Path, log: Path) -> Tools:
             tools.pg5.mkdir(parents=True, exist_ok=True)
             subprocess.run(f"{npm} init -y >/dev/null && {npm} install postgraphile@5.1.5", shell=True,
                            cwd=tools.pg5, check=True, stdout=out, stderr=out)
-    # Always the shared one, so an edit there is never shadowed by a stale copy.
-    shutil.copyfile(SHARED_POSTGRAPHILE / "graphile.config.mjs", tools.pg5 / "graphile.config.mjs")
+    # Always ours, so an edit is never shadowed by a stale copy under .bench/.
+    shutil.copyfile(POSTGRAPHILE_CONFIG, tools.pg5 / "graphile.config.mjs")
     return tools
 
 
@@ -217,7 +218,7 @@ def creditcare_server(name: str, creditcare: Path, database_url: str, workers: i
 
 
 def postgraphile_server(name: str, tools: Tools, database_url: str, log_dir: Path) -> Server:
-    """PostGraphile v5 (one Node.js process) with the shared config, on a free port."""
+    """PostGraphile v5 (one Node.js process) with bench/graphile.config.mjs, on a free port."""
     port = free_port()
     env = {
         **os.environ,

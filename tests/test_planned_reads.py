@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import token
+from factories import customer, organisation
 from sqlalchemy import event, insert, update
 
 from api.db.models import Complaint, Customer, ServiceRecord
-from conftest import token
-from factories import customer, organisation
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 
@@ -185,7 +185,7 @@ async def test_the_planned_page_runs_a_constant_number_of_statements(seeded: Any
     for size in (2, 7):
         statements: list[str] = []
 
-        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        def count(conn: Any, cursor: Any, statement: str, *args: Any, statements: list[str] = statements) -> None:
             statements.append(statement)
 
         event.listen(engine, "before_cursor_execute", count)

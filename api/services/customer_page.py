@@ -20,10 +20,14 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from api.db.compiled import CompiledQuery, Reader, dialect_of
 from api.db.models import Consent, Customer, ServiceRecord
 from api.services.customer_query import QueryContext, find_customers, sort_keys
+from api.services.json_nodes import JsonField, node_json
 from api.services.pagination import Page, decode_cursor, encode_cursor
 from api.services.scope import RowScope, consents_in_force
-from api.services.json_nodes import JsonField, node_json
-from api.services.servicing_reads import SERVICE_RECORD_ORDER, latest_service_record_rows, open_complaints_subquery
+from api.services.servicing_reads import (
+    SERVICE_RECORD_ORDER,
+    latest_service_record_rows,
+    open_complaints_subquery,
+)
 
 RECORDS = "service_records"
 _ID_ORDER = sort_keys([])

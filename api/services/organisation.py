@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from typing import Annotated
 
 from api.db.compiled import CompiledQuery, Reader
 from api.db.models import Branch, StaffMember

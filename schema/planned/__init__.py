@@ -27,9 +27,9 @@ from strawberry.schema.schema import validate_document
 from api.authz.policy import Decisions
 from api.db.compiled import Reader
 from api.services.audit import AuditTrail
+from api.services.customer_page import PageSpec
 from schema.complexity import MAX_TOKENS
 from schema.context import Context
-from api.services.customer_page import PageSpec
 from schema.planned.customers import RESOLVED, ROOTS, page_spec, run_customers
 from schema.planned.run import BoundPlan, Fallback, Run, bind
 from schema.planned.shape import NotPlannable, Shape, compile_shape

@@ -22,13 +22,13 @@ from api.db.models import Customer as CustomerRow
 from api.db.models import ServiceRecord as ServiceRecordRow
 from api.errors import DomainError
 from api.services.customer_page import OPEN_COMPLAINTS, RECORDS, PageSpec, customer_page
-from api.services.json_nodes import JsonField
 from api.services.customer_query import count_customers, is_stale
+from api.services.json_nodes import JsonField
 from schema.customer.types import MAX_NESTED
 from schema.grading import grade_of
 from schema.ids import global_id, page_info
 from schema.planned.run import Bound, BoundPlan, Fallback, Run
-from schema.planned.shape import FieldShape, NotPlannable, Resolved
+from schema.planned.shape import NotPlannable, Resolved
 from schema.reference import industry_of
 
 _CUSTOMER_COLUMNS = frozenset(CustomerRow.__table__.c.keys())

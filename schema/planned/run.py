@@ -42,15 +42,15 @@ class Bound:
     step: Step | None  # None for __typename
     action: Action
     masker: Callable[[Any], Any] | None
-    children: list["Bound"] = field(default_factory=list)
+    children: list[Bound] = field(default_factory=list)
     deny: bool = False
     note: bool = False  # audited (read noted per customer) or masked
     serialize: Callable[[Any], Any] | None = None
     # The children as the build loop reads them: (key, plain leaf?, read, serialize, bound).
-    layout: list[tuple[str, bool, Any, Any, "Bound"]] = field(default_factory=list)
+    layout: list[tuple[str, bool, Any, Any, Bound]] = field(default_factory=list)
     # A customer node the database builds as JSON (on PostgreSQL): the fields it denies, whose
     # errors and audit notes are still Python's. None: built here.
-    json_denied: list["Bound"] | None = None
+    json_denied: list[Bound] | None = None
 
     @property
     def plain_leaf(self) -> bool:
