@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import Customer
 from api.clock import business_today
+from api.db.models import Customer
 from api.principal import Principal
 from api.reference.identifiers import make_credit_code, make_resident_id
 from api.services import access, customers, grading, information, organisation
+from api.services.demo_contacts import add_contacts
 from api.services.scope import RowScope
 from plugins.manager import PluginHost
 
@@ -255,6 +256,7 @@ async def load_demo_data(
                 },
             )
             await _vary(session, rng, customer, n, today)
+            await add_contacts(session, rng, customer.id, managers[n % len(managers)], today)
             if host is not None:
                 await _grade(session, rng, customer, host, quality)
             count += 1
