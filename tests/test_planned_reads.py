@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import token
-from factories import customer, organisation
+from factories import customer, organisation, statement
 from sqlalchemy import event, insert, update
 
 from api.db.models import Complaint, Customer, ServiceRecord
@@ -45,6 +45,10 @@ EVERYTHING_PLANNED = """query Everything($first: Int, $last: Int!) {
     } }
   }
 }"""
+# Every field with a SQL form: on PostgreSQL the database builds these nodes.
+EVERYTHING_IN_SQL = EVERYTHING_PLANNED.replace("financialsStale", "").replace(
+    "industry { code section name nameZh category assignable }", "industry { __typename code }"
+)
 FRAGMENTS = """query { customers(first: 4) { ...Page } }
 fragment Page on CustomerConnection { edges { node { ...Row label: name ... on Customer { creditStatus } } } }
 fragment Row on Customer { id name openComplaintCount industry { name } }"""
@@ -73,6 +77,8 @@ async def _seed(app: Any, api: Any) -> None:
                                  relationshipManagerUsername="alice" if n % 3 else "bob",
                                  industryCode=["C34", "F51", "K70", "I65"][n % 4])
         ids.append(int(__import__("base64").b64decode(created["id"]).decode().split(":")[1]))
+        if n == 1:  # a size, a statement's period end and an automatic grade on one customer
+            await statement(api, created["id"], created["version"])
     rng = random.Random(5)
     now = datetime(2026, 11, 1, 8, 30, 15, 123456, tzinfo=UTC)
     async with app.state.runtime.engine.begin() as connection:
@@ -123,10 +129,11 @@ async def test_every_role_of_the_decision_table_gets_the_regular_answer_from_the
     await api(EVERYTHING_PLANNED, {"first": 3, "last": 2}, bearer=bearer)
     await api(EVERYTHING_PLANNED, {"first": None, "last": 1}, bearer=bearer)
     await api(FRAGMENTS, bearer=bearer)
+    await api(EVERYTHING_IN_SQL, {"first": 5, "last": 3}, bearer=bearer)
     # Verified against the regular resolvers by the endpoint (planned_reads_verify), and planned,
     # except where the subject may not read the non-null Customer.id: a denial there nulls the
     # whole edge list, which the planner leaves to graphql-core.
-    planned = 0 if roles in ("", "admin") else 4
+    planned = 0 if roles in ("", "admin") else 5
     assert paths["planned"] - before == planned, dict(paths)
     assert paths["failed"] == 0
 
@@ -229,3 +236,5 @@ async def test_the_portfolio_page_qualifies_for_customer_nodes_built_by_postgres
     # financialsStale depends on today's cut-off: such a page is built in Python, still planned.
     planned = runtime.planner.plan(EVERYTHING_PLANNED, None, decisions)
     assert planned is not None and planned[1].node is None
+    planned = runtime.planner.plan(EVERYTHING_IN_SQL, None, decisions)
+    assert planned is not None and planned[1].node is not None
