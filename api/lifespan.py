@@ -36,8 +36,8 @@ class Runtime:
     plugins: PluginHost
     policy_in_sync: Callable[[], bool]
     planner: Planner
-    # Which path served each GraphQL request: planned, regular, or fallback (planned shape,
-    # regular run). Read by /metrics, the benchmark and the tests.
+    # Which path served each GraphQL request: planned, regular, fallback (planned shape, regular
+    # run) or failed (a fault on the planned path, answered by the regular one). The tests read it.
     read_paths: Counter[str] = field(default_factory=Counter)
 
 

@@ -53,12 +53,12 @@ class Settings(BaseSettings):
     # A document may select this many fields (fragments expanded) and use this many aliases.
     max_selections: int = Field(default=1_500, ge=10)
     max_aliases: int = Field(default=50, ge=0)
-    # Read operations the planner covers skip the per-field resolvers (schema/planned/); with
-    # `planned_reads_verify` each is also run on the regular resolvers and must answer the same
-    # (the test suite's setting: never in production, it doubles the work).
     # Connections each process keeps open to PostgreSQL: at least the requests a worker serves
     # at once, or it opens and closes connections under load.
     db_pool_size: int = Field(default=20, ge=1, le=500)
+    # Read operations the planner covers skip the per-field resolvers (schema/planned/); with
+    # `planned_reads_verify` each is also run on the regular resolvers and must answer the same
+    # (the test suite's setting: never in production, it doubles the work).
     planned_reads: bool = True
     planned_reads_verify: bool = False
     log_level: str = "info"

@@ -18,14 +18,14 @@ from sqlalchemy import Integer, bindparam, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from api.db.compiled import CompiledQuery, Reader, dialect_of
-from api.db.models import Consent, Customer, ServiceRecord
+from api.db.models import Consent, Customer
 from api.services.customer_query import QueryContext, find_customers, sort_keys
 from api.services.json_nodes import JsonField, node_json
 from api.services.pagination import Page, decode_cursor, encode_cursor
 from api.services.scope import RowScope, consents_in_force
 from api.services.servicing_reads import (
-    SERVICE_RECORD_ORDER,
     latest_service_record_rows,
+    newest_records,
     open_complaints_subquery,
 )
 
@@ -61,18 +61,9 @@ def _open_complaints() -> Any:
     return open_complaints_subquery().label(OPEN_COMPLAINTS)
 
 
-def _newest_records(columns: Sequence[str], limit: int | None) -> Any:
-    """PostgreSQL: each customer's newest ``limit`` records as an array of rows, read by index."""
-    record = ServiceRecord.__table__.c
-    names = list(dict.fromkeys(["id", "customer_id", "occurred_at", *columns]))
-    newest = (
-        select(*(record[name] for name in names))
-        .where(record.customer_id == Customer.__table__.c.id)
-        .order_by(*SERVICE_RECORD_ORDER)
-        .limit(bindparam("records_limit", limit, type_=Integer))
-        .correlate(Customer.__table__)
-        .subquery("newest")
-    )
+def _newest_records(columns: Sequence[str]) -> Any:
+    """PostgreSQL: each customer's newest records as an array of rows ``(customer_id, *columns)``."""
+    newest = newest_records(columns)
     fields = func.row(newest.c.customer_id, *(newest.c[name] for name in columns))
     ordered = aggregate_order_by(fields, newest.c.occurred_at.desc(), newest.c.id.desc())
     return select(func.array_agg(ordered)).scalar_subquery().label(RECORDS)
@@ -104,7 +95,7 @@ def _page_query(spec: PageSpec, scope_shape: tuple[bool, bool, bool, bool], afte
         columns = [customer.id, node_json(spec.node)]
     else:
         if spec.record_columns is not None:
-            columns.append(_newest_records(spec.record_columns, None))
+            columns.append(_newest_records(spec.record_columns))
         if spec.complaints:
             columns.append(_open_complaints())
     stmt = select(*columns)

@@ -15,9 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
     Text,
-    bindparam,
     case,
     cast,
     func,
@@ -27,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from api.db.models import Customer, ServiceRecord
-from api.services.servicing_reads import SERVICE_RECORD_ORDER, open_complaints_subquery
+from api.db.models import Customer
+from api.services.servicing_reads import newest_records, open_complaints_subquery
 
 # What a field's value is made from:
 #   literal (a constant, e.g. __typename), null (a denied field), global_id (the Relay id),
@@ -81,16 +79,7 @@ def _object(fields: tuple[JsonField, ...], columns: Any) -> Any:
 
 
 def _records(field: JsonField) -> Any:
-    record = ServiceRecord.__table__.c
-    names = list(dict.fromkeys(["id", "occurred_at", *(c.column for c in field.children if c.column)]))
-    newest = (
-        select(*(record[name] for name in names))
-        .where(record.customer_id == Customer.__table__.c.id)
-        .order_by(*SERVICE_RECORD_ORDER)
-        .limit(bindparam("records_limit", type_=Integer))
-        .correlate(Customer.__table__)
-        .subquery("newest")
-    )
+    newest = newest_records([c.column for c in field.children if c.column])
     ordered = aggregate_order_by(_object(field.children, newest.c), newest.c.occurred_at.desc(), newest.c.id.desc())
     return select(func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))).scalar_subquery()
 

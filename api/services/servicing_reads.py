@@ -6,10 +6,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, bindparam, func, select, true
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.compiled import Reader, dialect_of
+from api.db.compiled import Reader
 from api.db.enums import ComplaintStatus
 from api.db.models import Complaint, Customer, ServiceRecord
 from api.services.information_reads import newest_per_customer
@@ -28,36 +28,38 @@ async def latest_service_records(
 async def latest_service_record_rows(
     session: Reader, ids: Sequence[int], limit: int, columns: Sequence[str]
 ) -> dict[int, list[Any]]:
-    """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``).
-
-    On PostgreSQL each customer's newest rows come from a backward scan of its index (a LATERAL
-    subquery with LIMIT), never from sorting all its records; elsewhere a window function ranks
-    them.
-    """
+    """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``): a
+    window function ranks each customer's records (PostgreSQL pages use ``newest_records``)."""
     table = ServiceRecord.__table__.c
     names = list(dict.fromkeys(["customer_id", *columns]))
-    if dialect_of(session).name == "postgresql":
-        customer = func.unnest(bindparam("ids", list(ids), type_=ARRAY(Integer))).table_valued("id").render_derived(name="page")
-        newest = (
-            select(*(table[name] for name in names))
-            .where(table.customer_id == customer.c.id)
-            .order_by(*SERVICE_RECORD_ORDER)
-            .limit(limit)
-            .lateral("newest")
-        )
-        stmt = select(*(newest.c[name] for name in names)).select_from(customer.join(newest, true()))
-    else:
-        rank = func.row_number().over(partition_by=table.customer_id, order_by=SERVICE_RECORD_ORDER).label("rank")
-        ranked = select(*(table[name] for name in names), rank).where(table.customer_id.in_(ids)).subquery()
-        stmt = (
-            select(*(ranked.c[name] for name in names))
-            .where(ranked.c.rank <= limit)
-            .order_by(ranked.c.customer_id, ranked.c.rank)
-        )
+    rank = func.row_number().over(partition_by=table.customer_id, order_by=SERVICE_RECORD_ORDER).label("rank")
+    ranked = select(*(table[name] for name in names), rank).where(table.customer_id.in_(ids)).subquery()
+    stmt = (
+        select(*(ranked.c[name] for name in names))
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.customer_id, ranked.c.rank)
+    )
     grouped: dict[int, list[Any]] = defaultdict(list)
     for row in await session.execute(stmt):
         grouped[row.customer_id].append(row)
     return grouped
+
+
+def newest_records(columns: Sequence[str]) -> Any:
+    """The enclosing query's customer's newest ``records_limit`` (a bind parameter) service
+    records as a subquery named ``newest``, read backwards along their index: ``columns`` and
+    the ``id``, ``customer_id`` and ``occurred_at`` that order them."""
+    record = ServiceRecord.__table__.c
+    customer = Customer.__table__
+    names = list(dict.fromkeys(["id", "customer_id", "occurred_at", *columns]))
+    return (
+        select(*(record[name] for name in names))
+        .where(record.customer_id == customer.c.id)
+        .order_by(*SERVICE_RECORD_ORDER)
+        .limit(bindparam("records_limit", type_=Integer))
+        .correlate(customer)
+        .subquery("newest")
+    )
 
 
 async def open_complaint_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:

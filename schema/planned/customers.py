@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLEnumType
-from pydantic.alias_generators import to_camel
 from strawberry import relay
 
 from api.authz.policy import Action
@@ -122,11 +121,6 @@ def _json_children(bound: Bound, type_name: str, columns: dict[str, str]) -> tup
     return tuple(fields)
 
 
-_RECORD_FIELDS = {
-    name: name for name in ("stage", "kind", "occurred_at", "recorded_by", "summary", "follow_up")
-}
-
-
 def _json_node(node: Bound) -> tuple[JsonField, ...] | None:
     """The customer node as the database builds it, or None when a field needs Python.
 
@@ -159,7 +153,10 @@ def _json_node(node: Bound) -> tuple[JsonField, ...] | None:
             inner = _json_children(child, "CustomerGrade", {"level": "grade", "score": "grade_score", "gradedAt": "graded_at"})
             found = None if inner is None else JsonField(shape.key, "object_if", "grade", children=inner)
         elif shape.name == "serviceRecords":
-            names = {to_camel(name): name for name in _RECORD_FIELDS}
+            names = {
+                c.shape.name: c.shape.python_name for c in child.children
+                if c.shape.python_name in _SERVICE_RECORD_COLUMNS
+            }
             inner = _json_children(child, "ServiceRecord", names)
             found = None if inner is None else JsonField(shape.key, "records", children=inner)
         elif shape.name == "openComplaintCount":
