@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.db.migrations import head_revision
-from api.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
+from api.db.session import autocommit, create_engine, create_sessionmaker
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import listening, start_watcher, stop_watcher, supervise
 from api.settings import PolicyStoreKind, Settings
@@ -58,12 +58,13 @@ def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore
             supervisor = asyncio.create_task(supervise(watcher, policies, settings.policy_watch_interval_seconds))
         else:
             policies = await PolicyHolder.open(FilePolicyStore(settings.policy_dir))
+        read_engine = autocommit(engine)
         app.state.runtime = Runtime(
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
-            readers=create_read_sessionmaker(engine),
-            read_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
+            readers=create_sessionmaker(read_engine),
+            read_engine=read_engine,
             schema=schema,
             head_revision=head_revision(),
             policies=policies,

@@ -39,12 +39,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for reads only, in autocommit: no BEGIN and ROLLBACK round trips around a read.
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` for reads only, in autocommit: no BEGIN and ROLLBACK round trips around a read.
 
     Each statement sees the data as of its start; a read that needs one snapshot across
-    statements uses ``create_sessionmaker`` instead.
+    statements uses a transaction (``create_sessionmaker(engine)``) instead.
     """
-    return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
-    )
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

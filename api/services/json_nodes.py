@@ -28,20 +28,16 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from api.db.models import Customer
 from api.services.servicing_reads import newest_records, open_complaints_subquery
 
-# What a field's value is made from:
-#   literal (a constant, e.g. __typename), null (a denied field), global_id (the Relay id),
-#   column, text (a decimal as its string), enum (stored value -> GraphQL name), datetime, date,
-#   object (a nested object of the same row), object_if (null when ``column`` is null),
-#   records (the newest service records), complaints (the open complaints count).
-KINDS = frozenset({
-    "literal", "null", "global_id", "column", "text", "enum", "datetime", "date", "object", "object_if",
-    "records", "complaints",
-})
-
 
 @dataclass(frozen=True, slots=True)
 class JsonField:
-    """One key of a JSON object the database builds, and what its value is made from."""
+    """One key of a JSON object the database builds, and what its value is made from.
+
+    ``kind``: literal (a constant, e.g. __typename), null (a denied field), global_id (the Relay
+    id), column, text (a decimal as its string), enum (stored value -> GraphQL name), datetime,
+    date, object (a nested object of the same row), object_if (null when ``column`` is null),
+    records (the newest service records), complaints (the open complaints count).
+    """
 
     key: str
     kind: str

@@ -79,16 +79,6 @@ class Shape:
     root: FieldShape
     operation: OperationDefinitionNode
 
-    def walk(self) -> list[FieldShape]:
-        """Every field shape, depth first."""
-        found: list[FieldShape] = []
-        stack = [self.root]
-        while stack:
-            shape = stack.pop()
-            found.append(shape)
-            stack.extend(reversed(shape.children))
-        return found
-
 
 def _unwrap(gtype: Any) -> tuple[bool, bool, bool, Any]:
     """(nullable, is_list, item_nullable, named type) of a field's type."""
