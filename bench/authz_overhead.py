@@ -3,8 +3,9 @@
     python bench/authz_overhead.py [--requests N] [--database-url URL]
 
 Builds a temporary SQLite database (unless --database-url is given), migrates it, loads the demo
-portfolio (15 customers per branch: 60), builds the app in-process and calls it through
-httpx.ASGITransport (no network). Requests alternate between (a) the schema as shipped and (b) the
+portfolio (15 customers per branch: 60), builds the app in-process and calls it as an ASGI
+application directly (``AsgiClient``: the standard library only, no network, nothing beyond what
+``pip install -e .`` installs). Requests alternate between (a) the schema as shipped and (b) the
 same schema without the ``Authorization`` extension; everything else is identical (the endpoint
 still computes the principal's decisions and row scope in both). Also timed: the decisions of a
 freshly loaded policy (cold) against cached ones (warm), and one raw ``Enforcer.enforce`` call.
@@ -28,7 +29,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from api.asgi import create_app  # noqa: E402
@@ -56,6 +56,48 @@ PAGE = """query Page($first: Int!) { customers(first: $first) { edges { node {
   financialStatements(last: 3) { revenue netProfit }
   creditInformation { externalRating }
 } } } }"""
+
+
+class AsgiClient:
+    """POSTs JSON to an ASGI application in-process, as an HTTP server would call it (no network)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        raw = json.dumps(body).encode()
+        sent = {"content-type": "application/json", "content-length": str(len(raw)), "host": "bench", **headers}
+        scope = {
+            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "root_path": "", "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in sent.items()],
+            "client": ("127.0.0.1", 50000), "server": ("bench", 80),
+        }
+        done = asyncio.Event()
+        delivered = False
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": raw, "more_body": False}
+            await done.wait()  # the client stays connected until the response is complete
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    done.set()
+
+        await self.app(scope, receive, send)
+        done.set()
+        return status, json.loads(b"".join(chunks))
 
 
 def unauthorized_schema(shipped: Schema) -> Schema:
@@ -106,44 +148,43 @@ async def run(requests: int, url: str) -> dict[str, Any]:
         counts = {"statements": 0, "audit_inserts": 0, "audit_rows": 0}
 
         @event.listens_for(runtime.engine.sync_engine, "before_cursor_execute")
-        def _count(_conn, _cursor, statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
+        def _count(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
             counts["statements"] += 1
             if statement.lstrip().upper().startswith("INSERT INTO AUDIT"):
                 counts["audit_inserts"] += 1
                 counts["audit_rows"] += len(parameters) if executemany else 1
 
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        client = AsgiClient(app)
 
-            async def page(mode: str) -> tuple[float, dict[str, int]]:
-                runtime.schema = schemas[mode]
-                before = dict(counts)
-                start = time.perf_counter()
-                response = await client.post("/graphql", json=body, headers=headers)
-                elapsed = time.perf_counter() - start
-                payload = response.json()
-                assert response.status_code == 200 and "errors" not in payload, payload
-                assert len(payload["data"]["customers"]["edges"]) == 50, payload
-                return elapsed, {k: counts[k] - before[k] for k in counts}
+        async def page(mode: str) -> tuple[float, dict[str, int]]:
+            runtime.schema = schemas[mode]
+            before = dict(counts)
+            start = time.perf_counter()
+            status, payload = await client.post("/graphql", body, headers)
+            elapsed = time.perf_counter() - start
+            assert status == 200 and "errors" not in payload, payload
+            assert len(payload["data"]["customers"]["edges"]) == 50, payload
+            return elapsed, {k: counts[k] - before[k] for k in counts}
 
-            for _ in range(10):  # warm up both: parser/validation caches, decisions, connections
-                await page("a")
-                await page("b")
+        for _ in range(10):  # warm up both: parser/validation caches, decisions, connections
+            await page("a")
+            await page("b")
 
-            times: dict[str, list[float]] = {"a": [], "b": []}
-            per_request: dict[str, dict[str, int]] = {}
-            for _ in range(requests):
-                for mode in ("a", "b"):
-                    elapsed, delta = await page(mode)
-                    times[mode].append(elapsed)
-                    per_request[mode] = delta  # identical every time for a fixed page
+        times: dict[str, list[float]] = {"a": [], "b": []}
+        per_request: dict[str, dict[str, int]] = {}
+        for _ in range(requests):
+            for mode in ("a", "b"):
+                elapsed, delta = await page(mode)
+                times[mode].append(elapsed)
+                per_request[mode] = delta  # identical every time for a fixed page
 
-            # A whole page on a freshly loaded policy (every decision computed) against a warm one.
-            cold_page, warm_page = [], []
-            for _ in range(10):
-                await runtime.policies.reload()
-                cold_page.append((await page("a"))[0])
-                warm_page.append((await page("a"))[0])
-            coordinates = sorted(runtime.policies.current.decisions(SUBJECT)._fields)
+        # A whole page on a freshly loaded policy (every decision computed) against a warm one.
+        cold_page, warm_page = [], []
+        for _ in range(10):
+            await runtime.policies.reload()
+            cold_page.append((await page("a"))[0])
+            warm_page.append((await page("a"))[0])
+        coordinates = sorted(runtime.policies.current.decisions(SUBJECT)._fields)
 
         async with runtime.engine.connect() as conn:
             audit_rows_total = int(await conn.scalar(select(func.count()).select_from(AuditEntry)))
@@ -230,7 +271,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per variant (default 200)")
     parser.add_argument("--database-url", help="a database to use (migrated, demo data loaded if empty); "
                         "default: a temporary SQLite file")
-    parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the JSON (default: {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--output", type=Path, default=RESULTS,
+                        help=f"where to write the JSON (default: {RESULTS.relative_to(ROOT)})")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="creditcare-bench-") as directory:

@@ -1,5 +1,5 @@
-// PostGraphile v5 as the benchmark's peer, configured as ../shared/bench/postgraphile/ prescribes
-// (kept here so that a checkout anywhere can run the benchmark): the Amber preset, production
+// PostGraphile v5 as the benchmark's peer (kept here so that a checkout anywhere can run the
+// benchmark): the Amber preset, production
 // mode, no GraphiQL, no watch, no explain, condition/orderBy on every column as in v4.
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";

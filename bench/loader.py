@@ -22,13 +22,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from api.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from api.db.base import Base
-from api.db.enums import ComplaintChannel, ComplaintStatus, ServiceKind, ServiceStage
+from api.db.enums import ComplaintChannel, ComplaintStatus, InfoGroup, ServiceKind, ServiceStage
 from api.reference.identifiers import make_credit_code
 from api.reference.industries import IndustryCategory, all_industries
 
@@ -75,6 +75,18 @@ SUMMARIES = {
 QUARTERS = ["Q1", "Q2", "Q3", "Q4"]
 MATTERS = ["Fee charged twice on a transfer", "Slow reply to a loan application", "Disputed overdue interest",
            "Branch staff unavailable", "Online banking token not delivered", "Wrong balance on a statement"]
+# What the change history records (group, field as the schema names it, major, values): only fields
+# every reader of the benchmark (the compliance auditor) reads in full, so no value is masked.
+CHANGES: tuple[tuple[InfoGroup, str, bool, tuple[str, ...]], ...] = (
+    (InfoGroup.CUSTOMER, "name", False, ()),
+    (InfoGroup.BASIC, "legalRepresentativeName", True, ("Wang Wei", "Li Na", "Zhang Min", "Liu Yang", "Chen Jie")),
+    (InfoGroup.BASIC, "businessScope", True, ("Manufacture and sale of machinery", "Wholesale of textiles",
+                                              "Software development and IT services", "Freight forwarding")),
+    (InfoGroup.BASIC, "registeredAddress", False, ("No. 1 Wenyi Road", "No. 88 Jiefang Road", "No. 9 Binjiang Ave")),
+    (InfoGroup.FINANCIAL, "financialStatement", False, ()),
+    (InfoGroup.CREDIT, "externalRating", False, ("AAA", "AA+", "AA", "AA-", "A+", "A")),
+    (InfoGroup.OPERATING, "mainProducts", False, ('["pumps"]', '["valves", "pumps"]', '["yarn"]', '["apps"]')),
+)
 
 # Columns written per table, in COPY order. Nullable columns left out stay NULL.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -83,8 +95,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "agreement_reference", "created_at"),
     "customer": ("id", "name", "credit_code", "industry_code", "branch_code", "relationship_manager_id",
                  "credit_status", "credit_status_basis", "credit_status_set_at", "credit_status_set_by", "grade",
-                 "grade_score", "graded_at", "latest_statement_period_end", "version", "created_at", "created_by",
-                 "updated_at"),
+                 "grade_score", "graded_at", "latest_statement_period_end", "last_major_change_at", "version",
+                 "created_at", "created_by", "updated_at"),
     "grade_assessment": ("id", "customer_id", "assessed_at", "assessed_by", "trigger", "grade", "score",
                          "strategy_id", "strategy_version", "plugin_name", "plugin_distribution", "plugin_version",
                          "factors", "reasons", "knock_outs", "answers", "facts"),
@@ -96,6 +108,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                        "created_at"),
     "complaint": ("id", "customer_id", "channel", "status", "matter", "received_at", "due_at", "handler",
                   "closed_at", "created_at"),
+    "customer_change": ("id", "customer_id", "changed_at", "changed_by", "info_group", "field", "old_value",
+                        "new_value", "major"),
 }
 # JSON columns carry JSON text already: asyncpg's binary COPY wants text, and SQLite stores text.
 JSON_COLUMNS = {("grade_assessment", c) for c in ("factors", "reasons", "knock_outs", "answers", "facts")}
@@ -160,10 +174,15 @@ def _strategy_for(code: str, categories: dict[str, IndustryCategory]) -> str:
     return STRATEGY_OF_CATEGORY[categories[code]]
 
 
+def branch_codes(p: Portfolio) -> list[str]:
+    """The branches' codes, BR01 … (the RM ``rm<m>`` works at branch ``(m - 1) % branches + 1``)."""
+    return [f"BR{b:02d}" for b in range(1, p.branches + 1)]
+
+
 def organisation(p: Portfolio) -> dict[str, list[tuple[Any, ...]]]:
     """Branches, relationship managers (each with a confidentiality agreement) and the auditor."""
-    branches = [(f"BR{b:02d}", f"{CITIES[(b - 1) % len(CITIES)]} Branch {b:02d}", LOADED_AT)
-                for b in range(1, p.branches + 1)]
+    branches = [(code, f"{CITIES[b % len(CITIES)]} Branch {b + 1:02d}", LOADED_AT)
+                for b, code in enumerate(branch_codes(p))]
     staff = []
     for m in range(1, p.managers + 1):
         branch = f"BR{(m - 1) % p.branches + 1:02d}"
@@ -175,8 +194,15 @@ def organisation(p: Portfolio) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def generate(p: Portfolio) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
-    """The customers and their rows, ``p.chunk`` customers at a time, deterministically from ``p.seed``."""
+    """The customers and their rows, ``p.chunk`` customers at a time, deterministically from ``p.seed``.
+
+    Two random streams: ``rng`` draws what the portfolio page reads (customers, the grade in force,
+    the newest statement, service records, complaints), ``extra`` (seed + 1) the older statements
+    and assessments and the change history the workload mix reads, so the page's rows are the
+    same whether or not the mix's rows exist.
+    """
     rng = random.Random(p.seed)
+    extra = random.Random(p.seed + 1)
     industries = _assignable_industries()
     categories = {i.code: i.category for i in all_industries()}
     # The bench RM's customers are scattered over the whole id range, so his page is a filtered
@@ -188,11 +214,11 @@ def generate(p: Portfolio) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
     grades = [g for g, w in GRADE_WEIGHTS for _ in range(w)]
     kinds, stages = list(ServiceKind), list(ServiceStage)
     channels, statuses = list(ComplaintChannel), list(ComplaintStatus)
-    service_id = complaint_id = 0
+    service_id = complaint_id = assessment_id = statement_id = change_id = 0
     for start in range(1, p.customers + 1, p.chunk):
         out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in
                                                  ("customer", "grade_assessment", "financial_statement",
-                                                  "service_record", "complaint")}
+                                                  "service_record", "complaint", "customer_change")}
         for cid in range(start, min(start + p.chunk, p.customers + 1)):
             manager = 1 if cid in own else rng.choice(other_managers)
             manager_name = f"rm{manager:03d}"
@@ -206,28 +232,45 @@ def generate(p: Portfolio) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
             score = Decimal(rng.randrange(low * 100, high * 100)) / 100
             graded_at = LOADED_AT - timedelta(days=rng.randrange(1, 180), seconds=rng.randrange(86_400))
             name = f"{rng.choice(CITIES)} {rng.choice(PREFIXES)} {rng.choice(STEMS)} {rng.choice(SUFFIXES)}"
+            changes = _changes(extra, manager_name, graded_at)
+            majors = [change[0] for change in changes if change[-1]]
             out["customer"].append((
                 cid, name, code, industry, branch_of[manager], manager, CREDIT_STATUS_OF_GRADE[grade],
                 f"bench load: grade {grade}", graded_at, "bench", grade, score, graded_at, STATEMENT_PERIOD_END,
-                1, LOADED_AT, "bench", graded_at,
+                max(majors) if majors else None, 1, LOADED_AT, "bench", graded_at,
             ))
+            for change in changes:  # oldest first: the newest change has the highest id
+                change_id += 1
+                out["customer_change"].append((change_id, cid, *change))
             strategy = _strategy_for(industry, categories)
-            out["grade_assessment"].append((
-                cid, cid, graded_at, "bench", "assessment", grade, score, strategy, "2026.1", "creditcare-builtin",
-                "creditcare", "0.1.0",
-                json.dumps([{"code": "LEVERAGE", "value": str(round(rng.uniform(0.3, 0.9), 4)), "points": 10}]),
-                json.dumps([f"score {score} is grade {grade}"]), "[]", "{}",
-                json.dumps({"period_end": STATEMENT_PERIOD_END.isoformat()}),
-            ))
+            # Earlier assessments first (lower ids, earlier times): the newest is the grade in force.
+            assessed = graded_at
+            earlier = []
+            for _ in range(extra.randint(0, 3)):
+                assessed -= timedelta(days=extra.randrange(30, 200), seconds=extra.randrange(86_400))
+                old_grade = extra.choice(grades)
+                old_low, old_high = GRADE_BANDS[old_grade]
+                old_score = Decimal(extra.randrange(old_low * 100, old_high * 100)) / 100
+                earlier.append((assessed, old_grade, old_score, extra.choice(("assessment", "financial_statement"))))
+            for when, old_grade, old_score, trigger in reversed(earlier):
+                assessment_id += 1
+                out["grade_assessment"].append(_assessment(assessment_id, cid, when, trigger, old_grade, old_score,
+                                                           strategy, round(extra.uniform(0.3, 0.9), 4)))
+            assessment_id += 1
+            out["grade_assessment"].append(_assessment(assessment_id, cid, graded_at, "assessment", grade, score,
+                                                       strategy, round(rng.uniform(0.3, 0.9), 4)))
             revenue = rng.randrange(5_000_000, 500_000_000)
             assets = revenue * rng.uniform(0.8, 1.6)
             liabilities = assets * rng.uniform(0.3, 0.85)
-            out["financial_statement"].append((
-                cid, cid, STATEMENT_PERIOD_END, "annual", "CNY", _money(assets), _money(liabilities),
-                _money(liabilities * 0.6), _money(liabilities * 0.5), _money(liabilities * 0.1),
-                _money(assets - liabilities), _money(revenue), _money(revenue * 0.08), _money(revenue * 0.05),
-                rng.randrange(10, 3_000), "unqualified", LOADED_AT, "bench",
-            ))
+            statement_id += 1
+            out["financial_statement"].append(_statement(statement_id, cid, STATEMENT_PERIOD_END, revenue, assets,
+                                                         liabilities, rng.randrange(10, 3_000)))
+            for years_back in range(1, extra.randint(0, 3) + 1):  # older annual statements
+                shrink = extra.uniform(0.75, 1.05) ** years_back
+                statement_id += 1
+                out["financial_statement"].append(_statement(
+                    statement_id, cid, STATEMENT_PERIOD_END.replace(year=STATEMENT_PERIOD_END.year - years_back),
+                    round(revenue * shrink), assets * shrink, liabilities * shrink, extra.randrange(10, 3_000)))
             at = None
             for _ in range(rng.randint(0, 20)):  # 10 on average; some customers have none
                 service_id += 1
@@ -249,6 +292,43 @@ def generate(p: Portfolio) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
                                          rng.choice(MATTERS), received, received + timedelta(days=15),
                                          manager_name, closed, received))
         yield out
+
+
+def _assessment(row_id: int, cid: int, at: datetime, trigger: str, grade: str, score: Decimal, strategy: str,
+                leverage: float) -> tuple[Any, ...]:
+    return (row_id, cid, at, "bench", trigger, grade, score, strategy, "2026.1", "creditcare-builtin", "creditcare",
+            "0.1.0", json.dumps([{"code": "LEVERAGE", "value": str(leverage), "points": 10}]),
+            json.dumps([f"score {score} is grade {grade}"]), "[]", "{}",
+            json.dumps({"period_end": STATEMENT_PERIOD_END.isoformat()}))
+
+
+def _statement(row_id: int, cid: int, period_end: date, revenue: int, assets: float, liabilities: float,
+               employees: int) -> tuple[Any, ...]:
+    return (row_id, cid, period_end, "annual", "CNY", _money(assets), _money(liabilities), _money(liabilities * 0.6),
+            _money(liabilities * 0.5), _money(liabilities * 0.1), _money(assets - liabilities), _money(revenue),
+            _money(revenue * 0.08), _money(revenue * 0.05), employees, "unqualified", LOADED_AT, "bench")
+
+
+def _changes(extra: random.Random, manager_name: str, until: datetime) -> list[tuple[Any, ...]]:
+    """0–6 history entries (changed_at … major), oldest first; one in ten shares the previous one's instant."""
+    span = max(1, int((until - HISTORY_START).total_seconds()))
+    out: list[tuple[Any, ...]] = []
+    at = None
+    for offset in sorted(extra.randrange(span) for _ in range(extra.randint(0, 6))):
+        if at is None or extra.random() >= 0.1:
+            at = HISTORY_START + timedelta(seconds=offset)
+        group, name, major, values = extra.choice(CHANGES)
+        if group is InfoGroup.FINANCIAL:
+            old, new = None, f"annual {STATEMENT_PERIOD_END.replace(year=extra.randrange(2019, 2026)).isoformat()}"
+        elif not values:  # the registered name
+            old, new = (f"{extra.choice(CITIES)} {extra.choice(PREFIXES)} {extra.choice(STEMS)} "
+                        f"{extra.choice(SUFFIXES)}" for _ in range(2))
+        else:
+            old, new = extra.sample(values, 2)
+            if extra.random() < 0.2:
+                old = None  # filled in for the first time: never major
+        out.append((at, manager_name, group.value, name, old, new, major and old is not None))
+    return out
 
 
 def _money(value: float) -> Decimal:
@@ -311,7 +391,8 @@ class SqliteSink:
     def write(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         started = time.perf_counter()
         columns, procs = COLUMNS[table], self.processors[table]
-        converted = [tuple(v if v is None or p is None else p(v) for v, p in zip(row, procs)) for row in rows]
+        converted = [tuple(v if v is None or p is None else p(v) for v, p in zip(row, procs, strict=True))
+                     for row in rows]
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         self.conn.executemany(sql, converted)
         self.seconds += time.perf_counter() - started
@@ -330,7 +411,7 @@ async def _copy_chunk(conn: asyncpg.Connection, chunk: dict[str, list[tuple[Any,
             await conn.copy_records_to_table(table, records=rows, columns=COLUMNS[table])
 
 
-def _sqlite_then_next(sink: "SqliteSink | None", chunk: dict[str, list[tuple[Any, ...]]],
+def _sqlite_then_next(sink: SqliteSink | None, chunk: dict[str, list[tuple[Any, ...]]],
                       generator: Iterator[dict[str, list[tuple[Any, ...]]]], report: LoadReport
                       ) -> dict[str, list[tuple[Any, ...]]] | None:
     if sink is not None:
@@ -376,7 +457,7 @@ async def load(p: Portfolio, pg_url: str, sqlite_path: Path | None, creditcare: 
             report.rows_seconds = time.perf_counter() - rows_started
             # Ids were given explicitly: move the sequences past them for rows the servers add.
             for table in ("staff_member", "customer", "grade_assessment", "financial_statement",
-                          "service_record", "complaint"):
+                          "service_record", "complaint", "customer_change"):
                 await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                    f"(SELECT coalesce(max(id), 1) FROM {table}))")
         started = time.perf_counter()

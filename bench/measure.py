@@ -95,7 +95,7 @@ class RssSampler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         started = time.monotonic()
 
         def run() -> None:
@@ -121,7 +121,8 @@ class RssSampler:
 
 # log_line_prefix '%m [%p] %q%u@%d ': a new log entry starts with a timestamp; continuation lines
 # of a multi-line statement do not.
-_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[(\d+)\] (\S*@(\S*) )?(LOG|ERROR|FATAL|WARNING|DETAIL|STATEMENT|HINT|CONTEXT):\s+(.*)$")
+_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[(\d+)\] (\S*@(\S*) )?"
+                    r"(LOG|ERROR|FATAL|WARNING|DETAIL|STATEMENT|HINT|CONTEXT):\s+(.*)$")
 _STATEMENT = re.compile(r"^(?:statement|execute [^:]*): (.*)$", re.S)
 _TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|END)\b", re.I)
 
@@ -145,7 +146,8 @@ class StatementCount:
     def as_dict(self) -> dict[str, float | int]:
         return {"requests": self.requests, "statements": self.statements,
                 "transaction_control": self.transaction_control,
-                "per_request": round(self.per_request, 2), "data_statements_per_request": round(self.data_per_request, 2)}
+                "per_request": round(self.per_request, 2),
+                "data_statements_per_request": round(self.data_per_request, 2)}
 
 
 def count_logged_statements(text: str, database: str) -> tuple[int, int, list[str]]:
@@ -186,7 +188,7 @@ class PgAdmin:
         self._postmaster: int | None = None
 
     async def _connect(self) -> Any:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         u = self.url
         return await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,

@@ -38,7 +38,8 @@ _PG_PAGE = """query Portfolio($after: Cursor%(decl)s) {
   allCustomers(first: 50, after: $after, orderBy: PRIMARY_KEY_ASC%(cond)s) {
     pageInfo { hasNextPage endCursor }
     nodes { rowId name industryCode grade gradeScore
-      serviceRecordsByCustomerId(first: 3, orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]) { nodes { kind occurredAt summary } }
+      serviceRecordsByCustomerId(first: 3, orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]) {
+        nodes { kind occurredAt summary } }
       complaintsByCustomerId(condition: {closedAt: null}) { totalCount } }
   }
 }"""
@@ -79,7 +80,10 @@ class Client:
         status, payload = post_json(self.port, "/graphql", body, self.headers)
         if status != 200 or "errors" in payload:
             raise PageError(f"{self.kind} on port {self.port} answered {status}: {json.dumps(payload)[:2000]}")
-        return payload["data"]
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise PageError(f"{self.kind} on port {self.port} answered no data: {json.dumps(payload)[:2000]}")
+        return data
 
     def page(self, after: str | None) -> dict[str, Any]:
         return self.ask(self.page_body(after))
@@ -139,41 +143,46 @@ def _score(value: str | float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def creditcare_row(n: dict[str, Any]) -> dict[str, Any]:
+    """One customer node of creditcare's page as a plain row."""
+    grade = n["grade"]
+    return {
+        "id": _customer_pk(n["id"]),
+        "name": n["name"],
+        "industry": n["industry"]["code"] if n["industry"] else None,
+        "grade": grade["level"].lower() if grade else None,
+        "score": _score(grade["score"]) if grade else None,
+        "service_records": [(r["kind"].lower(), _when(r["occurredAt"]), r["summary"]) for r in n["serviceRecords"]],
+        "open_complaints": n["openComplaintCount"],
+    }
+
+
+def postgraphile_row(n: dict[str, Any]) -> dict[str, Any]:
+    """One customer node of PostGraphile's page as a plain row."""
+    return {
+        "id": n["rowId"],
+        "name": n["name"],
+        "industry": n["industryCode"],
+        "grade": n["grade"].lower() if n["grade"] else None,
+        "score": _score(n["gradeScore"]),
+        "service_records": [(r["kind"].lower(), _when(r["occurredAt"]), r["summary"])
+                            for r in n["serviceRecordsByCustomerId"]["nodes"]],
+        "open_complaints": n["complaintsByCustomerId"]["totalCount"],
+    }
+
+
 def normalise_creditcare(data: dict[str, Any]) -> dict[str, Any]:
     """creditcare's page as plain rows."""
     connection = data["customers"]
-    rows = []
-    for edge in connection["edges"]:
-        n = edge["node"]
-        grade = n["grade"]
-        rows.append({
-            "id": _customer_pk(n["id"]),
-            "name": n["name"],
-            "industry": n["industry"]["code"] if n["industry"] else None,
-            "grade": grade["level"].lower() if grade else None,
-            "score": _score(grade["score"]) if grade else None,
-            "service_records": [(r["kind"].lower(), _when(r["occurredAt"]), r["summary"]) for r in n["serviceRecords"]],
-            "open_complaints": n["openComplaintCount"],
-        })
-    return {"has_next_page": connection["pageInfo"]["hasNextPage"], "rows": rows}
+    return {"has_next_page": connection["pageInfo"]["hasNextPage"],
+            "rows": [creditcare_row(edge["node"]) for edge in connection["edges"]]}
 
 
 def normalise_postgraphile(data: dict[str, Any]) -> dict[str, Any]:
     """PostGraphile's page as plain rows."""
     connection = data["allCustomers"]
-    rows = []
-    for n in connection["nodes"]:
-        rows.append({
-            "id": n["rowId"],
-            "name": n["name"],
-            "industry": n["industryCode"],
-            "grade": n["grade"].lower() if n["grade"] else None,
-            "score": _score(n["gradeScore"]),
-            "service_records": [(r["kind"].lower(), _when(r["occurredAt"]), r["summary"])
-                                for r in n["serviceRecordsByCustomerId"]["nodes"]],
-            "open_complaints": n["complaintsByCustomerId"]["totalCount"],
-        })
-    return {"has_next_page": connection["pageInfo"]["hasNextPage"], "rows": rows}
+    return {"has_next_page": connection["pageInfo"]["hasNextPage"],
+            "rows": [postgraphile_row(n) for n in connection["nodes"]]}
 
 
 def normalised(client: Client, after: str | None) -> dict[str, Any]:
@@ -215,7 +224,7 @@ def _first_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
         return f"hasNextPage {a['has_next_page']} vs {b['has_next_page']}"
     if len(a["rows"]) != len(b["rows"]):
         return f"{len(a['rows'])} rows vs {len(b['rows'])}"
-    for x, y in zip(a["rows"], b["rows"]):
+    for x, y in zip(a["rows"], b["rows"], strict=True):
         if x != y:
             keys = [k for k in x if x[k] != y.get(k)]
             return "\n".join(f"  customer {x['id']} {k}: {x[k]!r} vs {y.get(k)!r}" for k in keys)

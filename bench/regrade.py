@@ -23,11 +23,12 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import Table, insert  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from api.db import migrations  # noqa: E402
@@ -51,11 +52,12 @@ def rss_mb() -> float:
 
 
 async def create_postgres_database(server_url: str) -> str:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     u = make_url(server_url)
     name = f"creditcare_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                                 database=u.database)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
     return u.set(database=name).render_as_string(hide_password=False)
@@ -65,9 +67,15 @@ async def drop_postgres_database(server_url: str, name: str) -> None:
     import asyncpg
 
     u = make_url(server_url)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                                 database=u.database)
     await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await conn.close()
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 async def load(url: str, customers: int) -> float:
@@ -76,8 +84,9 @@ async def load(url: str, customers: int) -> float:
     now = datetime.now(UTC)
     started = time.perf_counter()
     async with engine.begin() as conn:
-        await conn.execute(insert(Branch.__table__), [{"code": "HZ01", "name": "Hangzhou", "created_at": now}])
-        await conn.execute(insert(StaffMember.__table__), [{"username": "alice", "name": "Alice", "branch_code": "HZ01", "created_at": now}])
+        await conn.execute(insert(_table(Branch)), [{"code": "HZ01", "name": "Hangzhou", "created_at": now}])
+        await conn.execute(insert(_table(StaffMember)),
+                           [{"username": "alice", "name": "Alice", "branch_code": "HZ01", "created_at": now}])
     chunk = 5000
     for start in range(0, customers, chunk):
         ids = range(start + 1, min(start + chunk, customers) + 1)
@@ -97,10 +106,13 @@ async def load(url: str, customers: int) -> float:
                 liabilities = assets * (0.88 - 0.5 * q)
                 statements.append({
                     "customer_id": cid, "period_end": date(now.year - back, 12, 31), "period_kind": "annual",
-                    "currency": "CNY", "total_assets": Decimal(f"{assets:.2f}"), "total_liabilities": Decimal(f"{liabilities:.2f}"),
+                    "currency": "CNY", "total_assets": Decimal(f"{assets:.2f}"),
+                    "total_liabilities": Decimal(f"{liabilities:.2f}"),
                     "current_assets": Decimal(f"{liabilities * 0.55 * (0.85 + 1.4 * q):.2f}"),
-                    "current_liabilities": Decimal(f"{liabilities * 0.55:.2f}"), "cash": Decimal(f"{liabilities * 0.1:.2f}"),
-                    "short_term_debt": Decimal(f"{liabilities * 0.2:.2f}"), "long_term_debt": Decimal(f"{liabilities * 0.2:.2f}"),
+                    "current_liabilities": Decimal(f"{liabilities * 0.55:.2f}"),
+                    "cash": Decimal(f"{liabilities * 0.1:.2f}"),
+                    "short_term_debt": Decimal(f"{liabilities * 0.2:.2f}"),
+                    "long_term_debt": Decimal(f"{liabilities * 0.2:.2f}"),
                     "equity": Decimal(f"{assets - liabilities:.2f}"), "revenue": Decimal(f"{revenue:.2f}"),
                     "net_profit": Decimal(f"{revenue * (-0.04 + 0.17 * q):.2f}"),
                     "operating_profit": Decimal(f"{revenue * (-0.02 + 0.2 * q):.2f}"),
@@ -113,14 +125,14 @@ async def load(url: str, customers: int) -> float:
                            "kind": rng.choice(["loan_repaid"] * 9 + ["overdue"]), "days_past_due": None,
                            "description": "bench", "recorded_at": now, "recorded_by": "bench"})
         async with engine.begin() as conn:
-            await conn.execute(insert(Customer.__table__), rows)
-            await conn.execute(insert(FinancialStatement.__table__), statements)
-            await conn.execute(insert(CreditEvent.__table__), events)
+            await conn.execute(insert(_table(Customer)), rows)
+            await conn.execute(insert(_table(FinancialStatement)), statements)
+            await conn.execute(insert(_table(CreditEvent)), events)
     await engine.dispose()
     return time.perf_counter() - started
 
 
-async def grade_all(url: str, batch_size: int) -> dict[str, float]:
+async def grade_all(url: str, batch_size: int) -> dict[str, Any]:
     engine = create_engine(to_async_url(url))
     sessions = create_sessionmaker(engine)
     host = PluginHost()
@@ -166,7 +178,7 @@ def main() -> None:
     finally:
         # Also when grading fails half-way: a run must not leave its database behind.
         if backend == "postgresql" and not args.keep:
-            asyncio.run(drop_postgres_database(args.database_url, make_url(url).database))
+            asyncio.run(drop_postgres_database(args.database_url, make_url(url).database or ""))
     result.update(backend=backend, load_seconds=round(load_seconds, 1), batch_size=args.batch_size,
                   python=sys.version.split()[0], when=datetime.now(UTC).isoformat(timespec="seconds"))
     print(json.dumps(result, indent=2))

@@ -1,7 +1,6 @@
 -- wrk script: POST the JSON bodies in the file named by $BODIES (one per line) in turn, so that
 -- consecutive requests ask for different pages; $AUTH, if set, is sent as the Authorization header.
--- Like ../shared/bench/postgraphile/post.lua it counts 200 responses whose body carries GraphQL
--- "errors", and it also counts responses that are not 200.
+-- It counts 200 responses whose body carries GraphQL "errors", and responses that are not 200.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local auth = os.getenv("AUTH")

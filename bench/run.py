@@ -1,9 +1,11 @@
-"""``python -m bench``: the portfolio page on creditcare and PostGraphile, side by side, on the same data.
+"""``python -m bench``: creditcare and PostGraphile, side by side, on the same data.
 
 Order of work: install the tools (.bench/), load the data, check that the systems answer the same
-page with the same data, time each system with wrk, count SQL statements per request in a
-separate untimed phase, then regrade throughput and the authorization cost; print a table and
-write JSON. Every server is stopped by its PID whatever happens.
+portfolio page with the same data, time each system with wrk; then the workload mix (eleven
+operations, each checked for equal data on both systems before any is timed, then timed on
+creditcare and PostGraphile in turn); count SQL statements per request in separate untimed
+phases, then regrade throughput and the authorization cost; print tables and write JSON. Every
+server is stopped by its PID whatever happens.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import loader, measure, report, wrk
+from bench import loader, measure, mix, report, wrk
 from bench.pages import Client, DataMismatch, PageError, check_pages, page_cursors, reference_pages, write_bodies
 from bench.servers import Server, Tools, creditcare_server, install_tools, mint_token, postgraphile_server
 
@@ -32,9 +34,9 @@ WORK = ROOT / ".bench"
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/creditcare_bench"
 
-FULL = {"customers": 100_000, "duration": 20.0, "warmup": 3.0, "pages": 200, "sql_requests": 20,
+FULL: dict[str, Any] = {"customers": 100_000, "duration": 20.0, "warmup": 3.0, "pages": 200, "sql_requests": 20,
         "regrade_customers": 20_000, "authz_requests": 100}
-QUICK = {"customers": 2_000, "duration": 2.0, "warmup": 1.0, "pages": 20, "sql_requests": 5,
+QUICK: dict[str, Any] = {"customers": 2_000, "duration": 2.0, "warmup": 1.0, "pages": 20, "sql_requests": 5,
          "regrade_customers": 1_000, "authz_requests": 10}
 
 # Idle backends flush their pg_stat_database counters about once a second.
@@ -64,6 +66,8 @@ class Options:
     skip_extras: bool = False
     drop_after: bool = False
     output: Path | None = None
+    ops: list[str] = field(default_factory=lambda: list(mix.OPERATIONS))
+    mix_only: bool = False
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -88,10 +92,22 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--skip-sqlite", action="store_true", help="debugging only: no SQLite measurement")
     p.add_argument("--skip-extras", action="store_true", help="no regrade and no authorization measurement")
     p.add_argument("--drop-after", action="store_true", help="drop the benchmark database at the end")
+    p.add_argument("--ops", default="all", metavar="OPS",
+                   help=f"operations of the workload mix, comma-separated, 'all' (default) or 'none': "
+                   f"{','.join(mix.OPERATIONS)}")
+    p.add_argument("--mix-only", action="store_true",
+                   help="only the workload mix (no per-system portfolio table, soak, regrade or authorization)")
     p.add_argument("--output", type=Path, help="JSON results path (default: bench/results/portfolio-<date>.json and "
-                   "latest.json; with --quick .bench/results/quick.json, outside the repository's tracked files)")
+                   "latest.json, with --mix-only mix-<date>.json and mix-latest.json; with --quick "
+                   ".bench/results/quick.json or quick-mix.json, outside the repository's tracked files)")
     a = p.parse_args(argv)
     defaults = QUICK if a.quick else FULL
+    try:
+        ops = mix.parse_ops(a.ops)
+    except ValueError as exc:
+        p.error(str(exc))
+    if a.mix_only and not ops:
+        p.error("--mix-only with --ops none leaves nothing to run")
 
     def pick(name: str) -> Any:
         value = getattr(a, name)
@@ -102,7 +118,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         workers=a.workers, connections=a.connections, pages=pick("pages"), sql_requests=pick("sql_requests"),
         regrade_customers=pick("regrade_customers"), authz_requests=pick("authz_requests"), soak=a.soak,
         quick=a.quick, resolvers=a.resolvers, skip_postgraphile=a.skip_postgraphile, skip_sqlite=a.skip_sqlite,
-        skip_extras=a.skip_extras, drop_after=a.drop_after, output=a.output,
+        skip_extras=a.skip_extras, drop_after=a.drop_after, output=a.output, ops=ops, mix_only=a.mix_only,
     )
 
 
@@ -265,7 +281,8 @@ def timed(ctx: Context, target: Target, server: Server, principal: str, cursors:
         "rss_hwm_sum_mb": round(measure.tree_hwm_mb(server.pid), 1),
         "processes": len(measure.tree(server.pid)),
         # How busy the whole machine was (all cores, 1.0 = saturated): others' work shows up here.
-        "machine_cpu_busy": round((machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]), 3),
+        "machine_cpu_busy": round((machine_after[0] - machine_before[0])
+                                  / max(1, machine_after[1] - machine_before[1]), 3),
         "load_average_after": round(os.getloadavg()[0], 2),
     }
     say(f"  {target.name} [{principal}]: {result.requests_per_second:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
@@ -289,6 +306,31 @@ def time_targets(ctx: Context, all_targets: dict[str, Target], bodies_dir: Path)
                 ctx.results["systems"].append(timed(ctx, target, server, principal, walked[principal], bodies_dir))
 
 
+def sql_log_problem(admin: measure.PgAdmin) -> str | None:
+    """Why statements cannot be counted from the PostgreSQL log here, or None if they can."""
+    if admin.log_path is None:
+        return "no PostgreSQL log found (set BENCH_PG_LOG)"
+    prefix = admin.log_line_prefix()
+    if "%d" not in prefix or "%p" not in prefix:
+        return f"log_line_prefix {prefix!r} does not name the database and process"
+    return None
+
+
+def counted_statements(ctx: Context, client: Client, bodies: list[dict[str, Any]], warm: int = 3
+                       ) -> dict[str, Any]:
+    """Statements the server behind ``client`` logs for ``sql_requests`` of ``bodies`` (in turn), after ``warm``."""
+    admin, requests = ctx.admin, ctx.opts.sql_requests
+    for i in range(warm):
+        client.ask(bodies[i % len(bodies)])
+    time.sleep(0.3)
+    offset = admin.log_size()
+    for i in range(requests):
+        client.ask(bodies[(warm + i) % len(bodies)])
+    time.sleep(0.5)  # the server writes the log asynchronously to us
+    statements, transaction, samples = measure.count_logged_statements(admin.log_read(offset), ctx.database)
+    return {**measure.StatementCount(requests, statements, transaction).as_dict(), "samples": samples}
+
+
 def count_sql(ctx: Context, all_targets: dict[str, Target]) -> None:
     """SQL statements per request, from the PostgreSQL log, with log_statement on for this database only.
 
@@ -297,13 +339,11 @@ def count_sql(ctx: Context, all_targets: dict[str, Target]) -> None:
     """
     o, admin = ctx.opts, ctx.admin
     note = ctx.results["sql_statements"]
-    if admin.log_path is None:
-        note["unavailable"] = "no PostgreSQL log found (set BENCH_PG_LOG)"
+    problem = sql_log_problem(admin)
+    if problem is not None:
+        note["unavailable"] = problem
         return
     prefix = admin.log_line_prefix()
-    if "%d" not in prefix or "%p" not in prefix:
-        note["unavailable"] = f"log_line_prefix {prefix!r} does not name the database and process"
-        return
     note.update(method="log_statement=all on this database; statement/execute lines counted", log=str(admin.log_path),
                 log_line_prefix=prefix, requests=o.sql_requests)
     counted: dict[tuple[str, str], dict[str, Any]] = {}
@@ -317,19 +357,10 @@ def count_sql(ctx: Context, all_targets: dict[str, Target]) -> None:
                 for principal in target.principals:
                     client = ctx.client(target, server, principal)
                     cursors = ctx.cursors[(target.kind, target.database, AUDITOR if principal == ANYONE else principal)]
-                    for i in range(3):
-                        client.page(cursors[i % len(cursors)])
-                    time.sleep(0.3)
-                    offset = admin.log_size()
-                    for i in range(o.sql_requests):
-                        client.page(cursors[(3 + i) % len(cursors)])
-                    time.sleep(0.5)  # the server writes the log asynchronously to us
-                    statements, transaction, samples = measure.count_logged_statements(admin.log_read(offset),
-                                                                                       ctx.database)
-                    count = measure.StatementCount(o.sql_requests, statements, transaction)
-                    counted[(server.name, principal)] = {**count.as_dict(), "samples": samples}
-                    say(f"  SQL {target.name} [{principal}]: {count.per_request:.1f} statements per request "
-                        f"({count.data_per_request:.1f} without BEGIN/COMMIT)")
+                    count = counted_statements(ctx, client, [client.page_body(c) for c in cursors])
+                    counted[(server.name, principal)] = count
+                    say(f"  SQL {target.name} [{principal}]: {count['per_request']:.1f} statements per request "
+                        f"({count['data_statements_per_request']:.1f} without BEGIN/COMMIT)")
     finally:
         admin.set_log_statement(False)
     for row in ctx.results["systems"]:
@@ -359,6 +390,124 @@ def soak(ctx: Context, all_targets: dict[str, Target], bodies_dir: Path) -> None
                            "rss_mb_last_minute_max": round(max(last), 1)}
     if result.failures:
         ctx.fail(f"soak: {result.failures} failed requests")
+
+
+# --------------------------------------------------------------------------- the workload mix
+
+
+def mix_phase(ctx: Context, all_targets: dict[str, Target], bodies_dir: Path) -> dict[str, dict[str, list[Any]]]:
+    """The workload mix: creditcare 1 worker as the auditor beside PostGraphile, on the same data.
+
+    Both servers run for the whole phase (the idle one costs nothing measurable). Every selected
+    operation is checked for equal data on both before any is timed; then each is timed on
+    creditcare and on PostGraphile in turn. The request bodies are returned for counting statements.
+    """
+    o = ctx.opts
+    cc_target, pg_target = all_targets["cc1"], all_targets.get("pg5")
+    if pg_target is None:
+        ctx.results["mix"] = {"skipped": "--skip-postgraphile: the mix is measured against PostGraphile"}
+        say("workload mix skipped: it is measured against PostGraphile (--skip-postgraphile)")
+        return {}
+    section: dict[str, Any] = {"system": cc_target.name, "principal": AUDITOR, "reference": pg_target.name,
+                               "operations": [], "geometric_mean_ratio": None}
+    ctx.results["mix"] = section
+    say(f"workload mix: {len(o.ops)} operations, {cc_target.name} ({AUDITOR}) beside {pg_target.name}")
+    bodies: dict[str, dict[str, list[Any]]] = {}
+    with cc_target.make() as cc_server, pg_target.make() as pg_server:
+        servers = {mix.CREDITCARE: cc_server, mix.POSTGRAPHILE: pg_server}
+        clients = {mix.CREDITCARE: ctx.client(cc_target, cc_server, AUDITOR),
+                   mix.POSTGRAPHILE: ctx.client(pg_target, pg_server, ANYONE)}
+        rotations = mix.Rotations(clients, o.pages, o.customers, loader.branch_codes(loader.Portfolio(o.customers)))
+        checks = {}
+        for key in o.ops:  # every operation's data first, before anything is timed
+            op = mix.OPERATIONS[key]
+            try:
+                per_side = {side: op.bodies(rotations, side) for side in mix.SIDES}
+                checks[key] = mix.check(op, per_side, clients)
+            except (DataMismatch, PageError) as exc:
+                # Not timed; the others still are (the run fails all the same).
+                ctx.fail(f"mix {key}: {exc}")
+                section["operations"].append({"operation": key, "title": op.title, "check": {
+                    "operation": key, "equal": False, "error": str(exc)[:4000]}})
+                continue
+            bodies[key] = per_side
+            say(f"  equal data: {key}: {len(per_side[mix.CREDITCARE])} request bodies, "
+                f"{checks[key]['rows_compared']} customers and {checks[key]['nested_items_compared']} nested "
+                f"items compared at {len(checks[key]['positions'])} of them")
+        metrics = mix.fetch_read_paths(cc_server.port, clients[mix.CREDITCARE].token) is not None
+        section["read_paths_source"] = "GET /metrics (creditcare_graphql_read_path_total)" if metrics else "n/a"
+        if not metrics:
+            say("  read paths: n/a (creditcare serves no /metrics with a read-path counter)")
+        for key in bodies:
+            op = mix.OPERATIONS[key]
+            row: dict[str, Any] = {"operation": key, "title": op.title, "postgraphile_document": op.postgraphile,
+                                   "bodies": len(bodies[key][mix.CREDITCARE]), "check": checks[key]}
+            for side in mix.SIDES:
+                path = mix.write_bodies(bodies[key][side], bodies_dir / f"mix-{key}-{side}.jsonl")
+                row[side] = time_mix(ctx, f"{key} [{side}]", servers[side], clients[side], path,
+                                     read_paths=metrics and side == mix.CREDITCARE)
+            pg_rps = row[mix.POSTGRAPHILE]["wrk"]["requests_per_second"]
+            row["ratio_to_postgraphile"] = (round(row[mix.CREDITCARE]["wrk"]["requests_per_second"] / pg_rps, 3)
+                                            if pg_rps > 0 else None)
+            row["read_path"] = row[mix.CREDITCARE]["read_path"]
+            say(f"  {key}: ÷ PostGraphile {row['ratio_to_postgraphile']}, read path {row['read_path']}")
+            section["operations"].append(row)
+    order = {key: i for i, key in enumerate(o.ops)}
+    section["operations"].sort(key=lambda r: order[r["operation"]])
+    ratios = [r["ratio_to_postgraphile"] for r in section["operations"] if r.get("ratio_to_postgraphile")]
+    mean = mix.geometric_mean(ratios)
+    section["geometric_mean_ratio"] = None if mean is None else round(mean, 3)
+    return bodies
+
+
+def time_mix(ctx: Context, label: str, server: Server, client: Client, bodies: Path, *, read_paths: bool
+             ) -> dict[str, Any]:
+    """A warm-up, then one bounded wrk run of one operation on one server: throughput, latency, CPU, read paths."""
+    o = ctx.opts
+    warm, _ = wrk.run(server.port, bodies, o.warmup, token=client.token, connections=o.connections)
+    before = mix.fetch_read_paths(server.port, client.token) if read_paths else None
+    cpu_before = measure.tree_cpu_seconds(server.pid)
+    result, raw = wrk.run(server.port, bodies, o.duration, token=client.token, connections=o.connections)
+    cpu_after = measure.tree_cpu_seconds(server.pid)
+    after = mix.fetch_read_paths(server.port, client.token) if read_paths else None
+    bodies.with_suffix(".wrk.txt").write_text(raw)
+    counters, path = mix.read_path_summary(before, after, result.requests)
+    row = {"server": server.name, "wrk": result.as_dict(),
+           "warmup": {"requests": warm.requests, "failures": warm.failures},
+           "cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / max(result.requests, 1), 3),
+           "read_paths": counters, "read_path": path if server.kind == "creditcare" else None}
+    say(f"  {label}: {result.requests_per_second:.1f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
+        f" {row['cpu_ms_per_request']} CPU ms/req")
+    if result.failures or warm.failures or result.requests == 0:
+        ctx.fail(f"mix {label}: {result.graphql_errors} GraphQL errors, {result.non_200} non-200, socket errors "
+                 f"{result.socket_errors}, {warm.failures} failures in the warm-up, {result.requests} requests "
+                 f"(see {bodies.with_suffix('.wrk.txt')})")
+    return row
+
+
+def count_mix_sql(ctx: Context, all_targets: dict[str, Target], bodies: dict[str, dict[str, list[Any]]]) -> None:
+    """SQL statements per request of each mix operation on both systems, from the PostgreSQL log (untimed)."""
+    section = ctx.results["mix"]
+    problem = sql_log_problem(ctx.admin)
+    if problem is not None:
+        section["sql_unavailable"] = problem
+        return
+    cc_target, pg_target = all_targets["cc1"], all_targets["pg5"]
+    rows = {row["operation"]: row for row in section["operations"] if "creditcare" in row}
+    ctx.admin.set_log_statement(True)
+    try:
+        with cc_target.make() as cc_server, pg_target.make() as pg_server:
+            clients = {mix.CREDITCARE: ctx.client(cc_target, cc_server, AUDITOR),
+                       mix.POSTGRAPHILE: ctx.client(pg_target, pg_server, ANYONE)}
+            for key, per_side in bodies.items():
+                for side in mix.SIDES:
+                    counted = counted_statements(ctx, clients[side], per_side[side])
+                    rows[key][side]["sql"] = counted
+                say(f"  SQL {key}: creditcare {rows[key][mix.CREDITCARE]['sql']['data_statements_per_request']}"
+                    f" (+BEGIN… {rows[key][mix.CREDITCARE]['sql']['per_request']}), PostGraphile "
+                    f"{rows[key][mix.POSTGRAPHILE]['sql']['data_statements_per_request']} per request")
+    finally:
+        ctx.admin.set_log_statement(False)
 
 
 def run_script(ctx: Context, name: str, argv: list[str], out: Path, log_dir: Path) -> dict[str, Any] | None:
@@ -400,7 +549,7 @@ def environment(tools: Tools | None) -> dict[str, Any]:
         from api.settings import Settings
 
         planned_known = "planned_reads" in Settings.model_fields
-    except Exception:  # noqa: BLE001 - the record of the environment must not fail the run
+    except Exception:  # the record of the environment must not fail the run
         planned_known = None
     return {
         "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
@@ -432,8 +581,9 @@ def execute(opts: Options, results: dict[str, Any]) -> None:
     results["environment"] = environment(tools)
 
     portfolio = loader.Portfolio(customers=opts.customers)
-    sqlite_path = None if opts.skip_sqlite else run_dir / "bench.db"
-    say(f"loading {opts.customers:,} customers into {opts.database_url}" + ("" if sqlite_path is None else " and SQLite"))
+    sqlite_path = None if opts.skip_sqlite or opts.mix_only else run_dir / "bench.db"
+    say(f"loading {opts.customers:,} customers into {opts.database_url}"
+        + ("" if sqlite_path is None else " and SQLite"))
     load = asyncio.run(loader.load(portfolio, opts.database_url, sqlite_path, cc))
     results["load"] = load.as_dict()
     say(f"  loaded {sum(load.rows.values()):,} rows in {load.wall_seconds:.1f} s")
@@ -451,38 +601,50 @@ def execute(opts: Options, results: dict[str, Any]) -> None:
     sqlite_url = None if sqlite_path is None else f"sqlite:///{sqlite_path}"
     all_targets = targets(ctx, log_dir, sqlite_url)
 
-    ref = establish_reference(ctx, all_targets)
-    rm_pages = len(ctx.cursors[(ref.kind, ref.database, RM)])
-    if rm_pages < min(10, opts.pages) and opts.customers >= 2_000:
-        raise RuntimeError(f"the RM's portfolio has only {rm_pages} pages; it should have at least 10")
-    # Before anything is timed: creditcare must answer the reference's data.
-    say("checking creditcare against the reference before timing")
-    with all_targets["cc1"].make() as server:
-        check_target(ctx, all_targets["cc1"], server, stage=", before any timed run")
+    if not opts.mix_only:
+        ref = establish_reference(ctx, all_targets)
+        rm_pages = len(ctx.cursors[(ref.kind, ref.database, RM)])
+        if rm_pages < min(10, opts.pages) and opts.customers >= 2_000:
+            raise RuntimeError(f"the RM's portfolio has only {rm_pages} pages; it should have at least 10")
+        # Before anything is timed: creditcare must answer the reference's data.
+        say("checking creditcare against the reference before timing")
+        with all_targets["cc1"].make() as server:
+            check_target(ctx, all_targets["cc1"], server, stage=", before any timed run")
 
-    time_targets(ctx, all_targets, bodies_dir)
-    pg = next((s for s in results["systems"] if s["kind"] == "postgraphile"), None)
-    for row in results["systems"]:
-        if pg is not None:
-            row["ratio_to_postgraphile"] = round(row["wrk"]["requests_per_second"] / pg["wrk"]["requests_per_second"], 3)
+        time_targets(ctx, all_targets, bodies_dir)
+        pg = next((s for s in results["systems"] if s["kind"] == "postgraphile"), None)
+        for row in results["systems"]:
+            if pg is not None:
+                row["ratio_to_postgraphile"] = round(row["wrk"]["requests_per_second"]
+                                                     / pg["wrk"]["requests_per_second"], 3)
+
+    mix_bodies = mix_phase(ctx, all_targets, bodies_dir) if opts.ops else {}
 
     say("SQL statements per request (untimed, fresh servers)")
-    try:
-        count_sql(ctx, all_targets)
-    except (PageError, DataMismatch):
-        raise
-    except Exception as exc:  # noqa: BLE001 - a log this user may not read is a gap in the report, not a failure
-        results["sql_statements"]["unavailable"] = f"{type(exc).__name__}: {exc}"
-        say(f"  SQL statements not counted: {exc}")
+    if not opts.mix_only:
+        sql_or_gap(lambda: count_sql(ctx, all_targets), results["sql_statements"], "unavailable")
+    if mix_bodies:
+        sql_or_gap(lambda: count_mix_sql(ctx, all_targets, mix_bodies), results["mix"], "sql_unavailable")
 
-    if opts.soak > 0:
+    if opts.soak > 0 and not opts.mix_only:
         soak(ctx, all_targets, bodies_dir)
-    if not opts.skip_extras:
+    if not opts.skip_extras and not opts.mix_only:
         extras(ctx, log_dir)
     if opts.drop_after:
         asyncio.run(drop_database(opts.database_url))
         if sqlite_path is not None:
             sqlite_path.unlink(missing_ok=True)
+
+
+def sql_or_gap(count: Callable[[], None], note: dict[str, Any], key: str) -> None:
+    """Count statements; a log this user may not read is a gap in the report (``note[key]``), not a failure."""
+    try:
+        count()
+    except (PageError, DataMismatch):
+        raise
+    except Exception as exc:  # see the docstring
+        note[key] = f"{type(exc).__name__}: {exc}"
+        say(f"  SQL statements not counted: {exc}")
 
 
 async def drop_database(url: str) -> None:
@@ -498,7 +660,9 @@ def output_paths(opts: Options, when: datetime) -> list[Path]:
     if opts.output is not None:
         return [opts.output]
     if opts.quick:
-        return [WORK / "results" / "quick.json"]
+        return [WORK / "results" / ("quick-mix.json" if opts.mix_only else "quick.json")]
+    if opts.mix_only:  # a mix alone never replaces the full run's latest.json
+        return [RESULTS / f"mix-{when:%Y-%m-%d}.json", RESULTS / "mix-latest.json"]
     return [RESULTS / f"portfolio-{when:%Y-%m-%d}.json", RESULTS / "latest.json"]
 
 
@@ -512,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         execute(opts, results)
-    except Exception as exc:  # noqa: BLE001 - recorded, written and turned into the exit status below
+    except Exception as exc:  # recorded, written and turned into the exit status below
         results["errors"].append(f"{type(exc).__name__}: {exc}")
     finally:
         results["wall_seconds"] = round(time.monotonic() - started, 1)

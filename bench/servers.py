@@ -7,6 +7,7 @@ manager.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,7 +23,7 @@ from types import TracebackType
 from bench.measure import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
-# Our copy of the configuration ../shared/bench/postgraphile/ prescribes: a checkout anywhere runs.
+# PostGraphile's configuration lives beside the benchmark: a checkout anywhere runs it.
 POSTGRAPHILE_CONFIG = Path(__file__).resolve().parent / "graphile.config.mjs"
 SECRET_KEY = "creditcare-bench-secret-key-0123456789abcdef"  # production refuses short or default keys
 
@@ -94,6 +95,17 @@ def post_json(port: int, path: str, body: dict[str, object], headers: dict[str, 
             return response.status, json.loads(raw)
         except ValueError:
             return response.status, {"raw": raw.decode(errors="replace")}
+    finally:
+        conn.close()
+
+
+def get_text(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, str]:
+    """One GET to 127.0.0.1; the status and the body as text."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read().decode(errors="replace")
     finally:
         conn.close()
 
@@ -179,13 +191,11 @@ class Server:
                 self.process.kill()
                 self.process.wait(timeout=5)
         for pid in tree:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process = None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         try:
             self.start()
         except BaseException:

