@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,14 +28,54 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API (GraphQL at /graphql)."""
+    """Serve the API (GraphQL at /graphql, Prometheus metrics at /metrics).
+
+    With several workers, /metrics answers for all of them: they share a PROMETHEUS_MULTIPROC_DIR,
+    a new temporary directory removed at exit (or the one set, emptied of an earlier run's values).
+    """
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "api.asgi:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level=settings.log_level, access_log=settings.access_log,
-    )
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "api.asgi:create_app", factory=True, host=host, port=port, workers=workers,
+            log_level=settings.log_level, access_log=settings.access_log,
+        )
+
+
+_PROMETHEUS_FILE = re.compile(r"(?:counter|histogram|summary|gauge_(?:live)?(?:all|min|max|sum|mostrecent))_\d+\.db")
+
+
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """A PROMETHEUS_MULTIPROC_DIR for the workers (prometheus-client's multiprocess mode), if needed.
+
+    Set before uvicorn starts the workers: prometheus-client reads it when first imported.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if configured:
+        # Counters of an earlier run would add to this one's: remove prometheus-client's files only.
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            if _PROMETHEUS_FILE.fullmatch(stale.name):
+                stale.unlink(missing_ok=True)
+        yield
+        return
+    if workers <= 1:
+        yield
+        return
+    created = tempfile.mkdtemp(prefix="creditcare-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(created, ignore_errors=True)
 
 
 @main.command()
@@ -102,7 +145,7 @@ def policy() -> None:
     """Work with the Casbin policies (policies/ by default, CREDITCARE_POLICY_DIR otherwise)."""
 
 
-def _file_policy(policy_dir: Path | None) -> "Policy":
+def _file_policy(policy_dir: Path | None) -> Policy:
     from api.authz.policy import Policy, load_file_enforcer
 
     directory = policy_dir or get_settings().policy_dir
@@ -132,9 +175,15 @@ def policy_test(decisions_csv: Path | None, policy_dir: Path | None) -> None:
 
 @policy.command("explain")
 @click.option("--role", "roles", multiple=True, help="A role; repeat for several (none: no role).")
-@click.option("--object", "obj", required=True, help="A schema coordinate, e.g. Customer.financialStatements, or rows:Customer.")
-@click.option("--action", required=True, help="read, read_masked, read_with_consent, write; own/branch/all/consented for rows.")
-@click.option("--agreement/--no-agreement", default=True, show_default=True, help="Holds a valid confidentiality agreement.")
+@click.option(
+    "--object", "obj", required=True, help="A schema coordinate, e.g. Customer.financialStatements, or rows:Customer."
+)
+@click.option(
+    "--action", required=True, help="read, read_masked, read_with_consent, write; own/branch/all/consented for rows."
+)
+@click.option(
+    "--agreement/--no-agreement", default=True, show_default=True, help="Holds a valid confidentiality agreement."
+)
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
 def policy_explain(roles: tuple[str, ...], obj: str, action: str, agreement: bool, policy_dir: Path | None) -> None:
     """Print the decision for one request and the policy lines that made it."""
@@ -180,7 +229,9 @@ def plugins_list() -> None:
 @click.option("--all", "everyone", is_flag=True, help="Every customer.")
 @click.option("--industry", default=None, help="Only customers whose GB/T 4754 code starts with this.")
 @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--resume/--restart", default=True, show_default=True, help="Continue an unfinished run of the same selection.")
+@click.option(
+    "--resume/--restart", default=True, show_default=True, help="Continue an unfinished run of the same selection."
+)
 def regrade(everyone: bool, industry: str | None, batch_size: int, resume: bool) -> None:
     """Re-grade customers in bulk, in batches, resumably; report how many changed grade."""
     if everyone == (industry is not None):
@@ -211,7 +262,9 @@ async def _regrade(industry: str | None, batch_size: int, resume: bool) -> None:
                 for change in result.changes:
                     host.grade_changed(customer_ref=_customer_ref(change.customer_id), previous_grade=change.previous,
                                        new_grade=change.new, strategy_id=change.strategy_id, assessed_at=change.at)
-                processed, changed, failed = processed + result.processed, changed + result.changed, failed + result.failed
+                processed += result.processed
+                changed += result.changed
+                failed += result.failed
                 bar.update(result.processed)
                 if result.done:
                     break

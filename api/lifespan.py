@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from api.db.migrations import head_revision
-from api.db.session import autocommit, create_engine, create_sessionmaker
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import listening, start_watcher, stop_watcher, supervise
+from api.db.migrations import head_revision
+from api.db.session import autocommit, create_engine, create_sessionmaker
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost
 from schema.planned import Planner
@@ -39,6 +39,8 @@ class Runtime:
     # Which path served each GraphQL request: planned, regular, fallback (planned shape, regular
     # run) or failed (a fault on the planned path, answered by the regular one). The tests read it.
     read_paths: Counter[str] = field(default_factory=Counter)
+    # Shadow checks of planned requests running now (api/asgi/graphql_endpoint.py caps them).
+    shadows_running: int = 0
 
 
 def plugin_host(settings: Settings) -> PluginHost:
@@ -46,7 +48,11 @@ def plugin_host(settings: Settings) -> PluginHost:
     return PluginHost(blocked=settings.disabled_plugins, preferences=settings.grading_preferences)
 
 
-def lifespan_for(settings: Settings, schema: strawberry.Schema):  # type: ignore[no-untyped-def]
+def lifespan_for(
+    settings: Settings, schema: strawberry.Schema
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The application's lifespan: builds the ``Runtime`` on ``app.state.runtime``, disposes of it at the end."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         plugins = plugin_host(settings)  # fails fast, before anything needs stopping

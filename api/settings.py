@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     # (the test suite's setting: never in production, it doubles the work).
     planned_reads: bool = True
     planned_reads_verify: bool = False
+    # In production a sampled share of the planned requests (0.001: one in a thousand; 0: none)
+    # is answered again by the regular resolvers after its response has left; a difference is
+    # counted (/metrics) and logged, never shown to the client. Off while `planned_reads_verify`
+    # checks every request.
+    planned_reads_shadow_rate: float = Field(default=0.001, ge=0, le=1)
+    # GET /metrics (Prometheus), unauthenticated like /healthz: route it to the scraper only.
+    metrics_enabled: bool = True
     log_level: str = "info"
     # A line per request costs CPU on every request; most deployments log at the proxy
     # (gunicorn's default too). Turn on to have uvicorn log each request.
@@ -91,7 +98,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _production_needs_a_real_key(self) -> "Settings":
+    def _production_needs_a_real_key(self) -> Settings:
         if self.env is Environment.PRODUCTION and (
             self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32
         ):

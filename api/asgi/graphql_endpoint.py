@@ -6,16 +6,32 @@ import dataclasses
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from random import random
+from time import perf_counter
 from typing import Any
 
 import orjson
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from api.asgi import shadow
+from api.asgi.metrics import (
+    ERRORS,
+    FAILED,
+    FALLBACK,
+    OK,
+    PLANNED,
+    REGULAR,
+    Metrics,
+    fallback_reason,
+    operation_name,
+)
 from api.auth import AuthenticationFailed, principal_from_header
 from api.authz.policy import Subject
 from api.authz.scope import row_scope_for
@@ -24,8 +40,9 @@ from api.errors import DomainError, InvalidInput
 from api.lifespan import Runtime
 from api.principal import Principal
 from api.services import audit
+from api.services.audit import AuditTrail
 from api.services.organisation import find_staff_record
-from api.settings import Environment
+from api.settings import Environment, Settings
 from schema.complexity import too_complex
 from schema.context import Context
 from schema.planned import Fallback
@@ -112,13 +129,70 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+@dataclass(slots=True)
+class _Served:
+    """How a request was read (for the metrics), and the planned answer a shadow check compares."""
+
+    path: str = REGULAR
+    reason: str = ""
+    shadow: tuple[dict[str, Any], AuditTrail] | None = None
+
+
 async def graphql_endpoint(request: Request) -> Response:
+    """``/graphql``: every request is counted in the metrics (``api/asgi/metrics.py``)."""
+    started = perf_counter()
     runtime: Runtime = request.app.state.runtime
+    metrics: Metrics = request.app.state.metrics
     settings = runtime.settings
     if request.method == "GET":
         if settings.env is Environment.PRODUCTION:
+            metrics.rejected(perf_counter() - started)
             return _error_response(405, "Use POST for GraphQL requests", "BAD_USER_INPUT")
         return HTMLResponse(get_graphql_ide_html("graphiql"))
+    accepted = await _accept(request, settings)
+    if isinstance(accepted, Response):
+        metrics.rejected(perf_counter() - started)
+        return accepted
+    principal, query, variables, operation = accepted
+    label = metrics.operation_label(operation_name(operation, query))
+    refusal = too_complex(query, max_selections=settings.max_selections, max_aliases=settings.max_aliases)
+    if refusal is not None:
+        metrics.rejected(perf_counter() - started, label)
+        return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    served = _Served()
+    try:
+        # One connection for who is asking and, on the planned path, the answer: one checkout.
+        async with runtime.read_engine.connect() as connection:
+            context = await _context(runtime, principal, request_id, connection)
+            response = await _planned(runtime, context, query, variables, operation, connection, served)
+        if response is None:
+            runtime.read_paths["regular"] += 1
+            response = await _regular(runtime, context, query, variables, operation)
+        events = context.audit.events()
+        if events:
+            # Written before the response leaves: what was read is on record once the reader has it.
+            async with runtime.engine.begin() as connection:
+                await audit.append(connection, events)
+            metrics.decisions(events)
+    except Exception:
+        metrics.request(label, ERRORS, served.path, served.reason, perf_counter() - started)
+        raise
+    background = None
+    if served.shadow is not None:
+        # After the response has left: the client never waits for it, nor sees its outcome.
+        background = BackgroundTask(
+            shadow.check, runtime, metrics, _regular, context, query, variables, operation, *served.shadow
+        )
+    reply = GraphQLResponse(response, headers={"X-Request-ID": context.request_id}, background=background)
+    metrics.request(label, ERRORS if "errors" in response else OK, served.path, served.reason, perf_counter() - started)
+    return reply
+
+
+async def _accept(
+    request: Request, settings: Settings
+) -> Response | tuple[Principal, str, dict[str, Any] | None, str | None]:
+    """Who asks and what, or the response refusing the request (4xx)."""
     try:
         principal = principal_from_header(request.headers.get("authorization"), settings.secret_key)
     except AuthenticationFailed as exc:
@@ -132,23 +206,7 @@ async def graphql_endpoint(request: Request) -> Response:
         query, variables, operation = _parse_payload(body)
     except ValueError as exc:
         return _error_response(400, str(exc), "BAD_USER_INPUT")
-    refusal = too_complex(query, max_selections=settings.max_selections, max_aliases=settings.max_aliases)
-    if refusal is not None:
-        return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    # One connection for who is asking and, on the planned path, the answer: one checkout.
-    async with runtime.read_engine.connect() as connection:
-        context = await _context(runtime, principal, request_id, connection)
-        response = await _planned(runtime, context, query, variables, operation, connection)
-    if response is None:
-        runtime.read_paths["regular"] += 1
-        response = await _regular(runtime, context, query, variables, operation)
-    events = context.audit.events()
-    if events:
-        # Written before the response leaves: what was read is on record once the reader has it.
-        async with runtime.engine.begin() as connection:
-            await audit.append(connection, events)
-    return GraphQLResponse(response, headers={"X-Request-ID": context.request_id})
+    return principal, query, variables, operation
 
 
 async def _regular(
@@ -166,13 +224,13 @@ async def _regular(
 
 async def _planned(
     runtime: Runtime, context: Context, query: str, variables: dict[str, Any] | None, operation: str | None,
-    connection: AsyncConnection,
+    connection: AsyncConnection, served: _Served,
 ) -> dict[str, Any] | None:
     """The response of the planned path, or None when the regular resolvers must answer."""
     settings = runtime.settings
     if not settings.planned_reads:
         return None
-    plan = runtime.planner.plan(query, operation, context.decisions)
+    plan = runtime.planner.plan(query, operation, context.decisions, variables)
     if plan is None:
         return None
     try:
@@ -180,14 +238,17 @@ async def _planned(
     except Fallback as why:
         log.debug("planned read falls back: %s", why)
         runtime.read_paths["fallback"] += 1
+        served.path, served.reason = FALLBACK, fallback_reason(why)
         return None
     except Exception:
         # A fault on the fast path must not cost the client its answer: the regular resolvers
         # answer (and report their own faults as INTERNAL_SERVER_ERROR, masked).
         log.exception("planned read failed; the regular resolvers answer instead")
         runtime.read_paths["failed"] += 1
+        served.path = FAILED
         return None
     runtime.read_paths["planned"] += 1
+    served.path = PLANNED
     response: dict[str, Any] = {"data": planned.data}
     if planned.errors:
         response["errors"] = planned.errors
@@ -196,6 +257,8 @@ async def _planned(
         regular_context = dataclasses.replace(context)
         regular = await _regular(runtime, regular_context, query, variables, operation)
         same_as_regular(response, planned.audit, regular, regular_context.audit)
+    elif settings.planned_reads_shadow_rate and random() < settings.planned_reads_shadow_rate:
+        served.shadow = (response, planned.audit)
     context.audit = planned.audit
     return response
 
