@@ -1,14 +1,15 @@
 """Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL.
 
 PostgreSQL is configured by ``CREDITCARE_TEST_POSTGRES_URL`` (e.g.
-``postgresql://postgres@127.0.0.1:5432/test``). Unset: the PostgreSQL variants skip. Set but
-unreachable: they fail. Each run works in a database of its own, created and dropped here.
+``postgresql://postgres@127.0.0.1:5432/test``). Unset: the PostgreSQL variants skip, and the run
+ends with a banner naming them; with ``CREDITCARE_REQUIRE_POSTGRES=1`` (CI) they fail instead
+(``postgres_skips.py``). Set but unreachable: they fail. Each run works in a database of its own,
+created and dropped here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,9 +24,13 @@ from api.asgi import create_app
 from api.auth import issue_token
 from api.db import migrations
 from api.settings import Environment, Settings
+from postgres_skips import POSTGRES_ENV as POSTGRES_ENV  # re-exported: tests import it from here
+from postgres_skips import postgres_url
+
+# Loud PostgreSQL skips, fatal when CREDITCARE_REQUIRE_POSTGRES=1.
+pytest_plugins = ["postgres_skips"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
-POSTGRES_ENV = "CREDITCARE_TEST_POSTGRES_URL"
 
 
 @pytest.fixture
@@ -63,8 +68,8 @@ class PostgresServer:
 
     def new_database(self) -> str:
         """Empty the tables (the schema stays at head) and return the URL."""
+        import api.db.models  # noqa: F401  (registers the tables)
         from api.db.base import Base
-        import api.db.models  # noqa: F401
 
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         # The audit log refuses TRUNCATE by trigger; only test isolation may bypass triggers.
@@ -108,9 +113,7 @@ def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
 
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[PostgresServer]:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"no PostgreSQL configured ({POSTGRES_ENV} is not set)")
+    url = postgres_url()  # unset → skip (fail when CREDITCARE_REQUIRE_POSTGRES=1)
     server = PostgresServer(url)  # unreachable → error: a configured database must not be skipped
     yield server
     server.drop()
@@ -156,19 +159,25 @@ class Api:
         self.client = client
         self.bearer = token()
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None
+    ) -> httpx.Response:
         return await self.client.post(
             "/graphql",
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {bearer or self.bearer}"},
         )
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None) -> dict[str, Any]:
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None
+    ) -> dict[str, Any]:
         response = await self.post(query, variables, bearer=bearer)
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def ok(self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None) -> dict[str, Any]:
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None, *, bearer: str | None = None
+    ) -> dict[str, Any]:
         """The data of a response that must carry no errors."""
         body = await self(query, variables, bearer=bearer)
         assert "errors" not in body, body["errors"]

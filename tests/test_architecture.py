@@ -1,4 +1,4 @@
-"""The shape of the code (DESIGN.md §1): imports point down, and the right packages are ours."""
+"""The shape of the code (docs/architecture.md): imports point down, and the right packages are ours."""
 
 from __future__ import annotations
 
