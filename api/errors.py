@@ -33,7 +33,7 @@ class InvalidInput(DomainError):
         self.problems = problems
 
     @classmethod
-    def one(cls, field: str, message: str) -> "InvalidInput":
+    def one(cls, field: str, message: str) -> InvalidInput:
         return cls([FieldProblem(field, message)])
 
 

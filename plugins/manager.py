@@ -92,7 +92,9 @@ class PluginHost:
             found = []
             for strategy in strategies:
                 if not isinstance(strategy, GradingStrategy):
-                    raise PluginConfigurationError(f"plugin {name!r} returned {strategy!r}, which is not a GradingStrategy")
+                    raise PluginConfigurationError(
+                        f"plugin {name!r} returned {strategy!r}, which is not a GradingStrategy"
+                    )
                 industries = strategy.industries
                 if isinstance(industries, str) or not all(isinstance(i, str) and i for i in industries):
                     raise PluginConfigurationError(
@@ -117,7 +119,9 @@ class PluginHost:
             preferred = preferences.get(prefix)
             chosen = [s for s in claimants if s.id == preferred]
             if not chosen:
-                names = " and ".join(f"{s.id!r} (plugin {s.plugin}, {s.distribution} {s.distribution_version})" for s in claimants)
+                names = " and ".join(
+                    f"{s.id!r} (plugin {s.plugin}, {s.distribution} {s.distribution_version})" for s in claimants
+                )
                 raise PluginConfigurationError(
                     f"industry {prefix!r} is claimed by {names}; set CREDITCARE_GRADING_PREFERENCES "
                     f'(e.g. {{"{prefix}": "{claimants[0].id}"}}) to choose one'

@@ -41,11 +41,11 @@ class Grade(StrEnum):
     C = "C"
     D = "D"
 
-    def at_most(self, cap: "Grade") -> "Grade":
+    def at_most(self, cap: Grade) -> Grade:
         """This grade, or ``cap`` if ``cap`` is worse."""
         return max(self, cap, key=lambda g: "ABCD".index(g.value))
 
-    def step(self, notches: int) -> "Grade":
+    def step(self, notches: int) -> Grade:
         """The grade ``notches`` worse (positive) or better (negative), within A…D."""
         index = min(max("ABCD".index(self.value) + notches, 0), 3)
         return Grade("ABCD"[index])
@@ -106,7 +106,7 @@ class Ratios:
     net_gearing: Decimal | None = None  # (interest-bearing debt - cash) / equity, red line 2
 
     @classmethod
-    def derive(cls, latest: StatementFigures | None, previous: StatementFigures | None = None) -> "Ratios":
+    def derive(cls, latest: StatementFigures | None, previous: StatementFigures | None = None) -> Ratios:
         """The ratios of ``latest`` (growth against ``previous``); all ``None`` without figures."""
         if latest is None:
             return cls()

@@ -243,7 +243,8 @@ def _check_questions(strategy: GradingStrategy) -> None:
         answer_ids = [getattr(a, "id", None) for a in question.answers]
         if any(not isinstance(a, str) or not a for a in answer_ids):
             raise _fail(strategy, f"question {question.id!r} has an answer without a str id: {question.answers!r}")
-        repeated = sorted({a for a in answer_ids if answer_ids.count(a) > 1})
+        str_ids = [a for a in answer_ids if isinstance(a, str)]  # all of them (checked above), typed as such
+        repeated = sorted({a for a in str_ids if str_ids.count(a) > 1})
         if repeated:
             raise _fail(strategy, f"question {question.id!r} uses answer id {repeated[0]!r} more than once")
 
@@ -278,7 +279,9 @@ def _check_decision(strategy: GradingStrategy, decision: object, label: str) -> 
             if not isinstance(value, Decimal) or not value.is_finite():
                 raise fail(f"factor {factor.code!r}: {attribute} must be a finite Decimal, not {value!r}")
         if not Decimal(0) <= factor.points <= factor.max_points:
-            raise fail(f"factor {factor.code!r}: points {factor.points} not between 0 and max_points {factor.max_points}")
+            raise fail(
+                f"factor {factor.code!r}: points {factor.points} not between 0 and max_points {factor.max_points}"
+            )
         for attribute in ("code", "name", "band", "reason"):
             if not isinstance(getattr(factor, attribute), str):
                 raise fail(f"factor {factor.code!r}: {attribute} must be a str, not {getattr(factor, attribute)!r}")
@@ -380,8 +383,8 @@ def check_strategy(strategy: object) -> None:
     for label, facts in cases:
         _graded(strategy, facts, label)
 
-    bases = [("sample facts", {})] + [(f"sample facts answering {label}", answers) for label, answers in answer_sets[-2:]
-                                      if strategy.questions]
+    bases: list[tuple[str, dict[str, str]]] = [("sample facts", {})]
+    bases += [(f"sample facts answering {label}", answers) for label, answers in answer_sets[-2:] if strategy.questions]
     for base_label, answers in bases:
         for what, overrides, cap in KNOCK_OUTS:
             label = f"{base_label} with {what}"
@@ -395,7 +398,7 @@ def check_strategy(strategy: object) -> None:
 
 
 def _hookimpl_of(plugin: object) -> Callable[[], Iterable[object]]:
-    impl = getattr(plugin, HOOK, None)
+    impl: Callable[[], Iterable[object]] | None = getattr(plugin, HOOK, None)
     if impl is None:
         raise AssertionError(f"plugin {plugin!r} has no {HOOK}() hook implementation")
     if not callable(impl):
@@ -436,8 +439,8 @@ def check_plugin(plugin: object) -> list[GradingStrategy]:
         raise AssertionError(f"plugin {plugin!r}: {HOOK}() returned no strategies")
     for strategy in strategies:
         check_strategy(strategy)
-    ids = [s.id for s in strategies]  # type: ignore[attr-defined]
+    ids = [s.id for s in strategies]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise AssertionError(f"plugin {plugin!r}: strategy id {repeated[0]!r} is used by more than one strategy")
-    return strategies  # type: ignore[return-value]
+    return strategies

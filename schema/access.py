@@ -14,8 +14,8 @@ from api.services import access, audit
 from schema.access_types import AuditAction, AuditEntry, Consent, ConsentGroupEnum, audit_entry_of, consent_of
 from schema.context import Info
 from schema.convert import from_row, input_dict
-from schema.ids import decode_global_id, page_info
 from schema.errors import InvalidInputError, NotFoundError
+from schema.ids import decode_global_id, page_info
 from schema.mutation_runner import run_mutation
 from schema.organisation import StaffMember, StaffMemberPayload
 
@@ -99,7 +99,10 @@ class AccessQuery:
         async with info.context.reading() as session:
             page = await audit.find_entries(session, where=conditions, first=first, after=after)
         return AuditEntryConnection(
-            edges=[AuditEntryEdge(cursor=c, node=audit_entry_of(r)) for r, c in zip(page.items, page.cursors, strict=True)],
+            edges=[
+                AuditEntryEdge(cursor=c, node=audit_entry_of(r))
+                for r, c in zip(page.items, page.cursors, strict=True)
+            ],
             page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
             where=conditions,
         )

@@ -11,9 +11,10 @@ from strawberry import relay
 
 from api.services.access import ConsentGroup
 
-ConsentGroupEnum = strawberry.enum(
-    ConsentGroup, name="ConsentGroup", description="An information group a consent can disclose (R-I1)."
-)
+# strawberry.enum() registers the GraphQL enum on the class itself and returns it: the alias is that
+# same class, spelled so that type checkers accept it as a type.
+strawberry.enum(ConsentGroup, name="ConsentGroup", description="An information group a consent can disclose (R-I1).")
+ConsentGroupEnum = ConsentGroup
 
 
 @strawberry.type(description="A customer's written consent to disclose information groups to a third party (R-I4).")

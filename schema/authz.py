@@ -63,9 +63,11 @@ class Authorization(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         parent = info.parent_type.name
         if action is Action.AUDIT:
+            assert step.group is not None  # audited: the field is in an audited group
             ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
             return _next(root, info, *args, **kwargs)
         if action is Action.MASK:
+            assert step.group is not None  # masking is granted through the field's group
             ctx.audit.note("read", step.group, step.coordinate, customer_of(root, parent))
             return _then(_next(root, info, *args, **kwargs), MASKERS[step.coordinate])
         if action is Action.CONSENT:

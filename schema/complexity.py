@@ -55,7 +55,9 @@ def _cost(document: DocumentNode) -> Cost:
                 fields, aliases = fields + memo[name][0], aliases + memo[name][1]
         return fields, aliases
 
-    costs = [of_set(d.selection_set, frozenset()) for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    costs = [
+        of_set(d.selection_set, frozenset()) for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
     worst = max(costs, default=(0, 0))
     return Cost(selections=worst[0], aliases=max((c[1] for c in costs), default=0))
 

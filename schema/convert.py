@@ -15,10 +15,12 @@ T = TypeVar("T")
 def input_dict(value: Any) -> Any:
     """A strawberry input as nested dicts with Python names; fields the client left out are absent."""
     if has_object_definition(value):
+        # An instance of a strawberry input (a dataclass); the guard's annotation says a class.
+        instance: Any = value
         return {
-            field.name: input_dict(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-            if getattr(value, field.name) is not UNSET
+            field.name: input_dict(getattr(instance, field.name))
+            for field in dataclasses.fields(instance)
+            if getattr(instance, field.name) is not UNSET
         }
     if isinstance(value, list):
         return [input_dict(item) for item in value]

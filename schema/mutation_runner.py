@@ -7,29 +7,33 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.relay import GlobalID
 
 from api.errors import Conflict, DomainError
 from api.services import audit
-from strawberry.relay import GlobalID
-
 from schema.context import Context, Info
 from schema.errors import error_result
 
 T = TypeVar("T")
+# An error member of the mutation's result union, made by ``error_result`` from the domain error
+# raised. Typed loosely: each mutation's union names only the errors it can meet.
+ErrorMember = Any
 
 
 def _customer_id(payload: Any) -> int | None:
     """The customer a payload is about: its ``customer``, or whatever it carries that names one."""
     customer = getattr(payload, "customer", None)
     if customer is not None:
-        return getattr(customer, "id", None)
+        found: int | None = getattr(customer, "id", None)
+        return found
     for value in vars(payload).values():  # e.g. a consent's customer
-        if (customer_id := getattr(value, "customer_id", None)) is not None:
+        customer_id: int | None = getattr(value, "customer_id", None)
+        if customer_id is not None:
             return customer_id
     return None
 
 
-async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) -> Any:
+async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) -> T | ErrorMember:
     """Run ``act`` in a transaction with its audit entry; on a domain error, roll back and report it."""
     ctx = info.context
     coordinate = f"Mutation.{info.field_name}"

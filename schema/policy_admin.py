@@ -12,7 +12,9 @@ from schema.context import Info
 from schema.errors import InvalidInputError, error_result
 
 
-@strawberry.type(description="One policy line: `p, role, object, action, effect`, `g, role, parent` or `g2, coordinate, group`.")
+@strawberry.type(
+    description="One policy line: `p, role, object, action, effect`, `g, role, parent` or `g2, coordinate, group`."
+)
 class PolicyRule:
     ptype: str = strawberry.field(description="`p`, `g` or `g2`.")
     values: list[str] = strawberry.field(description="The line's values in order.")

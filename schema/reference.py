@@ -17,33 +17,38 @@ from api.db.enums import (
 )
 from api.reference.industries import IndustryCategory, all_industries, get_industry
 
-CreditStatusEnum = strawberry.enum(
+# strawberry.enum() registers the GraphQL enum on the Python enum itself and returns that same class;
+# the `...Enum` names below are plain aliases of those classes, which type checkers accept as types.
+strawberry.enum(
     CreditStatus, name="CreditStatus",
     description="Credit status by rating and repayment record (R-C3).",
 )
-EnterpriseSizeEnum = strawberry.enum(
+strawberry.enum(
     EnterpriseSize, name="EnterpriseSize",
     description="Enterprise size by China's 2011 SME size standard (R-C2).",
 )
-IndustryCategoryEnum = strawberry.enum(
+strawberry.enum(
     IndustryCategory, name="IndustryCategory",
     description="The lender's coarse industry classes, which decide maintenance measures (R-C1).",
 )
-IdDocumentTypeEnum = strawberry.enum(IdDocumentType, name="IdDocumentType", description="Kind of identity document.")
-PeriodKindEnum = strawberry.enum(PeriodKind, name="PeriodKind", description="Length of a reporting period.")
-AuditOpinionEnum = strawberry.enum(AuditOpinion, name="AuditOpinion", description="The auditor's opinion on a statement.")
-IndustryPositionEnum = strawberry.enum(
-    IndustryPosition, name="IndustryPosition", description="The customer's standing in its industry."
-)
-CreditEventKindEnum = strawberry.enum(
-    CreditEventKind, name="CreditEventKind", description="Kind of credit-history event."
-)
-GuaranteeStatusEnum = strawberry.enum(
-    GuaranteeStatus, name="GuaranteeStatus", description="State of a guarantee given to a third party."
-)
-InfoGroupEnum = strawberry.enum(
-    InfoGroup, name="InfoGroup", description="Which part of a customer's record a change touched."
-)
+strawberry.enum(IdDocumentType, name="IdDocumentType", description="Kind of identity document.")
+strawberry.enum(PeriodKind, name="PeriodKind", description="Length of a reporting period.")
+strawberry.enum(AuditOpinion, name="AuditOpinion", description="The auditor's opinion on a statement.")
+strawberry.enum(IndustryPosition, name="IndustryPosition", description="The customer's standing in its industry.")
+strawberry.enum(CreditEventKind, name="CreditEventKind", description="Kind of credit-history event.")
+strawberry.enum(GuaranteeStatus, name="GuaranteeStatus", description="State of a guarantee given to a third party.")
+strawberry.enum(InfoGroup, name="InfoGroup", description="Which part of a customer's record a change touched.")
+
+CreditStatusEnum = CreditStatus
+EnterpriseSizeEnum = EnterpriseSize
+IndustryCategoryEnum = IndustryCategory
+IdDocumentTypeEnum = IdDocumentType
+PeriodKindEnum = PeriodKind
+AuditOpinionEnum = AuditOpinion
+IndustryPositionEnum = IndustryPosition
+CreditEventKindEnum = CreditEventKind
+GuaranteeStatusEnum = GuaranteeStatus
+InfoGroupEnum = InfoGroup
 
 
 @strawberry.type(description="An entry of the GB/T 4754-2017 industry classification.")

@@ -6,18 +6,18 @@ from functools import cache
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from api.errors import DomainError
 from schema.access import AccessMutation, AccessQuery
 from schema.authz import Authorization
-from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.grading import GradingMutation, GradingQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
+from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.reference import ReferenceQuery
 
 

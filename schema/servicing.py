@@ -8,10 +8,14 @@ import strawberry
 
 from api.db.enums import ServiceKind, ServiceStage
 
-ServiceStageEnum = strawberry.enum(
+# strawberry.enum() registers the GraphQL enum on the class itself and returns it: the aliases are
+# those same classes, spelled so that type checkers accept them as types.
+strawberry.enum(
     ServiceStage, name="ServiceStage", description="When the contact happened: before, during or after the loan."
 )
-ServiceKindEnum = strawberry.enum(ServiceKind, name="ServiceKind", description="What the contact was (R-S1 … R-S3).")
+strawberry.enum(ServiceKind, name="ServiceKind", description="What the contact was (R-S1 … R-S3).")
+ServiceStageEnum = ServiceStage
+ServiceKindEnum = ServiceKind
 
 
 @strawberry.type(description="One contact with the customer: stage, kind, who, when, what, and the follow-up.")

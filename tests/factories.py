@@ -57,8 +57,10 @@ async def organisation(api: Any) -> None:
         data = await api.ok(CREATE_BRANCH, {"input": {"code": code, "name": name}}, bearer=ADMIN)
         assert data["createBranch"]["__typename"] == "BranchPayload", data
     for username, (branch, signed) in STAFF.items():
-        data = await api.ok(CREATE_STAFF, {"input": {"username": username, "name": username.title(), "branchCode": branch}},
-                            bearer=ADMIN)
+        data = await api.ok(
+            CREATE_STAFF, {"input": {"username": username, "name": username.title(), "branchCode": branch}},
+            bearer=ADMIN,
+        )
         assert data["createStaffMember"]["__typename"] == "StaffMemberPayload", data
         if signed:
             data = await api.ok(RECORD_AGREEMENT, {"input": {"username": username, "signedOn": "2024-01-01",
@@ -102,7 +104,9 @@ def statement_input(customer_id: str, version: int, **overrides: Any) -> dict[st
     }
 
 
-async def statement(api: Any, customer_id: str, version: int, bearer: str | None = None, **overrides: Any) -> dict[str, Any]:
+async def statement(
+    api: Any, customer_id: str, version: int, bearer: str | None = None, **overrides: Any
+) -> dict[str, Any]:
     data = await api.ok(RECORD_STATEMENT, {"input": statement_input(customer_id, version, **overrides)}, bearer=bearer)
     result = data["recordFinancialStatement"]
     assert result["__typename"] == "FinancialStatementPayload", result

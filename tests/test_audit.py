@@ -133,8 +133,10 @@ async def test_reading_only_non_confidential_fields_logs_no_read(api):
     c = await _customer_with_details(api)
     body = await _post(api, NAME_ONLY, {"id": c["id"]}, request_id="req-name")
     assert body["data"]["customer"]["name"] == c["name"]
-    body = await _post(api, """query($id: ID!) { customer(id: $id) { basicInformation { legalRepresentativeName } } }""",
-                       {"id": c["id"]}, request_id="req-basic")
+    body = await _post(
+        api, """query($id: ID!) { customer(id: $id) { basicInformation { legalRepresentativeName } } }""",
+        {"id": c["id"]}, request_id="req-basic",
+    )
     assert body["data"]["customer"]["basicInformation"] == {"legalRepresentativeName": "Wang Wei"}
     assert (await _log(api, requestId="req-name"))["totalCount"] == 0
     assert (await _log(api, requestId="req-basic"))["totalCount"] == 0
@@ -144,8 +146,10 @@ async def test_masked_identity_read_is_logged_as_a_read(api):
     await f.organisation(api)
     c = await _customer_with_details(api)
     carl = f.as_("carl", "credit_approver")
-    body = await _post(api, """query($id: ID!) { customer(id: $id) { basicInformation { legalRepresentativeIdNumber } } }""",
-                       {"id": c["id"]}, bearer=carl, request_id="req-masked")
+    body = await _post(
+        api, """query($id: ID!) { customer(id: $id) { basicInformation { legalRepresentativeIdNumber } } }""",
+        {"id": c["id"]}, bearer=carl, request_id="req-masked",
+    )
     assert body["data"]["customer"]["basicInformation"]["legalRepresentativeIdNumber"] != "11010519491231002X"
     [entry] = await _entries(api, requestId="req-masked")
     assert (entry["action"], entry["principal"], entry["object"], entry["customerId"]) == (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import factories as f
 import pytest
 from strawberry.relay import GlobalID
 
+import factories as f
 from api.db.models import Customer
 from api.errors import Conflict
 from api.principal import Principal
@@ -25,7 +25,9 @@ READ = "query($id: ID!) { customer(id: $id) { version name history { field newVa
 async def test_stale_version_is_a_conflict_and_changes_nothing(api):
     await f.organisation(api)
     c = await f.customer(api, name="Original Co., Ltd.")
-    first = (await api.ok(UPDATE, {"input": {"id": c["id"], "version": 1, "name": "First Co., Ltd."}}))["updateCustomer"]
+    first = (
+        await api.ok(UPDATE, {"input": {"id": c["id"], "version": 1, "name": "First Co., Ltd."}})
+    )["updateCustomer"]
     assert first["customer"]["version"] == 2
     stale = (await api.ok(UPDATE, {"input": {"id": c["id"], "version": 1, "name": "Late Co., Ltd."}}))["updateCustomer"]
     assert stale["__typename"] == "ConflictError"
@@ -42,7 +44,9 @@ async def test_stale_version_on_an_information_group_is_a_conflict(api):
     await f.statement(api, c["id"], 1)
     result = (await api.ok(f.RECORD_STATEMENT, {"input": f.statement_input(c["id"], 1, periodEnd="2024-12-31")}))
     assert result["recordFinancialStatement"]["__typename"] == "ConflictError"
-    statements = await api.ok("query($id: ID!) { customer(id: $id) { financialStatements { periodEnd } } }", {"id": c["id"]})
+    statements = await api.ok(
+        "query($id: ID!) { customer(id: $id) { financialStatements { periodEnd } } }", {"id": c["id"]}
+    )
     assert statements["customer"]["financialStatements"] == [{"periodEnd": "2025-12-31"}]
 
 
@@ -72,12 +76,12 @@ async def test_version_guard_holds_when_both_writers_read_before_either_writes(a
     async with sessions() as first, sessions() as second:
         assert (await first.get(Customer, customer_id)).version == 1
         assert (await second.get(Customer, customer_id)).version == 1
-        await update_customer(first, principal=principal, scope=RowScope.everything(), customer_id=customer_id, expected_version=1,
-                              data={"name": "First Writer Co., Ltd."})
+        await update_customer(first, principal=principal, scope=RowScope.everything(), customer_id=customer_id,
+                              expected_version=1, data={"name": "First Writer Co., Ltd."})
         await first.commit()
         with pytest.raises(Conflict):
-            await update_customer(second, principal=principal, scope=RowScope.everything(), customer_id=customer_id, expected_version=1,
-                                  data={"name": "Second Writer Co., Ltd."})
+            await update_customer(second, principal=principal, scope=RowScope.everything(), customer_id=customer_id,
+                                  expected_version=1, data={"name": "Second Writer Co., Ltd."})
         await second.rollback()
     now = (await api.ok(READ, {"id": c["id"]}))["customer"]
     assert (now["version"], now["name"]) == (2, "First Writer Co., Ltd.")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import factories as f
 import pytest
 from strawberry.relay import GlobalID
 
+import factories as f
 from conftest import token
 
 ID_NUMBER = "11010519491231002X"
@@ -61,7 +61,8 @@ async def test_relationship_manager_reads_own_customer_in_full(api):
 
 async def test_credit_approver_sees_identity_numbers_masked(api):
     c = (await _portfolio(api))["alice"]
-    basic = (await api.ok(CUSTOMER, {"id": c["id"]}, bearer=f.as_("carl", "credit_approver")))["customer"]["basicInformation"]
+    carl = f.as_("carl", "credit_approver")
+    basic = (await api.ok(CUSTOMER, {"id": c["id"]}, bearer=carl))["customer"]["basicInformation"]
     assert basic["legalRepresentativeIdNumber"] == "1101**********002X"
     assert basic["legalRepresentativePhone"] == "+86*********000"  # never more than half shown
     assert basic["legalRepresentativeName"] == "Wang Wei"
@@ -81,7 +82,9 @@ async def test_denied_field_is_null_with_forbidden_at_its_path_and_the_rest_stan
 async def test_compliance_auditor_sees_every_branch_with_identity_masked(api):
     p = await _portfolio(api)
     auditor = f.as_("audrey", "compliance_auditor")
-    assert _names(await api.ok(LIST, bearer=auditor)) == ["Alice Client Co., Ltd.", "Amy Client Co., Ltd.", "Bob Client Co., Ltd."]
+    assert _names(await api.ok(LIST, bearer=auditor)) == [
+        "Alice Client Co., Ltd.", "Amy Client Co., Ltd.", "Bob Client Co., Ltd.",
+    ]
     data = (await api.ok(CUSTOMER, {"id": p["alice"]["id"]}, bearer=auditor))["customer"]
     assert data["basicInformation"]["legalRepresentativeIdNumber"] == "1101**********002X"
     assert data["financialStatements"] == [{"revenue": "120000000.00"}]
@@ -125,7 +128,8 @@ async def test_out_of_scope_lookup_is_indistinguishable_from_a_missing_id(api):
     nonexistent = await api(query, {"id": missing})
     assert out_of_scope == nonexistent
     node_query = "query($id: ID!) { node(id: $id) { id } }"
-    assert (await api(node_query, {"id": p["bob"]["id"]})) == (await api(node_query, {"id": missing})) == {"data": {"node": None}}
+    nothing = {"data": {"node": None}}
+    assert (await api(node_query, {"id": p["bob"]["id"]})) == (await api(node_query, {"id": missing})) == nothing
     update = {"version": 1, "name": "Hijacked Co., Ltd."}
     assert (await api.ok(UPDATE, {"input": {"id": p["bob"]["id"], **update}})) == \
         (await api.ok(UPDATE, {"input": {"id": missing, **update}}))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from strawberry import relay
+
 import factories as f
 from conftest import token
-from strawberry import relay
 
 ACME = token(sub="acme-bank", roles=("third_party",), branch=None, nda=False)
 OTHER_BANK = token(sub="other-bank", roles=("third_party",), branch=None, nda=False)
@@ -245,7 +246,9 @@ async def test_third_party_cannot_revoke_a_consent(api):
 
 async def test_manager_of_another_branch_cannot_record_a_consent_for_a_customer_out_of_scope(api):
     first, _, _ = await _setup(api)
-    result = (await api.ok(RECORD_CONSENT, {"input": _consent_input(first["id"])}, bearer=f.as_("bob")))["recordConsent"]
+    result = (
+        await api.ok(RECORD_CONSENT, {"input": _consent_input(first["id"])}, bearer=f.as_("bob"))
+    )["recordConsent"]
     assert result == {"__typename": "NotFoundError", "code": "NOT_FOUND", "field": "input.customerId"}
     assert await _visible_names(api) == []
 

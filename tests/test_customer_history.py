@@ -52,7 +52,9 @@ async def test_changing_the_legal_representative_is_a_major_change_first_recordi
     await api.ok(RECORD_BASIC, {"input": {"customerId": c["id"], "version": 1, "legalRepresentativeName": "Li Lei"}})
     before = await _history(api, c["id"], major=True)
     assert before["history"] == [] and before["lastMajorChangeAt"] is None
-    await api.ok(RECORD_BASIC, {"input": {"customerId": c["id"], "version": 2, "legalRepresentativeName": "Han Meimei"}})
+    await api.ok(
+        RECORD_BASIC, {"input": {"customerId": c["id"], "version": 2, "legalRepresentativeName": "Han Meimei"}}
+    )
     after = await _history(api, c["id"], major=True)
     assert [(e["field"], e["oldValue"], e["newValue"], e["major"]) for e in after["history"]] == [
         ("legalRepresentativeName", "Li Lei", "Han Meimei", True)
@@ -84,8 +86,10 @@ async def test_customers_can_be_filtered_by_recent_major_change(api):
     await f.organisation(api)
     quiet = await f.customer(api, name="Quiet Co., Ltd.")
     busy = await f.customer(api, name="Busy Co., Ltd.")
-    await api.ok(RECORD_INVESTMENT, {"input": {"customerId": busy["id"], "version": 1, "description": "Plant",
-                                               "amount": {"amount": "1.00", "currency": "CNY"}, "decidedOn": "2026-01-10"}})
+    await api.ok(RECORD_INVESTMENT, {"input": {
+        "customerId": busy["id"], "version": 1, "description": "Plant",
+        "amount": {"amount": "1.00", "currency": "CNY"}, "decidedOn": "2026-01-10",
+    }})
     data = await api.ok('{ customers(where: {lastMajorChangeAt: {_isNull: false}}) { edges { node { name } } } }')
     assert [e["node"]["name"] for e in data["customers"]["edges"]] == ["Busy Co., Ltd."]
     data = await api.ok('{ customers(where: {lastMajorChangeAt: {_gte: "2000-01-01T00:00:00+00:00"}}) { totalCount } }')
@@ -103,7 +107,9 @@ async def test_financials_older_than_the_configured_age_are_stale_and_filterable
     assert (await _history(api, fresh["id"]))["financialsStale"] is False
     assert (await _history(api, old["id"]))["financialsStale"] is True
     assert (await _history(api, none["id"]))["financialsStale"] is True
-    stale = await api.ok("{ customers(where: {stale: {_eq: true}}, orderBy: [{name: ASC}]) { edges { node { name } } } }")
+    stale = await api.ok(
+        "{ customers(where: {stale: {_eq: true}}, orderBy: [{name: ASC}]) { edges { node { name } } } }"
+    )
     assert [e["node"]["name"] for e in stale["customers"]["edges"]] == ["Never Reported Co., Ltd.", "Old Co., Ltd."]
     current = await api.ok("{ customers(where: {stale: {_eq: false}}) { edges { node { name } } } }")
     assert [e["node"]["name"] for e in current["customers"]["edges"]] == ["Fresh Co., Ltd."]

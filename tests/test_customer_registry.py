@@ -176,7 +176,8 @@ async def test_credit_status_is_stored_with_its_basis_and_who_set_it(api):
     c = await f.customer(api)
     approver = f.as_("carl", "credit_approver")
     r = (await api.ok(SET_STATUS, {"input": {"customerId": c["id"], "version": 1, "status": "WATCH",
-                                             "basis": "Two overdue instalments in 2025"}}, bearer=approver))["setCreditStatus"]
+                                             "basis": "Two overdue instalments in 2025"}},
+                      bearer=approver))["setCreditStatus"]
     assert r["customer"]["creditStatus"] == "WATCH"
     assert r["customer"]["creditStatusAssessment"] == {"basis": "Two overdue instalments in 2025", "setBy": "carl"}
 

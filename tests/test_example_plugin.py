@@ -7,9 +7,9 @@ from __future__ import annotations
 import importlib.metadata
 import os
 
-import factories as f
 import pytest
 
+import factories as f
 from conftest import token
 
 EXAMPLE = "creditcare-transport-scorecard"

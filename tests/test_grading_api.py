@@ -12,11 +12,12 @@ import importlib.metadata
 import json
 import time
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -84,7 +85,8 @@ STRATEGY = """query($code: String!) { gradingStrategy(industryCode: $code) {
   id version industries pluginName pluginDistribution pluginVersion
   questions { id text answers { id text } }
 } }"""
-PLUGINS = """{ plugins { name distribution version strategies { id version industries pluginName pluginDistribution } } }"""
+PLUGINS = """{ plugins { name distribution version
+  strategies { id version industries pluginName pluginDistribution } } }"""
 RECORD_CREDIT = """mutation($input: CreditInformationInput!) { recordCreditInformation(input: $input) {
   __typename
   ... on CustomerPayload { customer { id version } }
@@ -97,13 +99,13 @@ PROPOSE = """mutation($input: ProposeOverrideInput!) { proposeGradeOverride(inpu
   ... on OverridePayload { override { %s } }
   ... on InvalidInputError { code problems { field message } }
   ... on NotFoundError { code field }
-} }""" % OVERRIDE_FIELDS
+} }""" % OVERRIDE_FIELDS  # noqa: UP031  (a GraphQL document: braces everywhere, one %s)
 DECIDE = """mutation($input: DecideOverrideInput!) { decideGradeOverride(input: $input) {
   __typename
   ... on OverridePayload { override { %s } }
   ... on InvalidInputError { code problems { field message } }
   ... on NotFoundError { code field }
-} }""" % OVERRIDE_FIELDS
+} }""" % OVERRIDE_FIELDS  # noqa: UP031  (a GraphQL document: braces everywhere, one %s)
 OVERRIDES = """query($status: String) { gradeOverrides(status: $status) { id fromGrade toGrade status proposedBy } }"""
 REPORT = """{ overrideReport { approver direction status count } }"""
 AUDIT_LOG = """query($where: AuditWhere) { auditLog(where: $where, first: 100) {
@@ -125,7 +127,9 @@ def errors_at(body: dict[str, Any]) -> dict[tuple, str]:
     return {tuple(e["path"]): e["extensions"]["code"] for e in body.get("errors", [])}
 
 
-async def assess(api: Any, customer_id: str, chosen: dict[str, str] | None = None, *, bearer: str | None = None) -> dict:
+async def assess(
+    api: Any, customer_id: str, chosen: dict[str, str] | None = None, *, bearer: str | None = None
+) -> dict:
     """The assessGrade result (any union member)."""
     data = await api.ok(ASSESS, {"input": {"customerId": customer_id, "answers": answers(chosen or {})}}, bearer=bearer)
     return data["assessGrade"]
@@ -154,11 +158,15 @@ async def record_events(api: Any, customer_id: str, *events: dict[str, Any], bea
 
 
 def event(kind: str, days: int, **extra: Any) -> dict[str, Any]:
-    return {"occurredOn": days_ago(days), "kind": kind, "description": f"{kind.lower()} recorded by the bureau", **extra}
+    return {
+        "occurredOn": days_ago(days), "kind": kind, "description": f"{kind.lower()} recorded by the bureau", **extra,
+    }
 
 
-async def propose(api: Any, customer_id: str, grade: str, *, bearer: str | None = None,
-                  reason_code: str = "PARENT_SUPPORT", reason_text: str = "The parent group guarantees its debt.") -> dict:
+async def propose(
+    api: Any, customer_id: str, grade: str, *, bearer: str | None = None,
+    reason_code: str = "PARENT_SUPPORT", reason_text: str = "The parent group guarantees its debt.",
+) -> dict:
     data = await api.ok(PROPOSE, {"input": {"customerId": customer_id, "grade": grade, "reasonCode": reason_code,
                                             "reasonText": reason_text}}, bearer=bearer)
     return data["proposeGradeOverride"]
@@ -469,8 +477,9 @@ async def test_a_proposed_override_waits_for_approval_and_leaves_the_grade_in_fo
     assert customer["grade"]["level"] == "A" and customer["creditStatus"] == "PREMIUM"
     pending = (await api.ok(OVERRIDES, {"status": "pending"}))["gradeOverrides"]
     assert [o["id"] for o in pending] == [override["id"]]
-    data = await api.ok("""query($id: ID!) { customer(id: $id) { grade { assessment { overrides { id status } } } } }""",
-                        {"id": cid})
+    data = await api.ok(
+        """query($id: ID!) { customer(id: $id) { grade { assessment { overrides { id status } } } } }""", {"id": cid}
+    )
     assert data["customer"]["grade"]["assessment"]["overrides"] == [{"id": override["id"], "status": "pending"}]
     # One pending override per assessment.
     again = await propose(api, cid, "B", bearer=HANK)
@@ -744,7 +753,7 @@ async def test_a_slow_strategy_does_not_hold_up_other_requests(api, faulty, sett
         body = await coro
         return body, time.perf_counter() - started
 
-    (graded_body, grading_time), (query_body, query_time) = await asyncio.gather(
+    (_, grading_time), (query_body, query_time) = await asyncio.gather(
         timed(api(ASSESS, {"input": {"customerId": c["id"], "answers": []}})),
         timed(api(NAME, {"id": other["id"]})),
     )
@@ -891,7 +900,8 @@ async def test_a_relationship_manager_may_not_list_plugins(api):
 async def test_a_complaint_handler_may_not_assess_grades(api):
     await f.organisation(api)
     c = await f.customer(api)
-    body = await api(ASSESS, {"input": {"customerId": c["id"], "answers": []}}, bearer=f.as_("rex", "complaint_handler"))
+    rex = f.as_("rex", "complaint_handler")
+    body = await api(ASSESS, {"input": {"customerId": c["id"], "answers": []}}, bearer=rex)
     assert body["data"] is None
     assert errors_at(body) == {("assessGrade",): "FORBIDDEN"}
     assert (await read(api, c["id"]))["gradeHistory"] == []
@@ -928,8 +938,8 @@ async def test_without_an_agreement_the_grade_shows_but_its_factors_facts_and_re
     assert body["data"]["customer"]["grade"]["level"] == "A"
     assert errors_at(body) == {("customer", "grade", "assessment", "factors"): "FORBIDDEN"}
     for field in ("reasons", "facts"):
-        body = await api("""query($id: ID!) { customer(id: $id) { grade { level assessment { %s } } } }""" % field,
-                         {"id": c["id"]}, bearer=nina)
+        document = """query($id: ID!) { customer(id: $id) { grade { level assessment { %s } } } }"""
+        body = await api(document % field, {"id": c["id"]}, bearer=nina)
         assert body["data"]["customer"]["grade"]["level"] == "A"
         assert errors_at(body) == {("customer", "grade", "assessment", field): "FORBIDDEN"}
     # nina's colleague alice, with an agreement, reads the factors of her own customers.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import factories as f
 from strawberry.relay import GlobalID
 
+import factories as f
 from api.services.grading import GradingFailed, check_decision
 from plugins.manager import PluginHost, builtin_plugins
 from plugins.spec import Decision, FactorResult, Grade, hookimpl
 
-AUDIT = """query($w: AuditWhere) { auditLog(where: $w, first: 100) { edges { node { action object fields detail } } } }"""
+AUDIT = """query($w: AuditWhere) {
+  auditLog(where: $w, first: 100) { edges { node { action object fields detail } } } }"""
 AUDITOR = f.as_("audrey", "compliance_auditor")
 
 
@@ -30,9 +31,11 @@ async def test_naive_times_in_filters_are_bad_user_input(api):
 async def test_confidential_values_shown_in_history_are_audited(api, client):
     await f.organisation(api)
     c = await f.customer(api)
-    await api.ok("""mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) { __typename } }""",
-                 {"input": {"customerId": c["id"], "version": 1, "legalRepresentativeIdType": "RESIDENT_ID_CARD",
-                            "legalRepresentativeIdNumber": "11010519491231002X"}})
+    await api.ok(
+        """mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) { __typename } }""",
+        {"input": {"customerId": c["id"], "version": 1, "legalRepresentativeIdType": "RESIDENT_ID_CARD",
+                   "legalRepresentativeIdNumber": "11010519491231002X"}},
+    )
     await client.post("/graphql", json={"query": "query($id: ID!) { customer(id: $id) { history { field newValue } } }",
                                         "variables": {"id": c["id"]}},
                       headers={"Authorization": f"Bearer {api.bearer}", "X-Request-ID": "hist-1"})
@@ -111,9 +114,13 @@ async def test_retired_answers_do_not_block_recording_new_figures(app, api):
 
     async with app.state.runtime.sessions.begin() as session:  # as if a question had been retired
         await session.execute(update(GradeAssessment).values(answers={"retired_question": "yes"}))
-    version = (await api.ok("query($id: ID!) { customer(id: $id) { version } }", {"id": c["id"]}))["customer"]["version"]
+    version = (
+        await api.ok("query($id: ID!) { customer(id: $id) { version } }", {"id": c["id"]})
+    )["customer"]["version"]
     after = await f.statement(api, c["id"], version)
-    history = await api.ok("query($id: ID!) { customer(id: $id) { gradeHistory { trigger answers } } }", {"id": c["id"]})
+    history = await api.ok(
+        "query($id: ID!) { customer(id: $id) { gradeHistory { trigger answers } } }", {"id": c["id"]}
+    )
     assert after["version"] == version + 1
     assert history["customer"]["gradeHistory"][0] == {"trigger": "financial_statement", "answers": {}}
 

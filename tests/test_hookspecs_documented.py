@@ -49,16 +49,24 @@ def documentation_problems(name: str, hook: Callable[..., object]) -> list[str]:
         if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
     documented = PARAM.findall(doc)
-    problems += [f"{name}: argument {p!r} is not documented with ':param {p}:'" for p in parameters if p not in documented]
-    problems += [f"{name}: ':param {p}:' documents an argument the hook does not take" for p in documented if p not in parameters]
-    problems += [f"{name}: ':param {p}:' appears more than once" for p in sorted(set(documented)) if documented.count(p) > 1]
+    problems += [
+        f"{name}: argument {p!r} is not documented with ':param {p}:'" for p in parameters if p not in documented
+    ]
+    problems += [
+        f"{name}: ':param {p}:' documents an argument the hook does not take" for p in documented if p not in parameters
+    ]
+    problems += [
+        f"{name}: ':param {p}:' appears more than once" for p in sorted(set(documented)) if documented.count(p) > 1
+    ]
     if not RETURN.search(doc):
         problems.append(f"{name}: no ':return:' line (say what the hook returns, or that it is ignored)")
     return problems
 
 
 def all_problems(namespace: object) -> list[str]:
-    return [problem for name, hook in sorted(hooks_in(namespace).items()) for problem in documentation_problems(name, hook)]
+    return [
+        problem for name, hook in sorted(hooks_in(namespace).items()) for problem in documentation_problems(name, hook)
+    ]
 
 
 # ------------------------------------------------------------------------------ the real hooks
@@ -80,7 +88,7 @@ def test_every_hook_is_documented(name):
 
 @pytest.mark.parametrize("name", sorted(hooks_in(hookspecs)))
 def test_hook_names_follow_the_convention(name):
-    assert name.startswith(f"{PROJECT}_"), f"{name}: hooks are named creditcare_<verb>_<noun> (DESIGN.md §2)"
+    assert name.startswith(f"{PROJECT}_"), f"{name}: hooks are named creditcare_<verb>_<noun> (docs/architecture.md)"
 
 
 # ------------------------------------------------------------------------ the check itself

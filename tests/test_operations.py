@@ -43,9 +43,11 @@ READER = token(sub="alice", roles=("compliance_auditor",), branch=None, nda=True
 async def serving(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app on ``database_url``, its lifespan running as under uvicorn."""
     application = create_app(Settings(database_url=database_url, secret_key=TEST_SECRET))
-    async with application.router.lifespan_context(application):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
-            yield c
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c,
+    ):
+        yield c
 
 
 async def graphql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

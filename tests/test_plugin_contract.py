@@ -198,7 +198,8 @@ BROKEN = [
     ("question not a Question", _with(questions=("collateral",)), r"questions must be plugins.spec.Question"),
     ("empty id", _with(id=""), r"id must be a non-empty str"),
     ("version not a str", _with(version=1), r"version must be a non-empty str, not 1"),
-    ("raising inside grade", Raising(), r"grade\(\) raised (ZeroDivisionError|DivisionByZero|InvalidOperation|TypeError)"),
+    ("raising inside grade", Raising(),
+     r"grade\(\) raised (ZeroDivisionError|DivisionByZero|InvalidOperation|TypeError)"),
     ("no grade method", NoGrade(), r"is not a plugins.spec.GradingStrategy \(missing: grade\)"),
 ]
 

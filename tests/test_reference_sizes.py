@@ -23,7 +23,9 @@ WAN = Decimal(10000)
 # typo in the data file fails here. Per rule: an industry code, then large/medium/small
 # minimums as {metric: value}.
 STANDARD: dict[str, tuple[str, dict[Size, dict[str, int]]]] = {
-    "agriculture": ("A01", {Size.LARGE: {"revenue": 20000}, Size.MEDIUM: {"revenue": 500}, Size.SMALL: {"revenue": 50}}),
+    "agriculture": ("A01", {
+        Size.LARGE: {"revenue": 20000}, Size.MEDIUM: {"revenue": 500}, Size.SMALL: {"revenue": 50},
+    }),
     "industry": ("C13", {
         Size.LARGE: {"employees": 1000, "revenue": 40000},
         Size.MEDIUM: {"employees": 300, "revenue": 2000},
@@ -299,7 +301,7 @@ def test_malformed_rules_file_gives_value_error_naming_the_problem(
     corrupt(doc)
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(ValueError, match="rules.json") as caught:
+    with pytest.raises(ValueError, match=r"rules\.json") as caught:
         load_size_rules(path)
     assert message in str(caught.value)
 

@@ -50,7 +50,7 @@ def facts(card: Scorecard | str, ratios: Ratios | None = None, answers: dict[str
     )
 
 
-def factor_result(decision: Decision, code: str):  # noqa: ANN201 - FactorResult
+def factor_result(decision: Decision, code: str):
     return next(r for r in decision.factors if r.code == code)
 
 
@@ -238,7 +238,7 @@ def test_red_lines_without_any_figures_are_missing_not_green() -> None:
 # --------------------------------------------------------------------------- whole customers
 
 
-def R(**values: str) -> Ratios:  # noqa: N802 - reads like a constructor in the tables
+def R(**values: str) -> Ratios:
     return Ratios(**{k: Decimal(v) for k, v in values.items()})
 
 
@@ -306,15 +306,15 @@ CUSTOMERS = [
     pytest.param("services", R(debt_to_assets="0.45", interest_coverage="5", current_ratio="1.3",
                                receivables_turnover="3.5", net_margin="0.08",
                                operating_cash_flow_to_liabilities="0.20"),
-                 {"management_quality": "strong", "market_position": "established", "customer_concentration": "moderate",
-                  "licences_and_regulation": "secure"},
+                 {"management_quality": "strong", "market_position": "established",
+                  "customer_concentration": "moderate", "licences_and_regulation": "secure"},
                  # 11.25 + 7.5 + 11.25 + 2.5 + 9 + 9.75 = 51.25; 10 + 4 + 3 + 6 = 23
                  Decimal("74.25"), Grade.B, id="services-B"),
     pytest.param("services", R(debt_to_assets="0.55", interest_coverage="2.5", current_ratio="1.05",
                                receivables_turnover="2.5", net_margin="0.04",
                                operating_cash_flow_to_liabilities="0.10"),
-                 {"management_quality": "strong", "market_position": "established", "customer_concentration": "moderate",
-                  "licences_and_regulation": "watch"},
+                 {"management_quality": "strong", "market_position": "established",
+                  "customer_concentration": "moderate", "licences_and_regulation": "watch"},
                  # 7.5 + 5 + 7.5 + 1.25 + 6 + 6.5 = 33.75; 10 + 4 + 3 + 3 = 20
                  Decimal("53.75"), Grade.C, id="services-C"),
     pytest.param("services", R(debt_to_assets="0.75", interest_coverage="0.5", current_ratio="0.7",
@@ -418,7 +418,9 @@ def test_score_cutoffs_are_inclusive_at_85_70_and_50(card_id: str, score: str, g
 @pytest.mark.parametrize("card_id", CARD_IDS)
 def test_a_customer_at_every_best_band_limit_scores_exactly_100(card_id: str) -> None:
     decision = BY_ID[card_id].grade(perfect_facts(BY_ID[card_id]))
-    assert (decision.score, decision.grade, decision.knock_outs, decision.reasons) == (Decimal("100.00"), Grade.A, (), ())
+    assert (decision.score, decision.grade, decision.knock_outs, decision.reasons) == (
+        Decimal("100.00"), Grade.A, (), (),
+    )
 
 
 # --------------------------------------------------------------------------- knock-outs
@@ -457,7 +459,9 @@ def test_an_overdue_event_within_365_days_caps_the_grade_at_c(card_id: str, days
 
 @pytest.mark.parametrize("card_id", CARD_IDS)
 @pytest.mark.parametrize(("days_ago", "kind"), [(366, "overdue"), (1000, "overdue"), (10, "loan_repaid")])
-def test_an_overdue_event_older_than_365_days_or_a_repaid_loan_does_not_cap(card_id: str, days_ago: int, kind: str) -> None:
+def test_an_overdue_event_older_than_365_days_or_a_repaid_loan_does_not_cap(
+    card_id: str, days_ago: int, kind: str
+) -> None:
     event = CreditHistoryEvent(AS_OF - timedelta(days=days_ago), kind, days_past_due=15 if kind == "overdue" else None)
     _assert_knocked_out(_graded(BY_ID[card_id], credit_history=(event,)), Grade.A)
 
@@ -485,7 +489,9 @@ def test_real_estate_crossing_all_three_red_lines_caps_the_grade_at_c() -> None:
 
 
 def test_real_estate_crossing_two_red_lines_is_not_knocked_out() -> None:
-    ratios = dataclasses.replace(perfect_ratios(RE), net_gearing=Decimal("1.50"), cash_to_short_term_debt=Decimal("0.50"))
+    ratios = dataclasses.replace(
+        perfect_ratios(RE), net_gearing=Decimal("1.50"), cash_to_short_term_debt=Decimal("0.50")
+    )
     decision = RE.grade(facts(RE, ratios, best_answers(RE)))
     # 100 - 20 x (1 - 0.2) = 84
     assert (decision.score, decision.grade, decision.knock_outs) == (Decimal("84.00"), Grade.B, ())
@@ -608,7 +614,8 @@ def test_an_unaltered_copy_of_generic_loads(tmp_path: Path) -> None:
                  "factors[0].bands: limits must go from best to worst", id="band-out-of-order"),
     pytest.param('metric = "debt_to_assets"', 'metric = "debt_to_equity"',
                  "factors[0].metric: unknown metric 'debt_to_equity'", id="unknown-metric"),
-    pytest.param('{ label = "strong", limit = "0.50", share = "1" }', '{ label = "strong", limit = "0.50", share = "1.5" }',
+    pytest.param('{ label = "strong", limit = "0.50", share = "1" }',
+                 '{ label = "strong", limit = "0.50", share = "1.5" }',
                  "factors[0].bands[0].share", id="share-above-1"),
     pytest.param('{ label = "fair", limit = "0.70", share = "0.5" }', '{ label = "fair", limit = "0.70", share = 0.5 }',
                  "factors[0].bands[2].share: write numbers as strings", id="share-as-toml-float"),

@@ -103,7 +103,7 @@ class Step:
 class Decisions:
     """Everything one subject may do under one policy version; each answer computed once."""
 
-    policy: "Policy"
+    policy: Policy
     subject: Subject
     _fields: dict[str, FieldAccess] = field(default_factory=dict)
     _writes: dict[str, bool] = field(default_factory=dict)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from api.services.organisation import StaffRecord
 from api.principal import Principal
+from api.services.organisation import StaffRecord
 from api.services.scope import RowScope
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import false, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.authz.policy import Policy, configure_enforcer, load_file_enforcer
+from api.db.base import table_of
 from api.db.models import CasbinRule
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,11 @@ class DatabasePolicyStore:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
             else:  # SQLite: a write takes the database's write lock until commit
-                await conn.execute(CasbinRule.__table__.delete().where(false()))
+                await conn.execute(table_of(CasbinRule).delete().where(false()))
             if await conn.scalar(select(func.count()).select_from(CasbinRule)):
                 return
             rows = [_row(line) for line in read_policy_lines(self.policy_dir / "policy.csv")]
-            await conn.execute(CasbinRule.__table__.insert(), rows)
+            await conn.execute(table_of(CasbinRule).insert(), rows)
             log.info("seeded casbin_rule with %d lines from policy.csv", len(rows))
 
     async def _enforcer(self) -> casbin.AsyncEnforcer:
@@ -114,7 +115,7 @@ class PolicyHolder:
         self.on_change: Callable[[], None] | None = None
 
     @classmethod
-    async def open(cls, store: FilePolicyStore | DatabasePolicyStore) -> "PolicyHolder":
+    async def open(cls, store: FilePolicyStore | DatabasePolicyStore) -> PolicyHolder:
         return cls(store, await store.load())
 
     async def reload(self) -> Policy:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from concurrent.futures import Future
 from threading import Event, Thread
+from typing import Any
 from urllib.parse import urlparse
 
 from redis import Redis
@@ -49,7 +50,7 @@ def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> RedisWa
 def listening(watcher: RedisWatcher) -> bool:
     """Whether the watcher hears announcements: its thread lives (it dies on any Redis error) and
     has subscribed (a restarted one waits before subscribing)."""
-    return watcher.subscribe_thread.is_alive() and watcher.subscribe_event.is_set()
+    return bool(watcher.subscribe_thread.is_alive() and watcher.subscribe_event.is_set())
 
 
 async def supervise(watcher: RedisWatcher, holder: PolicyHolder, interval: float) -> None:
@@ -82,7 +83,7 @@ def _restart(watcher: RedisWatcher) -> None:
     watcher.subscribe_event.wait(timeout=1)
 
 
-def _report_failure(future: Future[object]) -> None:
+def _report_failure(future: Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("policy reload after a change announcement failed", exc_info=future.exception())
 

@@ -22,7 +22,10 @@ Reader = AsyncSession | AsyncConnection
 
 
 def dialect_of(reader: Reader) -> Dialect:
-    return reader.dialect if isinstance(reader, AsyncConnection) else reader.bind.dialect
+    if isinstance(reader, AsyncConnection):
+        return reader.dialect
+    assert reader.bind is not None, "a reading session is bound to an engine"
+    return reader.bind.dialect
 
 
 class CompiledQuery:
@@ -34,7 +37,7 @@ class CompiledQuery:
 
     def _for_asyncpg(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         if self._asyncpg is None:
-            compiled = self.statement.compile(dialect=dialect)
+            compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             # Literals in the statement became anonymous parameters: their values are the defaults.
             self._asyncpg = (compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
         return self._asyncpg
@@ -47,4 +50,8 @@ class CompiledQuery:
         sql, names, defaults = self._for_asyncpg(dialect)
         connection = reader if isinstance(reader, AsyncConnection) else await reader.connection()
         raw = (await connection.get_raw_connection()).driver_connection
-        return await raw.fetch(sql, *(values[name] if name in values else defaults[name] for name in names))
+        assert raw is not None
+        rows: Sequence[Sequence[Any]] = await raw.fetch(
+            sql, *(values[name] if name in values else defaults[name] for name in names)
+        )
+        return rows

@@ -30,7 +30,7 @@ def credit_code_check_character(first17: str) -> str:
     bad = next((c for c in first17 if c not in _CREDIT_CODE_VALUE), None)
     if bad is not None:
         raise ValueError(f"contains a character not allowed: {bad!r}")
-    total = sum(_CREDIT_CODE_VALUE[c] * w for c, w in zip(first17, _CREDIT_CODE_WEIGHTS))
+    total = sum(_CREDIT_CODE_VALUE[c] * w for c, w in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -63,7 +63,7 @@ def organisation_code_check_character(first8: str) -> str:
     """Return the GB 11714 check character for an 8-character organisation code body."""
     if len(first8) != 8 or not all(c.isdigit() or "A" <= c <= "Z" for c in first8):
         raise ValueError("need exactly 8 digits or capital letters")
-    total = sum(_org_code_value(c) * w for c, w in zip(first8, _ORG_CODE_WEIGHTS))
+    total = sum(_org_code_value(c) * w for c, w in zip(first8, _ORG_CODE_WEIGHTS, strict=True))
     check = 11 - total % 11
     if check == 10:
         return "X"
@@ -95,7 +95,7 @@ def resident_id_check_character(first17: str) -> str:
     """Return the GB 11643 check character for the first 17 digits of a resident ID number."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("need exactly 17 digits")
-    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_ID_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_ID_WEIGHTS, strict=True))
     return _RESIDENT_ID_CHECK[total % 11]
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 _DEFAULT_FILE = "size_rules_2011.json"
@@ -149,10 +150,10 @@ def _check_tiers_consistent(tiers: tuple[SizeTier, ...], where: str, source: str
     # Same metrics in every tier, each non-increasing downwards: otherwise "which metrics
     # does this rule need" is ill-defined and a higher tier could be easier to reach.
     first = [metric for metric, _ in tiers[0].thresholds]
-    for upper, lower in zip(tiers, tiers[1:]):
+    for upper, lower in pairwise(tiers):
         if [metric for metric, _ in lower.thresholds] != first:
             raise _fail(source, f"{where}: tier '{lower.size}' uses different metrics from tier '{tiers[0].size}'")
-        for (metric, high), (_, low) in zip(upper.thresholds, lower.thresholds):
+        for (metric, high), (_, low) in zip(upper.thresholds, lower.thresholds, strict=True):
             if low > high:
                 raise _fail(source, f"{where}: tier '{lower.size}' {metric} threshold exceeds tier '{upper.size}'")
 

@@ -109,7 +109,8 @@ async def revoke_consent(
 ) -> Consent:
     """Revoke a consent; it stops counting from the next request."""
     consent = await session.scalar(
-        within(select(Consent).join(Customer, Customer.id == Consent.customer_id), scope).where(Consent.id == consent_id)
+        within(select(Consent).join(Customer, Customer.id == Consent.customer_id), scope)
+        .where(Consent.id == consent_id)
     )
     if consent is None:
         raise NotFound("Consent", field="input.id")

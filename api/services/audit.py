@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api.db.base import utcnow
+from api.db.base import table_of, utcnow
 from api.db.models import AuditEntry
 from api.errors import InvalidInput
 from api.services.pagination import Page, SortKey, keyset_page
@@ -43,7 +43,7 @@ class AuditEvent:
 async def append(session: AsyncSession | AsyncConnection, events: Sequence[AuditEvent]) -> None:
     """Append ``events`` in one statement (a Core insert: no ORM bookkeeping per row)."""
     if events:
-        await session.execute(insert(AuditEntry.__table__), [event.row() for event in events])
+        await session.execute(insert(table_of(AuditEntry)), [event.row() for event in events])
 
 
 def _condition(where: Mapping[str, Any]) -> Any:

@@ -29,7 +29,9 @@ def derive_credit_status(
     late_two_years = [e for e in history if e.kind in ("overdue", "default") and e.occurred_on >= two_years_ago]
     if days_past_due > NPL_DAYS or defaults:
         why = f"{days_past_due} days past due" if days_past_due > NPL_DAYS else f"default on {defaults[0].occurred_on}"
-        return CreditStatus.NON_PERFORMING, f"Non-performing: {why} (rule: over {NPL_DAYS} days past due or a default in the last year)."
+        return CreditStatus.NON_PERFORMING, (
+            f"Non-performing: {why} (rule: over {NPL_DAYS} days past due or a default in the last year)."
+        )
     if grade in ("C", "D") or days_past_due > 0 or late_year:
         reasons = []
         if grade in ("C", "D"):

@@ -19,8 +19,8 @@ from api.principal import Principal
 from api.reference.identifiers import credit_code_error
 from api.reference.industries import get_industry, is_assignable
 from api.services.history import apply_changes, touch
-from api.services.scope import RowScope, within
 from api.services.organisation import BranchCode, Username, find_staff_member, require_branch
+from api.services.scope import RowScope, within
 from api.services.sizing import refresh_size
 from api.services.validation import Command, LongText, ShortText, parse
 

@@ -209,13 +209,16 @@ async def load_demo_data(
                 data={
                     "registration_authority": "Administration for Market Regulation",
                     "established_on": date(rng.randint(1995, 2018), rng.randint(1, 12), rng.randint(1, 28)),
-                    "registered_address": f"{rng.randint(1, 999)} {rng.choice(['Jiefang', 'Renmin', 'Zhongshan', 'Binjiang'])} Road",
+                    "registered_address":
+                        f"{rng.randint(1, 999)} {rng.choice(['Jiefang', 'Renmin', 'Zhongshan', 'Binjiang'])} Road",
                     "articles_reference": f"AOA-{customer.id:06d}",
                     "legal_representative_name": f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}",
                     "legal_representative_id_type": "resident_id_card",
                     "legal_representative_id_number": make_resident_id(rng, region=region),
                     "legal_representative_phone": f"+86 13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
-                    "registered_capital": {"amount": _money(revenue * scale * rng.uniform(0.05, 0.3)), "currency": "CNY"},
+                    "registered_capital": {
+                        "amount": _money(revenue * scale * rng.uniform(0.05, 0.3)), "currency": "CNY",
+                    },
                     "business_scope": f"{stem}; related technical services; import and export.",
                 },
             )
@@ -246,7 +249,8 @@ async def load_demo_data(
                 session, principal=p, scope=ALL, customer_id=customer.id, expected_version=customer.version,
                 data={
                     "credit_report_reference": f"PBOC-{today.year}-{customer.id:08d}",
-                    "credit_report_date": date(today.year, 1, 15) if today >= date(today.year, 1, 15) else date(today.year - 1, 12, 15),
+                    "credit_report_date":
+                        date(today.year, 1, 15) if today >= date(today.year, 1, 15) else date(today.year - 1, 12, 15),
                     "external_rating": rng.choice(["AAA", "AA+", "AA", "AA-", "A+", "A", "BBB"]),
                     "external_rating_agency": rng.choice(["China Chengxin", "Dagong", "Lianhe"]),
                     "add_events": [

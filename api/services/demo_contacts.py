@@ -12,19 +12,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db.base import table_of
 from api.db.enums import ComplaintChannel, ComplaintStatus, ServiceKind, ServiceStage
 from api.db.models import Complaint, ServiceRecord
 
 _CONTACTS = [
     (ServiceStage.PRE_LOAN, ServiceKind.NEEDS_ANALYSIS, "Reviewed financing needs for the coming year's orders."),
     (ServiceStage.PRE_LOAN, ServiceKind.POLICY_EXPLANATION, "Explained the working-capital loan terms and documents."),
-    (ServiceStage.IN_LOAN, ServiceKind.APPROVAL_PROGRESS, "Told the finance director the application is with the approver."),
+    (ServiceStage.IN_LOAN, ServiceKind.APPROVAL_PROGRESS,
+     "Told the finance director the application is with the approver."),
     (ServiceStage.IN_LOAN, ServiceKind.CONTRACT_SIGNING, "Walked through the loan contract and signed it."),
     (ServiceStage.POST_LOAN, ServiceKind.REVISIT, "Site visit: plant running at capacity, funds used as agreed."),
     (ServiceStage.POST_LOAN, ServiceKind.RISK_WARNING, "Receivables up sharply; asked for the aged debtor list."),
     (ServiceStage.POST_LOAN, ServiceKind.VALUE_ADDED_SERVICE, "Introduced supply-chain finance for two key buyers."),
 ]
-_MATTERS = ["Fee charged twice on a transfer.", "Slow answer on a credit line renewal.", "Statement sent to the wrong address."]
+_MATTERS = [
+    "Fee charged twice on a transfer.", "Slow answer on a credit line renewal.", "Statement sent to the wrong address.",
+]
 
 
 async def add_contacts(
@@ -41,7 +45,7 @@ async def add_contacts(
             "recorded_by": recorded_by, "summary": summary,
             "follow_up": "Call back in two weeks." if rng.random() < 0.3 else None, "created_at": when,
         })
-    await session.execute(insert(ServiceRecord.__table__), records)
+    await session.execute(insert(table_of(ServiceRecord)), records)
     complaints = []
     for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
         received = noon - timedelta(days=rng.randint(1, 200))
@@ -53,4 +57,4 @@ async def add_contacts(
             "closed_at": received + timedelta(days=rng.randint(1, 15)) if status is ComplaintStatus.CLOSED else None,
         })
     if complaints:
-        await session.execute(insert(Complaint.__table__), complaints)
+        await session.execute(insert(table_of(Complaint)), complaints)

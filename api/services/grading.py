@@ -373,7 +373,8 @@ def automatic_regrader(
     async def regrade(session: AsyncSession, customer: Customer, trigger: str) -> None:
         last = await latest_assessment(session, customer.id)
         strategy = host.strategy_for(customer.industry_code)
-        answers = reusable_answers(strategy, last.answers if last is not None and last.strategy_id == strategy.id else {})
+        reusable = last.answers if last is not None and last.strategy_id == strategy.id else {}
+        answers = reusable_answers(strategy, reusable)
         try:
             _, _, change = await assess_grade(
                 session, principal=principal, scope=RowScope.everything(), customer_id=customer.id,

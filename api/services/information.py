@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.clock import business_today
 from api.db.base import utcnow
 from api.db.enums import (
     AuditOpinion,
@@ -32,13 +33,12 @@ from api.db.models import (
     MajorInvestment,
     OperatingInformation,
 )
-from api.clock import business_today
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.reference.identifiers import resident_id_error
 from api.services.customers import commit_changes, customer_for_update, save
-from api.services.history import apply_changes, note_event
 from api.services.grading import Regrader
+from api.services.history import apply_changes, note_event
 from api.services.scope import RowScope
 from api.services.sizing import refresh_size
 from api.services.validation import (

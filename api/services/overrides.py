@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.clock import business_today
@@ -46,7 +46,9 @@ async def propose_override(
         raise InvalidInput.one("input.customerId", "the customer has no grade to override yet")
     steps = "ABCD".index(proposal.grade) - "ABCD".index(assessment.grade)
     if abs(steps) != 1:
-        raise InvalidInput.one("input.grade", f"an override moves the assessed grade {assessment.grade} by exactly one step")
+        raise InvalidInput.one(
+            "input.grade", f"an override moves the assessed grade {assessment.grade} by exactly one step"
+        )
     pending = await session.scalar(
         select(GradeOverride.id).where(GradeOverride.assessment_id == assessment.id, GradeOverride.status == "pending")
     )
@@ -93,7 +95,7 @@ async def decide_override(
                 decided_at=now, decision_comment=decision.comment)
         .execution_options(synchronize_session=False)
     )
-    if decided.rowcount != 1:
+    if cast("CursorResult[Any]", decided).rowcount != 1:  # an UPDATE's result is a CursorResult
         raise InvalidInput.one("input.id", "this override was decided by someone else meanwhile")
     await session.refresh(override)
     change = None

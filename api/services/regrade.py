@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.clock import business_today
-from api.db.base import utcnow
+from api.db.base import table_of, utcnow
 from api.db.models import (
     Customer,
     CustomerChange,
@@ -17,6 +17,7 @@ from api.db.models import (
     RegradeRun,
 )
 from api.principal import Principal
+from api.services import audit
 from api.services.grading import (
     GradeChange,
     GradeRecord,
@@ -26,7 +27,6 @@ from api.services.grading import (
     plan_record,
     reusable_answers,
 )
-from api.services import audit
 from plugins.manager import PluginHost
 
 REGRADER = Principal(sub="regrade", roles=frozenset())
@@ -45,11 +45,11 @@ async def _write(session: AsyncSession, plans: list[GradeRecord]) -> None:
     """A batch's rows in three statements (executemany), not one round trip per customer."""
     if not plans:
         return
-    await session.execute(insert(GradeAssessment.__table__), [plan.assessment for plan in plans])
+    await session.execute(insert(table_of(GradeAssessment)), [plan.assessment for plan in plans])
     history = [row for plan in plans for row in plan.history]
     if history:
-        await session.execute(insert(CustomerChange.__table__), history)
-    table = Customer.__table__
+        await session.execute(insert(table_of(CustomerChange)), history)
+    table = table_of(Customer)
     columns = list(plans[0].customer)
     # A regrade is a change of the customer: its version moves, so a stale editor gets CONFLICT.
     stmt = (
@@ -87,7 +87,11 @@ async def remaining(session: AsyncSession, run: RegradeRun) -> int:
 
 
 async def _last_answers(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, dict[str, str]]]:
-    latest = select(func.max(GradeAssessment.id)).where(GradeAssessment.customer_id.in_(ids)).group_by(GradeAssessment.customer_id)
+    latest = (
+        select(func.max(GradeAssessment.id))
+        .where(GradeAssessment.customer_id.in_(ids))
+        .group_by(GradeAssessment.customer_id)
+    )
     rows = await session.execute(
         select(GradeAssessment.customer_id, GradeAssessment.strategy_id, GradeAssessment.answers)
         .where(GradeAssessment.id.in_(latest))
@@ -104,8 +108,8 @@ async def regrade_batch(
         assert run is not None
         # Hold the batch's customers until it commits, so a user's concurrent change either lands
         # first (and is graded) or waits and then meets the new version (CONFLICT), never lost.
-        if session.bind.dialect.name == "sqlite":
-            await session.execute(RegradeRun.__table__.update().where(RegradeRun.id == run_id).values(id=run_id))
+        if session.get_bind().dialect.name == "sqlite":
+            await session.execute(table_of(RegradeRun).update().where(RegradeRun.id == run_id).values(id=run_id))
         customers = (await session.scalars(
             _in_run(select(Customer), run).order_by(Customer.id).limit(size).with_for_update()
         )).all()

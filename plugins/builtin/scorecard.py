@@ -130,7 +130,8 @@ class Scorecard:
         if name == "red_lines_breached":
             count = self.red_lines.breached(facts.ratios) if self.red_lines else None
             return None if count is None else Decimal(count)
-        return getattr(facts.ratios, name)
+        ratio: Decimal | None = getattr(facts.ratios, name)
+        return ratio
 
     def grade(self, facts: Facts) -> Decision:
         results = [self._financial(factor, facts) for factor in self.factors]
@@ -143,7 +144,9 @@ class Scorecard:
                 grade = grade.at_most(cap)
                 knock_outs.append(text)
         lost = sorted(results, key=lambda r: (r.max_points - r.points), reverse=True)
-        reasons = tuple(knock_outs) + tuple(r.reason for r in lost[: max(0, 3 - len(knock_outs))] if r.points < r.max_points)
+        reasons = tuple(knock_outs) + tuple(
+            r.reason for r in lost[: max(0, 3 - len(knock_outs))] if r.points < r.max_points
+        )
         return Decision(grade=grade, score=score, factors=tuple(results), reasons=reasons, knock_outs=tuple(knock_outs))
 
     def _knock_outs(self, facts: Facts) -> list[tuple[bool, Grade | None, str]]:
@@ -156,7 +159,8 @@ class Scorecard:
         red = self.red_lines.breached(facts.ratios) if self.red_lines else None
         return [
             (facts.non_performing, k.non_performing, f"Non-performing loan: grade at most {k.non_performing}"),
-            (overdue, k.overdue, f"Amounts overdue in the last {k.overdue_lookback_days} days: grade at most {k.overdue}"),
+            (overdue, k.overdue,
+             f"Amounts overdue in the last {k.overdue_lookback_days} days: grade at most {k.overdue}"),
             (opinion in ("adverse", "disclaimer"), k.adverse_audit,
              f"Auditor's opinion is {opinion}: grade at most {k.adverse_audit}"),
             (red == 3, k.all_red_lines, f"All three red lines crossed: grade at most {k.all_red_lines}"),
@@ -176,7 +180,7 @@ class Scorecard:
     def _qualitative(self, scored: ScoredQuestion, facts: Facts) -> FactorResult:
         answer = facts.answers.get(scored.question.id)
         share = scored.shares.get(answer) if answer is not None else None
-        label = answer if share is not None else "missing"
+        label = answer if answer is not None and share is not None else "missing"
         points = (scored.weight * (share or Decimal(0))).quantize(TWO_PLACES)
         text = next((a.text for a in scored.question.answers if a.id == answer), None)
         reason = f"{scored.question.text}: {text}" if text else f"{scored.question.text}: not answered"
@@ -275,8 +279,13 @@ def load_card(path: Path) -> Scorecard:
         raise CardError(f"{path.name}: {exc}") from None
     try:
         factors = tuple(_factor(f, f"{path.name}: factors[{i}]") for i, f in enumerate(data.get("factors", [])))
-        questions = tuple(_question(q, f"{path.name}: questions[{i}]") for i, q in enumerate(data.get("questions", [])))
-        cutoffs = {g: _decimal(data["cutoffs"][g.value], f"{path.name}: cutoffs.{g.value}") for g in (Grade.A, Grade.B, Grade.C)}
+        questions = tuple(
+            _question(q, f"{path.name}: questions[{i}]") for i, q in enumerate(data.get("questions", []))
+        )
+        cutoffs = {
+            g: _decimal(data["cutoffs"][g.value], f"{path.name}: cutoffs.{g.value}")
+            for g in (Grade.A, Grade.B, Grade.C)
+        }
         k = data["knock_outs"]
         where = f"{path.name}: knock_outs"
         lookback = k.get("overdue_lookback_days", 365)
@@ -309,7 +318,8 @@ def load_card(path: Path) -> Scorecard:
         raise CardError(f"{path.name}: weights sum to {total}, not 100")
     if not cutoffs[Grade.A] > cutoffs[Grade.B] > cutoffs[Grade.C] >= 0:
         raise CardError(f"{path.name}: cutoffs must fall from A to C")
-    if red_lines is None and (knock_outs.all_red_lines is not None or any(f.metric == "red_lines_breached" for f in factors)):
+    needs_red_lines = knock_outs.all_red_lines is not None or any(f.metric == "red_lines_breached" for f in factors)
+    if red_lines is None and needs_red_lines:
         raise CardError(f"{path.name}: red-line rules need a [red_lines] table")
     codes = [f.code for f in factors] + [q.question.id for q in questions]
     if len(codes) != len(set(codes)):

@@ -21,14 +21,18 @@ from schema.reference import (
 
 @strawberry.input(description="An amount of money.")
 class MoneyInput:
-    amount: Decimal = strawberry.field(description="Exact amount (a string such as \"1250000.00\"), at most two decimals.")
+    amount: Decimal = strawberry.field(
+        description="Exact amount (a string such as \"1250000.00\"), at most two decimals."
+    )
     currency: str = strawberry.field(description="ISO 4217 code, e.g. CNY.")
 
 
 @strawberry.input(description="A new customer.")
 class CreateCustomerInput:
     name: str = strawberry.field(description="Registered name (1–200 characters).")
-    credit_code: str = strawberry.field(description="18-character Unified Social Credit Code; its check character is verified.")
+    credit_code: str = strawberry.field(
+        description="18-character Unified Social Credit Code; its check character is verified."
+    )
     industry_code: str = strawberry.field(description="GB/T 4754-2017 code at division level or deeper, e.g. `C13`.")
     branch_code: str = strawberry.field(description="Branch the customer belongs to.")
     relationship_manager_username: str = strawberry.field(description="A staff member of that branch.")
@@ -143,7 +147,9 @@ class GuaranteeInput:
     status: GuaranteeStatusEnum | None = UNSET
 
 
-@strawberry.input(description="Credit information: report and rating fields left out are kept; events and guarantees are added.")
+@strawberry.input(
+    description="Credit information: report and rating fields left out are kept; events and guarantees are added."
+)
 class CreditInformationInput:
     customer_id: strawberry.ID
     version: int

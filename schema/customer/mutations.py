@@ -24,10 +24,10 @@ from schema.customer.inputs import (
     SetCreditStatusInput,
     UpdateCustomerInput,
 )
-from schema.ids import decode_global_id
 from schema.customer.types import Customer
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
-from schema.mutation_runner import run_mutation
+from schema.ids import decode_global_id
+from schema.mutation_runner import ErrorMember, run_mutation
 
 
 @strawberry.type(description="The customer after the change.")
@@ -67,7 +67,7 @@ def statement_payload(result: tuple[Any, Any]) -> FinancialStatementPayload:
 async def _change(
     info: Info, input: Any, id_field: str, change: Change,
     present: Callable[[Any], Any] = customer_payload, **extra: Any,
-) -> Any:
+) -> ErrorMember:
     """Apply ``change`` to the customer named by ``input.<id_field>`` at ``input.version``."""
     data = input_dict(input)
     raw_id = data.pop(id_field)

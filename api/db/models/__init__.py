@@ -18,11 +18,11 @@ from api.db.models.servicing import ServiceRecord
 
 __all__ = [
     "AuditEntry",
+    "BasicInformation",
+    "Branch",
     "CasbinRule",
     "Complaint",
     "Consent",
-    "BasicInformation",
-    "Branch",
     "CreditEvent",
     "CreditInformation",
     "Customer",

@@ -61,7 +61,7 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     # Every UPDATE checks and bumps the version: two writers of one version cannot both win.
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy types it as an attribute, not a ClassVar)
 
 
 class CustomerChange(Base):
