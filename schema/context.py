@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,24 +14,23 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.authz.policy import Decisions
-from api.clock import business_date
 from api.authz.store import PolicyHolder
+from api.clock import business_date
 from api.principal import Principal
-from api.services import access, grading_reads, servicing_reads
-from api.services import information_reads as reads
-from api.services import organisation
-from api.services.customer_query import QueryContext, stale_cutoff
+from api.services import access
 from api.services.audit import AuditTrail
+from api.services.customer_query import stale_cutoff
+from api.services.filtering import QueryContext
 from api.services.grading import GradeChange, Regrader, automatic_regrader
-from api.services.history import history_for
 from api.services.scope import RowScope
 from api.settings import Settings
 from plugins.manager import PluginHost
+from schema.reads import Count, Lookup, Related
 
 
 def _loader(
     sessions: async_sessionmaker[AsyncSession],
-    fetch: Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]],
+    fetch: Callable[[AsyncSession, list[Any]], Awaitable[Mapping[Any, Any]]],
     missing: Any = None,
 ) -> DataLoader[Any, Any]:
     """A DataLoader whose every batch runs in a session of its own.
@@ -48,7 +47,7 @@ def _loader(
 
 
 def _per_limit(
-    fetch: Callable[[AsyncSession, list[int], int], Awaitable[dict[int, Any]]],
+    fetch: Callable[[AsyncSession, list[int], int], Awaitable[Mapping[int, Any]]], missing: Any = list,
 ) -> Callable[[AsyncSession, list[tuple[int, int]]], Awaitable[dict[tuple[int, int], Any]]]:
     """Batch keys ``(customer_id, limit)``: one statement per distinct limit."""
 
@@ -57,7 +56,7 @@ def _per_limit(
         for limit in {limit for _, limit in keys}:
             ids = [cid for cid, lim in keys if lim == limit]
             found = await fetch(session, ids, limit)
-            result.update({(cid, limit): found.get(cid, []) for cid in ids})
+            result.update({(cid, limit): found.get(cid, missing() if callable(missing) else missing) for cid in ids})
         return result
 
     return run
@@ -67,31 +66,28 @@ class Loaders:
     """One set of DataLoaders per request, so nothing is cached across principals."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], principal: Principal, now: datetime) -> None:
+        self._sessions = sessions
+        self._declared: dict[int, DataLoader[Any, Any]] = {}
         self.consents = _loader(
             sessions, lambda s, ids: access.consented_groups(s, principal.sub, ids, now), set
         )
-        self.customer_consents = _loader(sessions, access.consents_of, list)
-        self.assessments = _loader(sessions, _per_limit(grading_reads.assessments), list)
-        self.overrides = _loader(sessions, grading_reads.overrides_by_assessment, list)
-        self.branch = _loader(sessions, organisation.branches_by_code)
-        self.staff = _loader(sessions, organisation.staff_by_id)
-        self.basic = _loader(sessions, reads.basic_information)
-        self.operating = _loader(sessions, reads.operating_information)
-        self.credit = _loader(sessions, reads.credit_information)
-        self.service_records = _loader(sessions, _per_limit(servicing_reads.latest_service_records), list)
-        self.open_complaints = _loader(sessions, servicing_reads.open_complaint_counts, 0)
-        self.investments = _loader(sessions, reads.major_investments, list)
-        self.events = _loader(sessions, reads.credit_events, list)
-        self.guarantees = _loader(sessions, reads.guarantees, list)
-        self.statements = _loader(
-            sessions, _per_limit(lambda s, ids, limit: reads.financial_statements(s, ids, last=limit)), list
-        )
-        self.history = _loader(
-            sessions, _per_limit(lambda s, ids, limit: history_for(s, ids, major_only=False, limit=limit)), list
-        )
-        self.major_history = _loader(
-            sessions, _per_limit(lambda s, ids, limit: history_for(s, ids, major_only=True, limit=limit)), list
-        )
+
+    def of(self, reading: Related | Lookup | Count) -> DataLoader[Any, Any]:
+        """The DataLoader of a declared reading (``schema.reads``): ``Related`` keys are
+        ``(key, limit)``, ``Lookup`` and ``Count`` keys the source's key."""
+        found = self._declared.get(id(reading))
+        if found is None:
+            if isinstance(reading, Related):  # one statement per distinct limit
+                missing = None if reading.single else list
+                found = _loader(self._sessions, _per_limit(reading.fetch, missing), missing)
+            elif isinstance(reading, Lookup):
+                found = _loader(self._sessions, reading.fetch)
+            elif isinstance(reading, Count):
+                found = _loader(self._sessions, reading.fetch, 0)
+            else:
+                raise TypeError(f"{reading!r} reads from its source row: no loader")
+            self._declared[id(reading)] = found
+        return found
 
 
 @dataclass

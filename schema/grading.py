@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +14,18 @@ from strawberry.scalars import JSON
 
 from api.reference.industries import get_industry
 from api.reference.treatments import treatments
-from api.services import grading, overrides
+from api.services import grading, grading_reads, overrides
 from api.services.customers import save
 from schema.context import Info
 from schema.convert import from_row, input_dict
-from schema.ids import decode_global_id
 from schema.errors import GradingFailedError, InvalidInputError, NotFoundError
+from schema.ids import decode_global_id
 from schema.mutation_runner import run_mutation
+from schema.reads import Projection, Related, declare
+from schema.resolve import related
+
+if TYPE_CHECKING:  # imported lazily at run time (schema.customer.types imports this module)
+    from schema.customer.types import Customer
 
 
 @strawberry.enum(description="A grade of R-G1: A (best) to D.")
@@ -81,9 +86,22 @@ def override_of(row: Any) -> GradeOverride:
                     from_grade=GradeLevel(row.from_grade), to_grade=GradeLevel(row.to_grade))
 
 
+FACTORS = Projection(
+    (),
+    lambda assessment: [
+        GradeFactor(code=f["code"], name=f["name"], value=f["value"], band=f["band"], points=Decimal(f["points"]),
+                    max_points=Decimal(f["max_points"]), reason=f["reason"])
+        for f in assessment.factor_rows
+    ],
+)
+OVERRIDES = Related(
+    "assessment_id", lambda s, ids, _: grading_reads.overrides_by_assessment(s, ids), lambda row, _: override_of(row)
+)
+
+
 @strawberry.type(description="One grading of a customer by a strategy: kept as history, never changed.")
-class GradeAssessment:
-    id: strawberry.ID
+class GradeAssessment(relay.Node):
+    id: relay.NodeID[int]
     grade: GradeLevel = strawberry.field(description="The grade the strategy gave.")
     score: Decimal = strawberry.field(description="Score 0–100.")
     strategy_id: str
@@ -103,26 +121,41 @@ class GradeAssessment:
     assessment_id: strawberry.Private[int]
     factor_rows: strawberry.Private[list[dict[str, Any]]]
 
-    @strawberry.field(description="Every factor: value, band, points and reason.")
+    @strawberry.field(
+        description="Every factor: value, band, points and reason.", metadata=declare(FACTORS, "financial")
+    )
     def factors(self) -> list[GradeFactor] | None:
-        return [GradeFactor(code=f["code"], name=f["name"], value=f["value"], band=f["band"],
-                            points=Decimal(f["points"]), max_points=Decimal(f["max_points"]), reason=f["reason"])
-                for f in self.factor_rows]
+        return FACTORS.value(self)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Overrides proposed on this assessment, newest first.")
+    @strawberry.field(
+        description="Overrides proposed on this assessment, newest first.", metadata=declare(OVERRIDES, "grading")
+    )
     async def overrides(self, info: Info) -> list[GradeOverride]:
-        return [override_of(r) for r in await info.context.loaders.overrides.load(self.assessment_id)]
+        return await related(info, OVERRIDES, self)  # type: ignore[no-any-return]
 
 
 def assessment_of(row: Any) -> GradeAssessment:
     return GradeAssessment(
-        id=strawberry.ID(str(relay.GlobalID("GradeAssessment", str(row.id)))), grade=GradeLevel(row.grade),
+        id=row.id, grade=GradeLevel(row.grade),
         score=row.score, strategy_id=row.strategy_id, strategy_version=row.strategy_version,
         plugin_name=row.plugin_name, plugin_distribution=row.plugin_distribution,
         plugin_version=row.plugin_version, reasons=list(row.reasons), knock_outs=list(row.knock_outs),
         answers=row.answers, facts=row.facts, assessed_at=row.assessed_at, assessed_by=row.assessed_by,
         trigger=row.trigger, customer_id=row.customer_id, assessment_id=row.id, factor_rows=list(row.factors),
     )
+
+
+TREATMENT = Projection(
+    (), lambda grade: treatment_of(grade.level.value),
+    cases=("level", lambda: {level.value: treatment_of(level.value) for level in GradeLevel}),
+)
+
+
+async def _newest_assessment(session: AsyncSession, ids: list[int], _: int) -> dict[int, Any]:
+    return {key: rows[0] for key, rows in (await grading_reads.assessments(session, ids, 1)).items() if rows}
+
+
+ASSESSMENT = Related("customer_id", _newest_assessment, lambda row, _: assessment_of(row), single=True)
 
 
 @strawberry.type(description="The grade in force: the latest assessment's, or its approved override.")
@@ -132,14 +165,16 @@ class CustomerGrade:
     graded_at: datetime | None
     customer_id: strawberry.Private[int]
 
-    @strawberry.field(description="What this grade means: limits, pricing, mitigation, revisits (R-G2).")
+    @strawberry.field(
+        description="What this grade means: limits, pricing, mitigation, revisits (R-G2).",
+        metadata=declare(TREATMENT, "grading"),
+    )
     def treatment(self) -> Treatment:
-        return treatment_of(self.level.value)
+        return TREATMENT.value(self)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The assessment behind it.")
+    @strawberry.field(description="The assessment behind it.", metadata=declare(ASSESSMENT, "grading"))
     async def assessment(self, info: Info) -> GradeAssessment | None:
-        rows = await info.context.loaders.assessments.load((self.customer_id, 1))
-        return assessment_of(rows[0]) if rows else None
+        return await related(info, ASSESSMENT, self)  # type: ignore[no-any-return]
 
 
 def grade_of(customer_row: Any) -> CustomerGrade | None:
@@ -177,8 +212,10 @@ def strategy_info_of(info: Any) -> GradingStrategyInfo:
     return GradingStrategyInfo(
         id=info.id, version=info.version, industries=list(info.industries), plugin_name=info.plugin,
         plugin_distribution=info.distribution, plugin_version=info.distribution_version,
-        questions=[GradingQuestion(id=q.id, text=q.text, answers=[QuestionAnswer(id=a.id, text=a.text) for a in q.answers])
-                   for q in info.strategy.questions],
+        questions=[
+            GradingQuestion(id=q.id, text=q.text, answers=[QuestionAnswer(id=a.id, text=a.text) for a in q.answers])
+            for q in info.strategy.questions
+        ],
     )
 
 
@@ -227,7 +264,7 @@ class DecideOverrideInput:
 
 @strawberry.type(description="The customer after grading, and the new assessment.")
 class GradePayload:
-    customer: Annotated["Customer", strawberry.lazy("schema.customer.types")]  # noqa: F821
+    customer: Annotated[Customer, strawberry.lazy("schema.customer.types")]
     assessment: GradeAssessment
 
 
@@ -294,7 +331,9 @@ class GradingMutation:
 
         return await run_mutation(info, act)
 
-    @strawberry.mutation(description="Propose overriding the assessed grade by one step, with a reason; awaits approval.")
+    @strawberry.mutation(
+        description="Propose overriding the assessed grade by one step, with a reason; awaits approval."
+    )
     async def propose_grade_override(self, info: Info, input: ProposeOverrideInput) -> OverrideResult:
         data = input_dict(input)
         raw_id = data.pop("customer_id")
@@ -309,7 +348,9 @@ class GradingMutation:
 
         return await run_mutation(info, act)
 
-    @strawberry.mutation(description="Approve or reject a pending override (not by its proposer nor the customer's manager).")
+    @strawberry.mutation(
+        description="Approve or reject a pending override (not by its proposer nor the customer's manager)."
+    )
     async def decide_grade_override(self, info: Info, input: DecideOverrideInput) -> OverrideResult:
         ctx = info.context
 

@@ -8,17 +8,26 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db.models import Branch as BranchRow
 from api.services import organisation
 from schema.context import Info
 from schema.convert import from_row, input_dict
 from schema.errors import InvalidInputError
 from schema.mutation_runner import run_mutation
+from schema.reads import Lookup, declare
+from schema.resolve import looked_up
 
 
 @strawberry.type(description="A branch of the lender; every customer belongs to one.")
 class Branch:
     code: str = strawberry.field(description="Branch code, e.g. `HZ01`.")
     name: str = strawberry.field(description="Branch name.")
+
+
+BRANCH = Lookup(
+    "branch_code", organisation.branches_by_code, lambda row: from_row(Branch, row),
+    sql_table=BranchRow.__table__, sql_key="code",
+)
 
 
 @strawberry.type(description="A member of staff, e.g. a customer's relationship manager.")
@@ -29,9 +38,9 @@ class StaffMember:
     agreement_expires_on: date | None = strawberry.field(description="When that agreement ends, if it does.")
     branch_code: strawberry.Private[str]
 
-    @strawberry.field(description="The branch they work at.")
+    @strawberry.field(description="The branch they work at.", metadata=declare(BRANCH, "organisation"))
     async def branch(self, info: Info) -> Branch:
-        return from_row(Branch, await info.context.loaders.branch.load(self.branch_code))
+        return await looked_up(info, BRANCH, self)  # type: ignore[no-any-return]
 
 
 @strawberry.input(description="A new branch.")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import factories as f
 
 COUNT = "{ customers { totalCount } }"
-HISTORY = "query($id: ID!) { customer(id: $id) { version name history { field } basicInformation { registeredCapital { amount } } } }"
+HISTORY = (
+    "query($id: ID!) { customer(id: $id) { version name history { field } "
+    "basicInformation { registeredCapital { amount } } } }"
+)
 UPDATE = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
   __typename
   ... on CustomerPayload { customer { version name } }
@@ -179,7 +182,7 @@ async def test_unexpected_failure_is_masked_as_internal_server_error(api, monkey
     import schema.customer.queries as queries
 
     monkeypatch.setattr(queries, "count_customers", explode)
-    import schema.planned.customers as planned
+    import schema.planned.roots as planned
 
     monkeypatch.setattr(planned, "count_customers", explode)
     body = await api(COUNT)

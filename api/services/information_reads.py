@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -62,26 +62,30 @@ async def credit_information(session: AsyncSession, ids: Sequence[int]) -> dict[
     return await _one_each(session, CreditInformation, ids)
 
 
+# Each list's order, newest first: the batch reads and their SQL forms share it.
+INVESTMENT_ORDER = (MajorInvestment.decided_on.desc(), MajorInvestment.id.desc())
+EVENT_ORDER = (CreditEvent.occurred_on.desc(), CreditEvent.id.desc())
+GUARANTEE_ORDER = (Guarantee.starts_on.desc(), Guarantee.id.desc())
+STATEMENT_ORDER = (FinancialStatement.period_end.desc(), FinancialStatement.id.desc())
+
+
 async def major_investments(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[MajorInvestment]]:
-    return await _many_each(session, MajorInvestment, ids, MajorInvestment.decided_on.desc(), MajorInvestment.id.desc())
+    return await _many_each(session, MajorInvestment, ids, *INVESTMENT_ORDER)
 
 
 async def credit_events(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[CreditEvent]]:
-    return await _many_each(session, CreditEvent, ids, CreditEvent.occurred_on.desc(), CreditEvent.id.desc())
+    return await _many_each(session, CreditEvent, ids, *EVENT_ORDER)
 
 
 async def guarantees(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[Guarantee]]:
-    return await _many_each(session, Guarantee, ids, Guarantee.starts_on.desc(), Guarantee.id.desc())
+    return await _many_each(session, Guarantee, ids, *GUARANTEE_ORDER)
 
 
 async def financial_statements(
     session: AsyncSession, ids: Sequence[int], *, last: int
 ) -> dict[int, list[FinancialStatement]]:
     """The newest ``last`` statements of each customer, newest first."""
-    return await newest_per_customer(
-        session, FinancialStatement, ids, limit=last,
-        order=(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()),
-    )
+    return await newest_per_customer(session, FinancialStatement, ids, limit=last, order=STATEMENT_ORDER)
 
 
 async def grouped_by(session: AsyncSession, stmt: Any, key: str = "customer_id") -> dict[int, list[Any]]:
@@ -90,3 +94,38 @@ async def grouped_by(session: AsyncSession, stmt: Any, key: str = "customer_id")
     for row in await session.scalars(stmt):
         grouped[getattr(row, key)].append(row)
     return grouped
+
+
+def newest_rows_sql(
+    model: Any, order: Sequence[Any], parent_key: Any, columns: Sequence[str], limit: Any, key: str = "customer_id"
+) -> Any:
+    """SQL for the rows of ``model`` whose ``key`` is ``parent_key`` (a column of the enclosing
+    query), newest first by ``order``, at most ``limit``: a subquery with ``columns`` and the
+    ``id``, ``key`` and order columns, read along the table's index (PostgreSQL builds lists
+    of them as JSON)."""
+    table = model.__table__
+    ordering = [getattr(o, "element", o) for o in order]
+    names = list(dict.fromkeys([*(["id"] if "id" in table.c else []), key, *(c.key for c in ordering), *columns]))
+    return (
+        select(*(table.c[name] for name in names))
+        .where(table.c[key] == parent_key)
+        .order_by(*order)
+        .limit(limit)
+        .correlate_except(table)  # the parent's row comes from the enclosing query
+        .subquery()
+    )
+
+
+def rows_sql(model: Any, order: Sequence[Any]) -> Callable[[Any, Sequence[str], Any], Any]:
+    """``newest_rows_sql`` of ``model`` in ``order``: the SQL form of one of the batch reads above."""
+    return lambda parent_key, columns, limit: newest_rows_sql(model, order, parent_key, columns, limit)
+
+
+statements_sql = rows_sql(FinancialStatement, STATEMENT_ORDER)
+investments_sql = rows_sql(MajorInvestment, INVESTMENT_ORDER)
+events_sql = rows_sql(CreditEvent, EVENT_ORDER)
+guarantees_sql = rows_sql(Guarantee, GUARANTEE_ORDER)
+# One row per customer: the group's row is keyed by its customer.
+basic_information_sql = rows_sql(BasicInformation, (BasicInformation.customer_id,))
+operating_information_sql = rows_sql(OperatingInformation, (OperatingInformation.customer_id,))
+credit_information_sql = rows_sql(CreditInformation, (CreditInformation.customer_id,))

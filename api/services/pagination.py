@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from api.db.compiled import Reader
 from api.errors import InvalidInput
 
 T = TypeVar("T")
@@ -75,8 +75,57 @@ def _beyond(keys: Sequence[SortKey], values: Sequence[Any], *, toward_end: bool)
     return or_(*clauses)
 
 
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """``first/after`` or ``last/before`` checked: the direction, the size and the cursor's key."""
+
+    forward: bool
+    size: int
+    cursor: list[Any] | None
+    after: str | None
+    before: str | None
+
+    @classmethod
+    def of(
+        cls, keys: Sequence[SortKey], *, first: int | None, after: str | None, last: int | None, before: str | None
+    ) -> PageRequest:
+        if first is not None and last is not None:
+            raise InvalidInput.one("last", "give either first or last, not both")
+        forward = last is None
+        size = first if forward else last
+        assert size is not None
+        cursor, argument = (after, "after") if forward else (before, "before")
+        values = None if cursor is None else decode_cursor(cursor, keys, argument)
+        return cls(forward, size, values, after, before)
+
+    def page(self, rows: list[Any], key_values: Callable[[Any], Sequence[Any]]) -> Page[Any]:
+        """The page from the statement's rows (up to ``size + 1``, in the direction read)."""
+        more = len(rows) > self.size
+        rows = rows[: self.size]
+        if not self.forward:
+            rows.reverse()
+        return Page(
+            items=rows,
+            cursors=[encode_cursor(key_values(row)) for row in rows],
+            has_next_page=more if self.forward else self.before is not None,
+            has_previous_page=more if not self.forward else self.after is not None,
+        )
+
+
+def keyset_statement(
+    stmt: Select[Any], keys: Sequence[SortKey], *, forward: bool, cursor: Sequence[Any] | None, size: Any
+) -> Select[Any]:
+    """``stmt`` limited to the rows beyond ``cursor`` (values or bind parameters), ``size`` of
+    them (a number or a bind parameter) in ``keys`` order, read backwards for a backward page."""
+    if cursor is not None:
+        stmt = stmt.where(_beyond(keys, cursor, toward_end=forward))
+    # Backwards pages read the order reversed from the cursor, then flip the rows back.
+    order = [key.column.desc() if key.descending == forward else key.column.asc() for key in keys]
+    return stmt.order_by(*order).limit(size)
+
+
 async def keyset_page(
-    session: AsyncSession,
+    session: Reader,
     stmt: Select[Any],
     keys: Sequence[SortKey],
     *,
@@ -91,27 +140,7 @@ async def keyset_page(
 
     With ``entities`` the items are the ORM objects ``stmt`` selects; without, its plain rows.
     """
-    if first is not None and last is not None:
-        raise InvalidInput.one("last", "give either first or last, not both")
-    forward = last is None
-    size = first if forward else last
-    assert size is not None
-    cursor, argument = (after, "after") if forward else (before, "before")
-    if cursor is not None:
-        stmt = stmt.where(_beyond(keys, decode_cursor(cursor, keys, argument), toward_end=forward))
-    # Backwards pages read the order reversed from the cursor, then flip the rows back.
-    order = [
-        key.column.desc() if key.descending == forward else key.column.asc() for key in keys
-    ]
-    paged = stmt.order_by(*order).limit(size + 1)
+    request = PageRequest.of(keys, first=first, after=after, last=last, before=before)
+    paged = keyset_statement(stmt, keys, forward=request.forward, cursor=request.cursor, size=request.size + 1)
     rows = list((await session.scalars(paged) if entities else await session.execute(paged)).all())
-    more = len(rows) > size
-    rows = rows[:size]
-    if not forward:
-        rows.reverse()
-    return Page(
-        items=rows,
-        cursors=[encode_cursor(key_values(row)) for row in rows],
-        has_next_page=more if forward else before is not None,
-        has_previous_page=more if not forward else after is not None,
-    )
+    return request.page(rows, key_values)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import exists, false, or_, select
+from sqlalchemy import Select, bindparam, exists, false, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.models import Consent, Customer
+
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,24 +30,61 @@ class RowScope:
     at: datetime | None = None
 
     @classmethod
-    def everything(cls) -> "RowScope":
+    def everything(cls) -> RowScope:
         return cls(all=True)
 
+    @classmethod
+    def of_shape(cls, shape: tuple[bool, bool, bool, bool]) -> RowScope:
+        """A scope of ``shape`` with placeholder values: its ``condition()`` is the SQL of every
+        scope of that shape (a compiled statement gets each request's ``values()``)."""
+        everything, branch, own, consented = shape
+        return cls(
+            all=everything, branch_code="" if branch else None, staff_id=0 if own else None,
+            third_party="" if consented else None, at=datetime.min.replace(tzinfo=UTC) if consented else None,
+        )
+
+    @property
+    def shape(self) -> tuple[bool, bool, bool, bool]:
+        """Which parts the condition has: scopes of one shape share one SQL text."""
+        consented = self.third_party is not None and self.at is not None
+        return (self.all, self.branch_code is not None, self.staff_id is not None, consented)
+
     def condition(self) -> ColumnElement[bool] | None:
-        """SQL limiting ``customer`` rows to this scope (None: no limit)."""
-        if self.all:
+        """SQL limiting ``customer`` rows to this scope (None: no limit).
+
+        Its values are named bind parameters (``scope_*``), so a statement compiled once for
+        one scope runs for any scope of the same ``shape`` given ``values()``: the planned
+        reads' prepared statements and every other customer read share this one builder.
+        """
+        everything, branch, own, consented = self.shape
+        if everything:
             return None
+        customer = Customer.__table__.c
         parts: list[ColumnElement[bool]] = []
-        if self.branch_code is not None:
-            parts.append(Customer.branch_code == self.branch_code)
-        if self.staff_id is not None:
-            parts.append(Customer.relationship_manager_id == self.staff_id)
-        if self.third_party is not None and self.at is not None:
-            parts.append(exists(consents_in_force(self.third_party, self.at).where(Consent.customer_id == Customer.id)))
+        if branch:
+            branch_code = customer.branch_code
+            parts.append(branch_code == bindparam("scope_branch_code", self.branch_code, branch_code.type))
+        if own:
+            manager = customer.relationship_manager_id
+            parts.append(manager == bindparam("scope_staff_id", self.staff_id, manager.type))
+        if consented:
+            consent = Consent.__table__.c
+            granted = consents_in_force(
+                bindparam("scope_third_party", self.third_party, consent.third_party.type),
+                bindparam("scope_at", self.at, consent.valid_from.type),
+            )
+            parts.append(exists(granted.where(Consent.customer_id == customer.id)))
         return or_(*parts) if parts else false()
 
+    def values(self) -> dict[str, Any]:
+        """The bind parameters of ``condition()``."""
+        return {
+            "scope_branch_code": self.branch_code, "scope_staff_id": self.staff_id,
+            "scope_third_party": self.third_party, "scope_at": self.at,
+        }
 
-def consents_in_force(third_party: str, at: datetime):  # type: ignore[no-untyped-def]
+
+def consents_in_force(third_party: Any, at: Any) -> Select[int]:
     """Consents to ``third_party`` valid at ``at``: started, not expired, not revoked."""
     return select(Consent.id).where(
         Consent.third_party == third_party,
@@ -54,8 +94,7 @@ def consents_in_force(third_party: str, at: datetime):  # type: ignore[no-untype
     )
 
 
-def within(stmt, scope: RowScope):  # type: ignore[no-untyped-def]
+def within(stmt: S, scope: RowScope) -> S:
     """``stmt`` (a select over customers) limited to ``scope``."""
     condition = scope.condition()
     return stmt if condition is None else stmt.where(condition)
-

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.compiled import Reader
 from api.db.enums import ComplaintStatus
 from api.db.models import Complaint, Customer, ServiceRecord
-from api.services.information_reads import newest_per_customer
+from api.services.information_reads import newest_per_customer, newest_rows_sql
 
 # Service records newest first; the id settles contacts recorded for the same moment.
 SERVICE_RECORD_ORDER = (ServiceRecord.occurred_at.desc(), ServiceRecord.id.desc())
@@ -25,41 +23,9 @@ async def latest_service_records(
     return await newest_per_customer(session, ServiceRecord, ids, order=SERVICE_RECORD_ORDER, limit=limit)
 
 
-async def latest_service_record_rows(
-    session: Reader, ids: Sequence[int], limit: int, columns: Sequence[str]
-) -> dict[int, list[Any]]:
-    """As ``latest_service_records``, but plain rows of ``columns`` (and ``customer_id``): a
-    window function ranks each customer's records (PostgreSQL pages use ``newest_records``)."""
-    table = ServiceRecord.__table__.c
-    names = list(dict.fromkeys(["customer_id", *columns]))
-    rank = func.row_number().over(partition_by=table.customer_id, order_by=SERVICE_RECORD_ORDER).label("rank")
-    ranked = select(*(table[name] for name in names), rank).where(table.customer_id.in_(ids)).subquery()
-    stmt = (
-        select(*(ranked.c[name] for name in names))
-        .where(ranked.c.rank <= limit)
-        .order_by(ranked.c.customer_id, ranked.c.rank)
-    )
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in await session.execute(stmt):
-        grouped[row.customer_id].append(row)
-    return grouped
-
-
-def newest_records(columns: Sequence[str]) -> Any:
-    """The enclosing query's customer's newest ``records_limit`` (a bind parameter) service
-    records as a subquery named ``newest``, read backwards along their index: ``columns`` and
-    the ``id``, ``customer_id`` and ``occurred_at`` that order them."""
-    record = ServiceRecord.__table__.c
-    customer = Customer.__table__
-    names = list(dict.fromkeys(["id", "customer_id", "occurred_at", *columns]))
-    return (
-        select(*(record[name] for name in names))
-        .where(record.customer_id == customer.c.id)
-        .order_by(*SERVICE_RECORD_ORDER)
-        .limit(bindparam("records_limit", type_=Integer))
-        .correlate(customer)
-        .subquery("newest")
-    )
+def newest_records_sql(parent_key: Any, columns: Sequence[str], limit: Any) -> Any:
+    """The newest service records of the customer ``parent_key`` names, as a subquery."""
+    return newest_rows_sql(ServiceRecord, SERVICE_RECORD_ORDER, parent_key, columns, limit)
 
 
 async def open_complaint_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
+from api.services import information_reads as reads
 from schema.context import Info
 from schema.convert import from_row
+from schema.reads import Projection, Related, declare
 from schema.reference import (
     AuditOpinionEnum,
     CreditEventKindEnum,
@@ -17,6 +20,7 @@ from schema.reference import (
     IndustryPositionEnum,
     PeriodKindEnum,
 )
+from schema.resolve import related
 
 
 @strawberry.type(description="An amount of money: exact decimal (a string on the wire) and its currency.")
@@ -27,6 +31,38 @@ class Money:
 
 def money(amount: Decimal | None, currency: str | None) -> Money | None:
     return None if amount is None or currency is None else Money(amount=amount, currency=currency)
+
+
+# Readings of the groups' computed and related fields (``schema.reads``), used by both read paths.
+# ``sql``: the columns of the row each was built from (PostgreSQL builds the object from them).
+REGISTERED_CAPITAL = Projection(
+    (), lambda group: money(group.registered_capital_amount, group.registered_capital_currency),
+    sql={"amount": "registered_capital", "currency": "registered_capital_currency"},
+    null_if=("registered_capital", "registered_capital_currency"),
+)
+AMOUNT = Projection(
+    (), lambda item: Money(amount=item.amount_value, currency=item.currency),
+    sql={"amount": "amount", "currency": "currency"},
+)
+AMOUNT_IF_ANY = Projection(
+    (), lambda item: money(item.amount_value, item.currency), sql={"amount": "amount", "currency": "currency"},
+    null_if=("amount", "currency"),
+)
+INVESTMENTS = Related(
+    "customer_id", lambda s, ids, _: reads.major_investments(s, ids),
+    lambda row, _: from_row(MajorInvestment, row, amount_value=row.amount),
+    sql_rows=reads.investments_sql, order=("decided_on", "id"),
+)
+EVENTS = Related(
+    "customer_id", lambda s, ids, _: reads.credit_events(s, ids),
+    lambda row, _: from_row(CreditEvent, row, amount_value=row.amount),
+    sql_rows=reads.events_sql, order=("occurred_on", "id"),
+)
+GUARANTEES = Related(
+    "customer_id", lambda s, ids, _: reads.guarantees(s, ids),
+    lambda row, _: from_row(Guarantee, row, amount_value=row.amount),
+    sql_rows=reads.guarantees_sql, order=("starts_on", "id"),
+)
 
 
 @strawberry.type(description="Business licence, articles of association, legal representative, capital and scope.")
@@ -52,14 +88,14 @@ class BasicInformation:
     registered_capital_amount: strawberry.Private[Decimal | None]
     registered_capital_currency: strawberry.Private[str | None]
 
-    @strawberry.field(description="Registered capital.")
+    @strawberry.field(description="Registered capital.", metadata=declare(REGISTERED_CAPITAL, "basic"))
     def registered_capital(self) -> Money | None:
-        return money(self.registered_capital_amount, self.registered_capital_currency)
+        return REGISTERED_CAPITAL.value(self)  # type: ignore[no-any-return]
 
 
-def basic_information(row: object) -> BasicInformation:
+def basic_information(row: Any) -> BasicInformation:
     return from_row(
-        BasicInformation, row, registered_capital_amount=getattr(row, "registered_capital")
+        BasicInformation, row, registered_capital_amount=row.registered_capital
     )
 
 
@@ -108,9 +144,9 @@ class MajorInvestment:
     amount_value: strawberry.Private[Decimal]
     currency: strawberry.Private[str]
 
-    @strawberry.field(description="Amount invested.")
+    @strawberry.field(description="Amount invested.", metadata=declare(AMOUNT, "operating"))
     def amount(self) -> Money:
-        return Money(amount=self.amount_value, currency=self.currency)
+        return AMOUNT.value(self)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Market share, industry position, products, channels and partners.")
@@ -124,10 +160,9 @@ class OperatingInformation:
     updated_at: datetime = strawberry.field(description="When this group last changed.")
     customer_id: strawberry.Private[int]
 
-    @strawberry.field(description="Major investments, newest first.")
+    @strawberry.field(description="Major investments, newest first.", metadata=declare(INVESTMENTS, "operating"))
     async def major_investments(self, info: Info) -> list[MajorInvestment]:
-        rows = await info.context.loaders.investments.load(self.customer_id)
-        return [from_row(MajorInvestment, r, amount_value=r.amount) for r in rows]
+        return await related(info, INVESTMENTS, self)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="One event of the customer's credit history.")
@@ -140,9 +175,9 @@ class CreditEvent:
     amount_value: strawberry.Private[Decimal | None]
     currency: strawberry.Private[str | None]
 
-    @strawberry.field(description="Amount concerned, if any.")
+    @strawberry.field(description="Amount concerned, if any.", metadata=declare(AMOUNT_IF_ANY, "credit"))
     def amount(self) -> Money | None:
-        return money(self.amount_value, self.currency)
+        return AMOUNT_IF_ANY.value(self)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A guarantee the customer gave to a third party.")
@@ -155,9 +190,9 @@ class Guarantee:
     amount_value: strawberry.Private[Decimal]
     currency: strawberry.Private[str]
 
-    @strawberry.field(description="Amount guaranteed.")
+    @strawberry.field(description="Amount guaranteed.", metadata=declare(AMOUNT, "credit"))
     def amount(self) -> Money:
-        return Money(amount=self.amount_value, currency=self.currency)
+        return AMOUNT.value(self)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Credit report, external rating, credit history and guarantees given.")
@@ -170,12 +205,10 @@ class CreditInformation:
     updated_at: datetime = strawberry.field(description="When this group last changed.")
     customer_id: strawberry.Private[int]
 
-    @strawberry.field(description="Credit history, newest first.")
+    @strawberry.field(description="Credit history, newest first.", metadata=declare(EVENTS, "credit"))
     async def events(self, info: Info) -> list[CreditEvent]:
-        rows = await info.context.loaders.events.load(self.customer_id)
-        return [from_row(CreditEvent, r, amount_value=r.amount) for r in rows]
+        return await related(info, EVENTS, self)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Guarantees given to others, newest first.")
+    @strawberry.field(description="Guarantees given to others, newest first.", metadata=declare(GUARANTEES, "credit"))
     async def guarantees(self, info: Info) -> list[Guarantee]:
-        rows = await info.context.loaders.guarantees.load(self.customer_id)
-        return [from_row(Guarantee, r, amount_value=r.amount) for r in rows]
+        return await related(info, GUARANTEES, self)  # type: ignore[no-any-return]

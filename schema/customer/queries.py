@@ -7,15 +7,16 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from api.authz.policy import FieldAccess
 from api.errors import InvalidInput
 from api.services import customers as customer_service
 from api.services.customer_query import count_customers, find_customers
-from api.authz.policy import FieldAccess
 from schema.authz import forbidden
+from schema.comparisons import order_list, where_dict
 from schema.context import Context, Info
-from schema.ids import decode_global_id, page_info
-from schema.customer.filters import CustomerOrderBy, CustomerWhere, order_list, where_dict
+from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES, CustomerOrderBy, CustomerWhere
 from schema.customer.types import Customer
+from schema.ids import decode_global_id, page_info
 
 
 @strawberry.type(description="A page of customers (Relay connection, keyset-paginated).")
@@ -26,20 +27,9 @@ class CustomerConnection(relay.Connection[Customer]):
     async def total_count(self, info: Info) -> int:
         async with info.context.reading() as session:
             return await count_customers(
-                session, where=self.where, ctx=info.context.query_context, scope=info.context.scope
+                session, where=self.where, fields=CUSTOMER_SEARCH, ctx=info.context.query_context,
+                scope=info.context.scope,
             )
-
-
-# What each filter or sort field reveals, as the schema coordinate whose read rule governs it.
-FIELD_COORDINATES = {
-    "id": "Customer.id", "name": "Customer.name", "credit_code": "Customer.creditCode",
-    "industry_code": "Customer.industry", "branch_code": "Customer.branch",
-    "relationship_manager_username": "Customer.relationshipManager", "size": "Customer.size",
-    "credit_status": "Customer.creditStatus", "stale": "Customer.financialsStale",
-    "last_major_change_at": "Customer.lastMajorChangeAt",
-    "latest_statement_period_end": "Customer.latestStatementPeriodEnd",
-    "created_at": "Customer.createdAt", "updated_at": "Customer.updatedAt",
-}
 
 
 def filtered_fields(where: dict[str, Any] | None) -> list[str]:
@@ -84,8 +74,8 @@ class CustomerQuery:
     async def customers(
         self,
         info: Info,
-        where: CustomerWhere | None = None,
-        order_by: list[CustomerOrderBy] | None = None,
+        where: CustomerWhere | None = None,  # type: ignore[valid-type]
+        order_by: list[CustomerOrderBy] | None = None,  # type: ignore[valid-type]
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -104,7 +94,8 @@ class CustomerQuery:
         async with info.context.reading() as session:
             page = await find_customers(
                 session, where=filters, order_by=order, first=first, after=after,
-                last=last, before=before, ctx=info.context.query_context, scope=info.context.scope,
+                last=last, before=before, fields=CUSTOMER_SEARCH, ctx=info.context.query_context,
+                scope=info.context.scope,
             )
         edges = [
             relay.Edge(node=Customer.from_row(row), cursor=cursor)

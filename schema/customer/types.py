@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -10,17 +11,27 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from api.db.enums import InfoGroup
-from api.db.models import Customer as CustomerRow
-from api.errors import InvalidInput, NotFound
-from api.services import customers
-from api.services.customer_query import is_stale
 from api.authz.masking import MASKERS
 from api.authz.policy import FieldAccess
+from api.db.enums import InfoGroup
+from api.db.models import Customer as CustomerRow
+from api.db.models import StaffMember as StaffRow
+from api.errors import NotFound
+from api.services import access, customers, grading_reads, organisation, servicing_reads
+from api.services import information_reads as reads
+from api.services.customer_query import MANAGER_USERNAME_FILTER, STALE_FILTER, is_stale
+from api.services.history import history_for
 from schema.access_types import Consent, consent_of
+from schema.comparisons import (
+    BooleanComparison,
+    CreditStatusComparison,
+    DateComparison,
+    DateTimeComparison,
+    EnterpriseSizeComparison,
+    StringComparison,
+)
 from schema.context import Context, Info
 from schema.convert import from_row
-from schema.grading import CustomerGrade, GradeAssessment, assessment_of, grade_of
 from schema.customer.information_types import (
     BasicInformation,
     CreditInformation,
@@ -28,9 +39,22 @@ from schema.customer.information_types import (
     OperatingInformation,
     basic_information,
 )
-from schema.organisation import Branch, StaffMember
-from schema.servicing import ServiceRecord
+from schema.grading import CustomerGrade, GradeAssessment, assessment_of, grade_of
+from schema.organisation import BRANCH, Branch, StaffMember
+from schema.reads import (
+    METADATA_KEY,
+    Computed,
+    Count,
+    Declarer,
+    Lookup,
+    Projection,
+    Related,
+    TypeReads,
+    declare,
+)
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum, Industry, InfoGroupEnum, industry_of
+from schema.resolve import counted, looked_up, related
+from schema.servicing import ServiceRecord
 
 MAX_NESTED = 100
 
@@ -67,10 +91,70 @@ class CustomerChange:
     )
 
 
-def _bounded(value: int, name: str) -> int:
-    if not 1 <= value <= MAX_NESTED:
-        raise InvalidInput.one(name, f"must be between 1 and {MAX_NESTED}")
-    return value
+_customer = Declarer(CustomerRow.__table__)
+
+# Readings of Customer's fields that other rows or Python compute: each is declared here once,
+# attached to its field below, and used by both read paths (``schema.reads``).
+INDUSTRY = Projection(("industry_code",), lambda row: industry_of(row.industry_code), sql={"code": "industry_code"})
+GRADE = Projection(
+    ("id", "grade", "grade_score", "graded_at"), grade_of,
+    sql={"level": "grade", "score": "grade_score", "gradedAt": "graded_at"}, null_if=("grade",),
+)
+SIZE_ASSESSMENT = Projection(
+    ("id", "size", "size_rule_version", "size_rule_id", "size_inputs", "size_determined_at"),
+    lambda r: SizeAssessment(
+        customer_id=r.id, size=r.size, rule_version=r.size_rule_version, rule_id=r.size_rule_id,
+        inputs=r.size_inputs, determined_at=r.size_determined_at,
+    ),
+)
+CREDIT_STATUS_ASSESSMENT = Projection(
+    ("id", "credit_status", "credit_status_basis", "credit_status_set_at", "credit_status_set_by"),
+    lambda r: CreditStatusAssessment(
+        customer_id=r.id, status=r.credit_status, basis=r.credit_status_basis,
+        set_at=r.credit_status_set_at, set_by=r.credit_status_set_by,
+    ),
+)
+FINANCIALS_STALE = Computed(("latest_statement_period_end",), lambda row, ctx: is_stale(row, ctx.stale_cutoff))
+RELATIONSHIP_MANAGER = Lookup(
+    "relationship_manager_id", organisation.staff_by_id, lambda row: from_row(StaffMember, row),
+    sql_table=StaffRow.__table__, sql_key="id",
+)
+BASIC = Related(
+    "id", lambda s, ids, _: reads.basic_information(s, ids), lambda row, _: basic_information(row), single=True,
+    sql_rows=reads.basic_information_sql,
+)
+OPERATING = Related(
+    "id", lambda s, ids, _: reads.operating_information(s, ids), lambda row, _: from_row(OperatingInformation, row),
+    single=True, sql_rows=reads.operating_information_sql,
+)
+CREDIT = Related(
+    "id", lambda s, ids, _: reads.credit_information(s, ids), lambda row, _: from_row(CreditInformation, row),
+    single=True, sql_rows=reads.credit_information_sql,
+)
+STATEMENTS = Related(
+    "id", lambda s, ids, limit: reads.financial_statements(s, ids, last=limit),
+    lambda row, _: from_row(FinancialStatement, row), argument="last", default=12, bounds=(1, MAX_NESTED),
+    sql_rows=reads.statements_sql, order=("period_end", "id"),
+)
+HISTORY: Related = Related(
+    "id", lambda s, ids, limit: history_for(s, ids, major_only=False, limit=limit),
+    lambda row, ctx: redacted_change(ctx, row), argument="limit", default=50, bounds=(1, MAX_NESTED),
+    variant=lambda args: MAJOR_HISTORY if args.get("majorOnly") else HISTORY,
+)
+MAJOR_HISTORY: Related = dataclasses.replace(
+    HISTORY, fetch=lambda s, ids, limit: history_for(s, ids, major_only=True, limit=limit), variant=None
+)
+GRADE_HISTORY = Related(
+    "id", grading_reads.assessments, lambda row, _: assessment_of(row), argument="limit", default=20,
+    bounds=(1, MAX_NESTED), sql_rows=grading_reads.assessments_sql, order=("id",),
+)
+SERVICE_RECORDS = Related(
+    "id", servicing_reads.latest_service_records, lambda row, _: from_row(ServiceRecord, row), argument="last",
+    default=10, bounds=(1, MAX_NESTED), sql_rows=servicing_reads.newest_records_sql, order=("occurred_at", "id"),
+)
+OPEN_COMPLAINTS = Count("id", servicing_reads.open_complaint_counts, servicing_reads.open_complaints_subquery)
+CONSENTS = Related("id", lambda s, ids, _: access.consents_of(s, ids), lambda row, _: consent_of(row))
+
 
 
 @strawberry.type(
@@ -79,35 +163,59 @@ def _bounded(value: int, name: str) -> int:
 )
 class Customer(relay.Node):
     id: relay.NodeID[int]
-    name: str | None = strawberry.field(description="Registered name.")
-    credit_code: str | None = strawberry.field(description="18-character Unified Social Credit Code (GB 32100-2015).")
+    name: str | None = strawberry.field(
+        description="Registered name.",
+        metadata=_customer.column("name", "profile", where=(StringComparison, "Registered name."), sort=True),
+    )
+    credit_code: str | None = strawberry.field(
+        description="18-character Unified Social Credit Code (GB 32100-2015).",
+        metadata=_customer.column(
+            "credit_code", "profile", where=(StringComparison, "Unified Social Credit Code."), sort=True
+        ),
+    )
     version: int | None = strawberry.field(
-        description="Changes with every update; send it back to update (optimistic concurrency)."
+        description="Changes with every update; send it back to update (optimistic concurrency).",
+        metadata=_customer.column("version", "profile"),
     )
-    created_at: datetime | None = strawberry.field(description="When it was registered.")
-    updated_at: datetime | None = strawberry.field(description="When anything about it last changed.")
-    last_major_change_at: datetime | None = strawberry.field(description="When the last major change was recorded.")
+    created_at: datetime | None = strawberry.field(
+        description="When it was registered.",
+        metadata=_customer.column("created_at", "profile", where=(DateTimeComparison, "Registration time."), sort=True),
+    )
+    updated_at: datetime | None = strawberry.field(
+        description="When anything about it last changed.",
+        metadata=_customer.column("updated_at", "profile", where=(DateTimeComparison, "Last change time."), sort=True),
+    )
+    last_major_change_at: datetime | None = strawberry.field(
+        description="When the last major change was recorded.",
+        metadata=_customer.column(
+            "last_major_change_at", "profile", where=(DateTimeComparison, "When the last major change was recorded.")
+        ),
+    )
     latest_statement_period_end: date | None = strawberry.field(
-        description="Period end of the newest financial statement."
+        description="Period end of the newest financial statement.",
+        metadata=_customer.column(
+            "latest_statement_period_end", "profile", where=(DateComparison, "Period end of the newest statement.")
+        ),
     )
-    size: EnterpriseSizeEnum | None = strawberry.field(description="Enterprise size, derived (R-C2).")
-    credit_status: CreditStatusEnum | None = strawberry.field(description="Credit status (R-C3).")
+    size: EnterpriseSizeEnum | None = strawberry.field(
+        description="Enterprise size, derived (R-C2).",
+        metadata=_customer.column("size", "profile", where=(EnterpriseSizeComparison, "Enterprise size.")),
+    )
+    credit_status: CreditStatusEnum | None = strawberry.field(
+        description="Credit status (R-C3).",
+        metadata=_customer.column("credit_status", "profile", where=(CreditStatusComparison, "Credit status.")),
+    )
     row: strawberry.Private[Any]
 
     @classmethod
-    def from_row(cls, row: CustomerRow) -> "Customer":
-        return cls(
-            id=row.id, name=row.name, credit_code=row.credit_code, version=row.version,
-            created_at=row.created_at, updated_at=row.updated_at,
-            last_major_change_at=row.last_major_change_at,
-            latest_statement_period_end=row.latest_statement_period_end,
-            size=row.size, credit_status=row.credit_status, row=row,
-        )
+    def from_row(cls, row: CustomerRow) -> Customer:
+        """The regular path's customer: every ``Column`` field copied from the row, as declared."""
+        return cls(id=row.id, row=row, **CUSTOMER_READS.row_values(row))
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list["Customer | None"]:
+    ) -> list[Customer | None]:
         node_ids = list(node_ids)
         ids = [int(i) for i in node_ids if i.isdigit()]
         async with info.context.reading() as session:
@@ -117,91 +225,129 @@ class Customer(relay.Node):
             raise NotFound("Customer")
         return result
 
-    @strawberry.field(description="Industry by GB/T 4754-2017.")
+    @strawberry.field(
+        description="Industry by GB/T 4754-2017.",
+        metadata=declare(
+            INDUSTRY, "profile", sort=_customer.sort("industry_code"), sort_description="Sort by industry code.",
+            filters=[_customer.filter(
+                "industry_code", StringComparison, "GB/T 4754 code; `_startsWith: \"C\"` selects a section."
+            )],
+        ),
+    )
     def industry(self) -> Industry | None:
-        return industry_of(self.row.industry_code)
+        return INDUSTRY.value(self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="How the size was derived (its inputs are financial figures).")
+    @strawberry.field(
+        description="How the size was derived (its inputs are financial figures).",
+        metadata=declare(SIZE_ASSESSMENT, "financial"),
+    )
     def size_assessment(self) -> SizeAssessment | None:
-        r = self.row
-        return SizeAssessment(
-            customer_id=r.id, size=r.size, rule_version=r.size_rule_version, rule_id=r.size_rule_id,
-            inputs=r.size_inputs, determined_at=r.size_determined_at,
-        )
+        return SIZE_ASSESSMENT.value(self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Credit status with its basis.")
+    @strawberry.field(description="Credit status with its basis.", metadata=declare(CREDIT_STATUS_ASSESSMENT, "credit"))
     def credit_status_assessment(self) -> CreditStatusAssessment | None:
-        r = self.row
-        return CreditStatusAssessment(
-            customer_id=r.id, status=r.credit_status, basis=r.credit_status_basis,
-            set_at=r.credit_status_set_at, set_by=r.credit_status_set_by,
-        )
+        return CREDIT_STATUS_ASSESSMENT.value(self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="True when the newest financial statement is older than the configured age "
-        "(default 15 months) or there is none."
+        "(default 15 months) or there is none.",
+        metadata=declare(
+            FINANCIALS_STALE, "profile",
+            filters=[_customer.filter("stale", BooleanComparison, "Financial information stale.", STALE_FILTER)],
+        ),
     )
     def financials_stale(self, info: Info) -> bool | None:
-        return is_stale(self.row, info.context.stale_cutoff)
+        return FINANCIALS_STALE.value(self.row, info.context)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The branch the customer belongs to.")
+    @strawberry.field(
+        description="The branch the customer belongs to.",
+        metadata=declare(
+            BRANCH, "profile", filters=[_customer.filter("branch_code", StringComparison, "Branch code.")],
+            sort=_customer.sort("branch_code"), sort_description="Sort by branch code.",
+        ),
+    )
     async def branch(self, info: Info) -> Branch | None:
-        return from_row(Branch, await info.context.loaders.branch.load(self.row.branch_code))
+        return await looked_up(info, BRANCH, self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The relationship manager who looks after the customer.")
+    @strawberry.field(
+        description="The relationship manager who looks after the customer.",
+        metadata=declare(
+            RELATIONSHIP_MANAGER, "profile",
+            filters=[_customer.filter(
+                "relationship_manager_username", StringComparison, "Username of the relationship manager.",
+                MANAGER_USERNAME_FILTER,
+            )],
+        ),
+    )
     async def relationship_manager(self, info: Info) -> StaffMember | None:
-        return from_row(StaffMember, await info.context.loaders.staff.load(self.row.relationship_manager_id))
+        return await looked_up(info, RELATIONSHIP_MANAGER, self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Basic information (licence, articles, legal representative, capital, scope).")
+    @strawberry.field(
+        description="Basic information (licence, articles, legal representative, capital, scope).",
+        metadata=declare(BASIC, "basic"),
+    )
     async def basic_information(self, info: Info) -> BasicInformation | None:
-        row = await info.context.loaders.basic.load(self.id)
-        return None if row is None else basic_information(row)
+        return await related(info, BASIC, self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Financial statements, newest period first.")
+    @strawberry.field(
+        description="Financial statements, newest period first.", metadata=declare(STATEMENTS, "financial")
+    )
     async def financial_statements(self, info: Info, last: int = 12) -> list[FinancialStatement] | None:
-        rows = await info.context.loaders.statements.load((self.id, _bounded(last, "last")))
-        return [from_row(FinancialStatement, r) for r in rows]
+        return await related(info, STATEMENTS, self.row, last)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Operating information.")
+    @strawberry.field(description="Operating information.", metadata=declare(OPERATING, "operating"))
     async def operating_information(self, info: Info) -> OperatingInformation | None:
-        row = await info.context.loaders.operating.load(self.id)
-        return None if row is None else from_row(OperatingInformation, row)
+        return await related(info, OPERATING, self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Credit information.")
+    @strawberry.field(description="Credit information.", metadata=declare(CREDIT, "credit"))
     async def credit_information(self, info: Info) -> CreditInformation | None:
-        row = await info.context.loaders.credit.load(self.id)
-        return None if row is None else from_row(CreditInformation, row)
+        return await related(info, CREDIT, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Changes to this customer, newest first. Old and new values of fields the "
-        "caller may not read are null (masked where the caller reads them masked)."
+        "caller may not read are null (masked where the caller reads them masked).",
+        metadata=declare(HISTORY, "history"),
     )
     async def history(self, info: Info, major_only: bool = False, limit: int = 50) -> list[CustomerChange] | None:
-        loader = info.context.loaders.major_history if major_only else info.context.loaders.history
-        rows = await loader.load((self.id, _bounded(limit, "limit")))
-        return [redacted_change(info.context, r) for r in rows]
+        reading = HISTORY.pick({"majorOnly": major_only})
+        return await related(info, reading, self.row, limit)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The grade in force (R-G1) with its treatment (R-G2); null until first graded.")
+    @strawberry.field(
+        description="The grade in force (R-G1) with its treatment (R-G2); null until first graded.",
+        metadata=declare(GRADE, "grading"),
+    )
     def grade(self) -> CustomerGrade | None:
-        return grade_of(self.row)
+        return GRADE.value(self.row)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Every assessment of this customer, newest first.")
+    @strawberry.field(
+        description="Every assessment of this customer, newest first.", metadata=declare(GRADE_HISTORY, "grading")
+    )
     async def grade_history(self, info: Info, limit: int = 20) -> list[GradeAssessment] | None:
-        rows = await info.context.loaders.assessments.load((self.id, _bounded(limit, "limit")))
-        return [assessment_of(r) for r in rows]
+        return await related(info, GRADE_HISTORY, self.row, limit)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The newest service contacts with this customer (R-S1 … R-S3), newest first.")
+    @strawberry.field(
+        description="The newest service contacts with this customer (R-S1 … R-S3), newest first.",
+        metadata=declare(SERVICE_RECORDS, "servicing"),
+    )
     async def service_records(self, info: Info, last: int = 10) -> list[ServiceRecord] | None:
-        rows = await info.context.loaders.service_records.load((self.id, _bounded(last, "last")))
-        return [from_row(ServiceRecord, r) for r in rows]
+        return await related(info, SERVICE_RECORDS, self.row, last)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="How many of this customer's complaints are not yet closed (R-Q1 … R-Q3).")
+    @strawberry.field(
+        description="How many of this customer's complaints are not yet closed (R-Q1 … R-Q3).",
+        metadata=declare(OPEN_COMPLAINTS, "complaints"),
+    )
     async def open_complaint_count(self, info: Info) -> int | None:
-        return await info.context.loaders.open_complaints.load(self.id)
+        return await counted(info, OPEN_COMPLAINTS, self.row)
 
-    @strawberry.field(description="Written consents to disclose information to third parties (R-I4), newest first.")
+    @strawberry.field(
+        description="Written consents to disclose information to third parties (R-I4), newest first.",
+        metadata=declare(CONSENTS, "consents"),
+    )
     async def consents(self, info: Info) -> list[Consent] | None:
-        return [consent_of(row) for row in await info.context.loaders.customer_consents.load(self.id)]
+        return await related(info, CONSENTS, self.row)  # type: ignore[no-any-return]
+
+
+CUSTOMER_READS = TypeReads.of(Customer, node_id=_customer.column("id", "profile", sort=True)[METADATA_KEY])
 
 
 # Where the value a history entry records is read in the schema, by information group.

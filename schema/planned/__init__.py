@@ -27,12 +27,13 @@ from strawberry.schema.schema import validate_document
 from api.authz.policy import Decisions
 from api.db.compiled import Reader
 from api.services.audit import AuditTrail
-from api.services.customer_page import PageSpec
 from schema.complexity import MAX_TOKENS
 from schema.context import Context
-from schema.planned.customers import RESOLVED, ROOTS, page_spec, run_customers
+from schema.planned.batch import Fetcher
+from schema.planned.catalogue import DeclaredCatalogue
+from schema.planned.roots import RootPlan, fetch_root, prepare_root
 from schema.planned.run import BoundPlan, Fallback, Run, bind
-from schema.planned.shape import NotPlannable, Shape, compile_shape
+from schema.planned.shape import NotPlannable, Shape, compile_shape, directive_variables
 
 __all__ = ["Fallback", "PlannedResult", "Planner"]
 log = logging.getLogger(__name__)
@@ -60,69 +61,105 @@ class _Lru(OrderedDict[Any, Any]):
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A document bound to one subject, with what each root field reads."""
+
+    plan: BoundPlan
+    roots: tuple[RootPlan, ...]
+
+
 class Planner:
     """Plans and runs read operations over one schema; caches are per process."""
 
     def __init__(self, schema: Any, size: int = 512) -> None:
         self.schema = schema
+        self.catalogue = DeclaredCatalogue(schema._schema)
+        self._documents = _Lru(size)
         self._shapes = _Lru(size)
         self._bound = _Lru(size * 4)
 
-    def _shape(self, query: str, operation_name: str | None) -> Shape | None:
+    def _document(self, query: str, operation_name: str | None) -> tuple[DocumentNode, Any, tuple[str, ...]] | None:
+        """The parsed, validated document, its operation and its directives' variables; None when
+        the regular path must report on it."""
         key = (query, operation_name)
-        found = self._shapes.get(key, _NOT_PLANNED)
+        found = self._documents.get(key, _NOT_PLANNED)
         if found is _NOT_PLANNED:
-            found = self._shapes.put(key, self._compile(query, operation_name))
-        return found
+            found = self._documents.put(key, self._parse(query, operation_name))
+        return found  # type: ignore[no-any-return]
 
-    def _compile(self, query: str, operation_name: str | None) -> Shape | None:
+    def _parse(self, query: str, operation_name: str | None) -> tuple[DocumentNode, Any, tuple[str, ...]] | None:
         try:
             document: DocumentNode = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError:
             return None
-        gschema = self.schema._schema
-        if validate_document(gschema, document, tuple(specified_rules)):
+        if validate_document(self.schema._schema, document, tuple(specified_rules)):
             return None  # the regular path reports validation errors
         operation = get_operation_ast(document, operation_name)
         if operation is None:
             return None
-        try:
-            return compile_shape(gschema, document, operation, RESOLVED, ROOTS)
-        except NotPlannable as why:
-            log.debug("not planned: %s", why)
-            return None
+        return document, operation, directive_variables(document)
+
+    def _shape(self, query: str, operation_name: str | None, switches: tuple[Any, ...]) -> Shape | None:
+        key = (query, operation_name, switches)
+        found = self._shapes.get(key, _NOT_PLANNED)
+        if found is _NOT_PLANNED:
+            parsed = self._document(query, operation_name)
+            found = None
+            if parsed is not None:
+                document, operation, names = parsed
+                try:
+                    found = compile_shape(
+                        self.schema._schema, document, operation, self.catalogue,
+                        dict(zip(names, switches, strict=True)),
+                    )
+                except NotPlannable as why:
+                    log.debug("not planned: %s", why)
+            self._shapes.put(key, found)
+        return found  # type: ignore[no-any-return]
 
     def plan(
-        self, query: str, operation_name: str | None, decisions: Decisions
-    ) -> tuple[BoundPlan, PageSpec] | None:
+        self, query: str, operation_name: str | None, decisions: Decisions, variables: dict[str, Any] | None = None
+    ) -> Planned | None:
         """The plan of this document for this subject, or None when the regular path must run it."""
-        key = (query, operation_name, decisions.policy.version, decisions.subject)
+        parsed = self._document(query, operation_name)
+        if parsed is None:
+            return None
+        switches = tuple((variables or {}).get(name) for name in parsed[2])
+        key = (query, operation_name, switches, decisions.policy.version, decisions.subject)
         found = self._bound.get(key, _NOT_PLANNED)
         if found is _NOT_PLANNED:
-            shape = self._shape(query, operation_name)
+            shape = self._shape(query, operation_name, switches)
             found = None
             if shape is not None:
                 try:
-                    plan = BoundPlan(shape, bind(shape.root, decisions))
-                    found = (plan, page_spec(plan))
+                    roots = [bind(root, decisions) for root in shape.roots]
+                    found = Planned(BoundPlan(shape, roots), tuple(prepare_root(root) for root in roots))
                 except NotPlannable as why:
                     log.debug("not planned for %s: %s", decisions.subject, why)
                     found = None
             self._bound.put(key, found)
-        return found
+        return found  # type: ignore[no-any-return]
 
     async def execute(
-        self, planned: tuple[BoundPlan, PageSpec], ctx: Context, variables: dict[str, Any] | None,
-        session: Reader,
+        self, planned: Planned, ctx: Context, variables: dict[str, Any] | None, session: Reader,
     ) -> PlannedResult:
         """Run a plan; raises ``Fallback`` when this request must go to the regular resolvers."""
-        plan, spec = planned
+        plan = planned.plan
         coerced = get_variable_values(
             self.schema._schema, plan.shape.operation.variable_definitions or (), variables or {}
         )
         if isinstance(coerced, list):
-            raise Fallback("variables do not coerce: the regular path reports it")
-        run = Run(ctx, coerced)
-        await run_customers(run, plan, spec, session)
+            raise Fallback("variables do not coerce: the regular path reports it", "variables")
+        run = Run(ctx, coerced, self.schema)
+        fetcher = Fetcher(run, session)
+        try:
+            for root, root_plan in zip(plan.roots, planned.roots, strict=True):
+                if root.deny:
+                    continue
+                await fetch_root(run, root, root_plan, session)
+                await fetcher.below(root, [run.fetched[root.shape]] if run.fetched[root.shape] is not None else [])
+        finally:
+            await fetcher.close()
         data = run.build(plan)
         return PlannedResult(data=data, errors=run.errors, audit=run.audit)

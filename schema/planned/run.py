@@ -9,6 +9,7 @@ fields are masked, and reads and refusals are noted for the audit log, as on the
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLEnumType
 from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.types.arguments import convert_arguments
 
 from api.authz.masking import MASKERS
 from api.authz.policy import Action, Decisions, Step
@@ -27,7 +29,21 @@ from schema.planned.shape import FieldShape, NotPlannable, Shape
 
 
 class Fallback(Exception):
-    """This request, though its shape is planned, is left to the regular resolvers (e.g. bad input)."""
+    """This request, though its shape is planned, is left to the regular resolvers (e.g. bad input).
+
+    ``category`` names why, for the read-path metric: ``bad_input``, ``refused``, ``not_found``,
+    ``variables`` or ``null_in_non_null``.
+    """
+
+    def __init__(self, message: str, category: str = "other") -> None:
+        super().__init__(message)
+        self.category = category
+
+    @classmethod
+    def of(cls, error: Exception) -> Fallback:
+        """The fallback for a domain error the regular path will report in its own words."""
+        category = {"FORBIDDEN": "refused", "NOT_FOUND": "not_found"}.get(getattr(error, "code", ""), "bad_input")
+        return cls(str(error), category)
 
 
 @dataclass(eq=False, slots=True)
@@ -48,9 +64,11 @@ class Bound:
     serialize: Callable[[Any], Any] | None = None
     # The children as the build loop reads them: (key, plain leaf?, read, serialize, bound).
     layout: list[tuple[str, bool, Any, Any, Bound]] = field(default_factory=list)
-    # A customer node the database builds as JSON (on PostgreSQL): the fields it denies, whose
-    # errors and audit notes are still Python's. None: built here.
-    json_denied: list[Bound] | None = None
+    # A customer node the database builds as JSON on PostgreSQL (``sql_json.NodeSql``): what
+    # Python still does per node. None: built here.
+    json: Any = None
+    # This field or one below it is fetched for a whole level before the response is built.
+    needs_fetch: bool = False
 
     @property
     def plain_leaf(self) -> bool:
@@ -75,7 +93,7 @@ def fast_serializer(leaf: Any) -> Callable[[Any], Any]:
 
         return enum
     plain = {"String": str, "ID": str, "Int": int, "Boolean": bool}.get(leaf.name)
-    serialize = leaf.serialize
+    serialize: Callable[[Any], Any] = leaf.serialize
     if plain is None:
         return serialize
 
@@ -103,6 +121,8 @@ def bind(shape: FieldShape, decisions: Decisions) -> Bound:
         note=action in (Action.AUDIT, Action.MASK), serialize=serialize,
     )
     bound.layout = [(c.shape.key, c.plain_leaf, c.shape.read, c.serialize, c) for c in children]
+    batched = shape.resolved is not None and shape.resolved.batched
+    bound.needs_fetch = not bound.deny and (batched or any(c.needs_fetch for c in children))
     return bound
 
 
@@ -111,31 +131,34 @@ class BoundPlan:
     """A shape bound to one subject's decisions: what a request of that document runs."""
 
     shape: Shape
-    root: Bound
+    roots: list[Bound]
 
-    def fields_of(self, type_name: str) -> list[Bound]:
-        """Every bound field whose parent is ``type_name``, not below a denied field."""
+    @staticmethod
+    def walk(bound: Bound) -> list[Bound]:
+        """``bound`` and every bound field below it (none below a denied field)."""
         found: list[Bound] = []
-        stack = [self.root]
+        stack = [bound]
         while stack:
-            bound = stack.pop()
-            if bound.shape.parent == type_name:
-                found.append(bound)
-            stack.extend(bound.children)
+            current = stack.pop()
+            found.append(current)
+            stack.extend(current.children)
         return found
 
 
 class Run:
     """One request through a bound plan."""
 
-    def __init__(self, ctx: Context, variables: VariableValues) -> None:
+    def __init__(self, ctx: Context, variables: VariableValues, schema: Any = None) -> None:
         self.ctx = ctx
+        self.schema = schema  # the strawberry schema: arguments as resolvers receive them
         self.variables = variables
         self.errors: list[dict[str, Any]] = []
         self.fetched: dict[FieldShape, Any] = {}
-        self.root_value: Any = None
         # Its own trail: if the request falls back, nothing noted here is logged twice.
         self.audit = AuditTrail(ctx.audit.principal, ctx.audit.roles, ctx.audit.request_id)
+        # The context as declared readings see it (a history entry notes its reads): this run's trail.
+        self.view = copy.copy(ctx)
+        self.view.audit = self.audit
         self._args: dict[FieldShape, dict[str, Any]] = {}
 
     def args(self, shape: FieldShape) -> dict[str, Any]:
@@ -146,9 +169,17 @@ class Run:
             found = self._args[shape] = get_argument_values(shape.definition, shape.node, self.variables)
         return found
 
+    def python_args(self, shape: FieldShape) -> dict[str, Any]:
+        """The field's arguments as its resolver receives them: Python names, inputs as their types."""
+        assert shape.definition is not None and self.schema is not None
+        strawberry_field = shape.definition.extensions["strawberry-definition"]
+        return convert_arguments(
+            self.args(shape), strawberry_field.arguments,
+            scalar_registry=self.schema.schema_converter.scalar_registry, config=self.schema.config,
+        )
+
     def build(self, plan: BoundPlan) -> dict[str, Any]:
-        root = plan.root
-        return {root.shape.key: self._field(root, None, ())}
+        return {root.shape.key: self._field(root, None, ()) for root in plan.roots}
 
     def _object(self, bound: Bound, source: Any, path: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -179,17 +210,29 @@ class Run:
             value = bound.masker(value)
         if value is None:
             if not shape.nullable:
-                raise Fallback("null for a non-null field")
+                raise Fallback("null for a non-null field", "null_in_non_null")
             return None
         if shape.is_list:
             return self._list(bound, value, (*path, shape.key))
         if bound.serialize is not None:
             return bound.serialize(value)
-        if bound.json_denied is not None and type(value) is NodeRow:
-            for denied in bound.json_denied:
-                self._deny(denied, value, (*path, shape.key))
-            return orjson.Fragment(value.node_json)
+        if bound.json is not None and type(value) is NodeRow:
+            return self._embedded(bound.json, value, (*path, shape.key))
         return self._object(bound, value, (*path, shape.key))
+
+    def _embedded(self, node: Any, row: NodeRow, path: tuple[Any, ...]) -> orjson.Fragment:
+        """A node the database built (``schema.planned.sql_json.NodeSql``): its JSON as it came,
+        with the errors and audit notes its denied and audited fields make for this customer."""
+        for denied in node.denied:
+            self._deny(denied, row, path)
+        note = self.audit.note
+        for audited in node.noted:
+            note("read", audited.step.group or "", audited.step.coordinate, row.id)
+        for (_, fields), has_rows in zip(node.flags, row.flags, strict=True):
+            if has_rows:
+                for audited in fields:
+                    note("read", audited.step.group or "", audited.step.coordinate, row.id)
+        return orjson.Fragment(row.node_json)
 
     def _list(self, bound: Bound, value: Any, path: tuple[Any, ...]) -> list[Any]:
         shape = bound.shape
@@ -198,7 +241,7 @@ class Run:
         for index, item in enumerate(value):
             if item is None:
                 if not shape.item_nullable:
-                    raise Fallback("null in a list of non-null items")
+                    raise Fallback("null in a list of non-null items", "null_in_non_null")
                 items.append(None)
             elif serialize is not None:
                 items.append(serialize(item))
@@ -211,10 +254,11 @@ class Run:
         assert step is not None
         shape = bound.shape
         coordinate = step.coordinate
-        self.audit.note("deny", self.ctx.group_of(coordinate) or coordinate, coordinate, customer_of(source, shape.parent))
+        group = self.ctx.group_of(coordinate) or coordinate
+        self.audit.note("deny", group, coordinate, customer_of(source, shape.parent))
         self.errors.append({
             "message": f"Not authorized to read {coordinate}",
-            "locations": [shape.location],
+            "locations": shape.locations,
             "path": [*path, shape.key],
             "extensions": {"code": "FORBIDDEN"},
         })

@@ -2,24 +2,26 @@
 
 A shape is independent of who asks. It is a tree of ``FieldShape``: each names its response
 key, the schema coordinate, how to read its value from the parent's source (an attribute, or a
-``Resolved`` spec for a field with a resolver), and the shapes of its object's fields. Anything
-this compiler does not cover raises ``NotPlannable`` and the operation runs on the regular
-resolvers instead.
+``Resolved`` spec from the field's declaration, see ``schema.reads``), and the shapes of its
+object's fields. Anything this compiler does not cover raises ``NotPlannable`` and the
+operation runs on the regular resolvers instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -28,8 +30,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
+    value_from_ast,
+    visit,
 )
+from graphql import Visitor as GraphQLVisitor
 from graphql.language.location import SourceLocation
+
+from schema.reads import Declared
 
 
 class NotPlannable(Exception):
@@ -40,12 +48,28 @@ class NotPlannable(Exception):
 class Resolved:
     """How the planned path computes a field that has a resolver on the regular path.
 
-    ``value(source, run, shape)`` gives the field's value from its parent's source; ``columns``
-    are the customer columns it needs.
+    ``value(source, run, shape)`` gives the field's value from its parent's source. ``batched``:
+    the values are fetched for all sources of a level before the response is built.
     """
 
     value: Callable[[Any, Any, FieldShape], Any]
-    columns: tuple[str, ...] = ()
+    batched: bool = False
+
+
+class Catalogue(Protocol):
+    """What the compiler needs to know of the planned fields (``schema.planned.catalogue``)."""
+
+    roots: frozenset[str]
+
+    def reading(self, parent: GraphQLObjectType, name: str, definition: GraphQLField) -> tuple[
+        Callable[[Any], Any] | None, Resolved | None, Declared | None
+    ]:
+        """(attribute read, resolved spec, declaration) of a field; NotPlannable when it has none."""
+        ...
+
+    def concrete(self, abstract: GraphQLInterfaceType) -> GraphQLObjectType:
+        """The one object type an abstract field is planned as; NotPlannable when there is none."""
+        ...
 
 
 @dataclass(eq=False, slots=True)
@@ -63,9 +87,10 @@ class FieldShape:
     leaf: Any  # the scalar or enum type that serializes the value; None for objects
     read: Callable[[Any], Any] | None  # plain fields: the attribute of the source
     resolved: Resolved | None
-    location: dict[str, int]
+    locations: list[dict[str, int]]  # of every node that selects it (merged fields have several)
     children: list[FieldShape] = field(default_factory=list)
     python_name: str = ""
+    declared: Declared | None = None
 
     @property
     def coordinate(self) -> str:
@@ -74,9 +99,9 @@ class FieldShape:
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """A compiled read operation with one planned root field."""
+    """A compiled read operation: its planned root fields, in response order."""
 
-    root: FieldShape
+    roots: list[FieldShape]
     operation: OperationDefinitionNode
 
 
@@ -96,51 +121,71 @@ def _unwrap(gtype: Any) -> tuple[bool, bool, bool, Any]:
 
 class _Compiler:
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, resolved: Mapping[str, Resolved]
+        self, schema: GraphQLSchema, document: DocumentNode, catalogue: Catalogue, switches: Mapping[str, Any],
+        operation: OperationDefinitionNode,
     ) -> None:
         self.schema = schema
+        self.switches = switches
+        self.defaults = {
+            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+        }
         self.source = document.loc.source if document.loc else None
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.resolved = resolved
+        self.catalogue = catalogue
 
-    def collect(self, parent: GraphQLObjectType, selection_set: SelectionSetNode) -> list[FieldNode]:
-        """The fields selected on ``parent``, fragments expanded, in response order."""
-        fields: dict[str, FieldNode] = {}
-        self._collect(parent, selection_set, fields, set())
+    def collect(self, parent: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode]) -> list[list[FieldNode]]:
+        """The fields selected on ``parent``, fragments expanded, in response order: for each
+        response key, every node that selects it (validation has made sure they merge)."""
+        fields: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(parent, selection_set, fields, set())
         return list(fields.values())
 
     def _collect(
-        self, parent: GraphQLObjectType, selection_set: SelectionSetNode, into: dict[str, FieldNode],
+        self, parent: GraphQLObjectType, selection_set: SelectionSetNode, into: dict[str, list[FieldNode]],
         visited: set[str],
     ) -> None:
         for selection in selection_set.selections:
-            if selection.directives:
-                raise NotPlannable("directives")
+            if selection.directives and not self.included(selection.directives):
+                continue
             if isinstance(selection, FieldNode):
-                key = (selection.alias or selection.name).value
-                if key in into:
-                    # Repeated keys merge their selections; only identical leaves are simple.
-                    if selection.selection_set is not None or into[key].selection_set is not None:
-                        raise NotPlannable("a repeated object field")
-                    if selection.name.value != into[key].name.value or selection.arguments:
-                        raise NotPlannable("a repeated field with arguments")
-                    continue
-                into[key] = selection
+                into.setdefault((selection.alias or selection.name).value, []).append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                if condition is not None and condition.name.value != parent.name:
+                if condition is not None and not _is_a(parent, condition.name.value):
                     raise NotPlannable("a fragment on another type")
                 self._collect(parent, selection.selection_set, into, visited)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is None or fragment.type_condition.name.value != parent.name:
+                if fragment is None or not _is_a(parent, fragment.type_condition.name.value):
                     raise NotPlannable("a fragment on another type")
                 if name not in visited:
                     visited.add(name)
                     self._collect(parent, fragment.selection_set, into, visited)
+
+    def included(self, directives: Sequence[DirectiveNode]) -> bool:
+        """``@include``/``@skip`` with the request's values (``switches``); others are not planned."""
+        for directive in directives:
+            name = directive.name.value
+            arguments = directive.arguments or ()
+            if name not in ("include", "skip") or len(arguments) != 1:
+                raise NotPlannable(f"directive @{name}")
+            value_node = arguments[0].value
+            if isinstance(value_node, VariableNode):
+                variable = value_node.name.value
+                value = self.switches.get(variable)
+                if value is None and self.defaults.get(variable) is not None:
+                    value = value_from_ast(self.defaults[variable], GraphQLBoolean)
+            else:
+                value = value_from_ast(value_node, GraphQLBoolean)
+            if not isinstance(value, bool):
+                raise NotPlannable("a directive without a boolean value: the regular path reports it")
+            if value is (name == "skip"):
+                return False
+        return True
 
     def location(self, node: FieldNode) -> dict[str, int]:
         if self.source is None or node.loc is None:
@@ -148,14 +193,15 @@ class _Compiler:
         where: SourceLocation = self.source.get_location(node.loc.start)
         return {"line": where.line, "column": where.column}
 
-    def field(self, parent: GraphQLObjectType, node: FieldNode) -> FieldShape:
+    def field(self, parent: GraphQLObjectType, nodes: list[FieldNode]) -> FieldShape:
+        node = nodes[0]
         name = node.name.value
         key = (node.alias or node.name).value
         if name == "__typename":
             return FieldShape(
                 key=key, name=name, parent=parent.name, node=node, definition=None, nullable=False,
                 is_list=False, item_nullable=False, leaf=None, read=None, resolved=None,
-                location=self.location(node), python_name="__typename",
+                locations=[self.location(n) for n in nodes], python_name="__typename",
             )
         if name.startswith("__"):
             raise NotPlannable("introspection")
@@ -164,44 +210,62 @@ class _Compiler:
             raise NotPlannable(f"unknown field {parent.name}.{name}")
         strawberry_field = definition.extensions.get("strawberry-definition")
         python_name = strawberry_field.python_name if strawberry_field is not None else name
-        coordinate = f"{parent.name}.{name}"
-        resolved = self.resolved.get(coordinate)
-        has_resolver = strawberry_field is None or strawberry_field.base_resolver is not None
-        if has_resolver and resolved is None:
-            raise NotPlannable(f"{coordinate} has a resolver the planner does not know")
-        if node.arguments and resolved is None:
-            raise NotPlannable(f"arguments on {coordinate}")
+        read, resolved, declared = self.catalogue.reading(parent, name, definition)
+        if node.arguments and resolved is None and declared is None:
+            raise NotPlannable(f"arguments on {parent.name}.{name}")
         nullable, is_list, item_nullable, named = _unwrap(definition.type)
         shape = FieldShape(
             key=key, name=name, parent=parent.name, node=node, definition=definition, nullable=nullable,
-            is_list=is_list, item_nullable=item_nullable, leaf=None,
-            read=None if resolved is not None else attrgetter(python_name), resolved=resolved,
-            location=self.location(node), python_name=python_name,
+            is_list=is_list, item_nullable=item_nullable, leaf=None, read=read, resolved=resolved,
+            locations=[self.location(n) for n in nodes], python_name=python_name, declared=declared,
         )
+        if isinstance(named, GraphQLInterfaceType):
+            named = self.catalogue.concrete(named)
         if isinstance(named, GraphQLObjectType):
-            if node.selection_set is None:
+            selections = [n.selection_set for n in nodes if n.selection_set is not None]
+            if not selections:
                 raise NotPlannable("an object without a selection")
-            shape.children = [self.field(named, child) for child in self.collect(named, node.selection_set)]
+            shape.children = [self.field(named, child) for child in self.collect(named, selections)]
         elif hasattr(named, "serialize") and not hasattr(named, "fields"):
             shape.leaf = named
         else:
-            raise NotPlannable(f"{coordinate} returns an abstract type")
+            raise NotPlannable(f"{parent.name}.{name} returns an abstract type")
         return shape
 
 
+def _is_a(parent: GraphQLObjectType, type_name: str) -> bool:
+    """Whether a fragment on ``type_name`` applies to ``parent`` (itself or an interface of it)."""
+    return type_name == parent.name or any(interface.name == type_name for interface in parent.interfaces)
+
+
+def directive_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables ``@include``/``@skip`` read in ``document``: a shape depends on their values."""
+    found: dict[str, None] = {}
+
+    class Visitor(GraphQLVisitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    found[argument.value.name.value] = None
+
+    visit(document, Visitor())
+    return tuple(found)
+
+
 def compile_shape(
-    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
-    resolved: Mapping[str, Resolved], roots: frozenset[str],
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, catalogue: Catalogue,
+    switches: Mapping[str, Any],
 ) -> Shape:
-    """The shape of ``operation``, whose one root field must be among ``roots``."""
+    """The shape of ``operation`` given the values of its directives' variables (``switches``);
+    its root fields must all be among the catalogue's roots."""
     if operation.operation is not OperationType.QUERY:
         raise NotPlannable("not a query")
     if operation.directives:
-        raise NotPlannable("directives")
-    compiler = _Compiler(schema, document, resolved)
+        raise NotPlannable("directives on the operation")
+    compiler = _Compiler(schema, document, catalogue, switches, operation)
     query = schema.query_type
     assert query is not None
-    fields = compiler.collect(query, operation.selection_set)
-    if len(fields) != 1 or fields[0].name.value not in roots:
-        raise NotPlannable("the root fields are not one planned root")
-    return Shape(root=compiler.field(query, fields[0]), operation=operation)
+    fields = compiler.collect(query, [operation.selection_set])
+    if not fields or any(f[0].name.value not in catalogue.roots for f in fields):
+        raise NotPlannable("a root field that is not planned")
+    return Shape(roots=[compiler.field(query, f) for f in fields], operation=operation)

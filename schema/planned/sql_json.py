@@ -1,118 +1,278 @@
-"""PostgreSQL builds each customer's JSON: the planned page's nodes without Python per field.
+"""PostgreSQL builds each customer's JSON: a planned node without Python per field or per row.
 
 Python costs about a microsecond per field it copies from a row into a response; a page has
-~800. When every field a page shows of a customer is a column, a count or the newest service
-records, the statement itself builds each customer's JSON object, formatted exactly as the
-GraphQL layer would format it (enum names, ISO times in UTC, decimals as strings, Relay ids),
-and the response embeds it as it comes. ``JsonField`` says what to build; the GraphQL layer
-decides which fields qualify (``schema/planned/customers.py``).
+~800, a detail with three lists a few hundred. When every field a node shows has a SQL form,
+the statement itself builds the node's JSON object, formatted exactly as the GraphQL layer
+would (``schema.planned.sql_scalars``), and the response embeds it as it comes.
+
+Which fields have a SQL form follows from their declarations (``schema.reads``): a ``Column``
+whose scalar has a form, a ``Projection`` whose ``sql`` maps its children to columns, a
+``Related`` list or row with ``sql_rows``, a ``Lookup`` with its ``sql_table``, a ``Count`` with
+its ``sql``, a Relay node's id, and a plain field of a row-built object (its column). Anything
+else (a computed value, a masked or consent-only field, a denial below the node) keeps the node
+in Python. What Python still does per node is in ``NodeSql``: the errors and audit notes of
+the node's denied fields, the reads of its audited fields, and, for a list whose items hold
+audited fields, a flag per node saying whether it had any rows (the regular path notes a read
+of those fields only for a customer with rows).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import (
-    BigInteger,
+    JSON,
+    Integer,
     Text,
+    bindparam,
     case,
     cast,
+    exists,
     func,
+    literal,
     literal_column,
     null,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from api.authz.policy import Action
 from api.db.models import Customer
-from api.services.servicing_reads import newest_records, open_complaints_subquery
+from schema.planned.run import Bound
+from schema.planned.sql_scalars import NoSqlForm, global_id_sql, name_literal, sql_form
+from schema.reads import Column, Count, Lookup, Projection, Related
+
+log = logging.getLogger(__name__)
+
+
+class _NoJson(Exception):
+    """This node needs Python for some field."""
 
 
 @dataclass(frozen=True, slots=True)
-class JsonField:
-    """One key of a JSON object the database builds, and what its value is made from.
+class NodeSql:
+    """A node the database builds, and what Python still does for each one.
 
-    ``kind``: literal (a constant, e.g. __typename), null (a denied field), global_id (the Relay
-    id), column, text (a decimal as its string), enum (stored value -> GraphQL name), datetime,
-    date, object (a nested object of the same row), object_if (null when ``column`` is null),
-    records (the newest service records), complaints (the open complaints count).
+    ``denied``: fields null in the JSON whose FORBIDDEN errors and deny notes are made per node;
+    ``noted``: audited fields of the node, a read noted per node; ``flags``: (an expression true
+    when a list has rows, the audited fields below it), noted per node whose flag is true;
+    ``limits``: (bind parameter, list field) for each list's size argument.
     """
 
-    key: str
-    kind: str
-    column: str | None = None
-    literal: str | None = None
-    names: tuple[tuple[str, str], ...] = ()  # enum: (stored value, GraphQL name)
-    children: tuple[JsonField, ...] = ()
+    expression: Any
+    denied: tuple[Bound, ...] = ()
+    noted: tuple[Bound, ...] = ()
+    flags: tuple[tuple[Any, tuple[Bound, ...]], ...] = ()
+    limits: tuple[tuple[str, Bound], ...] = ()
 
 
-def _quoted(text: str) -> Any:
-    # Keys and type names are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe to inline, and
-    # inlined they keep the prepared statement's parameters to the values that change.
-    if not text.replace("_", "a").isalnum():
-        raise ValueError(f"not a GraphQL name: {text!r}")
-    return literal_column(f"'{text}'")
+@dataclass
+class _Builder:
+    denied: list[Bound] = field(default_factory=list)
+    noted: list[Bound] = field(default_factory=list)
+    flags: list[tuple[Any, tuple[Bound, ...]]] = field(default_factory=list)
+    limits: list[tuple[str, Bound]] = field(default_factory=list)
+
+    def object(self, bound: Bound, columns: Any, depth: int, audited: list[Bound] | None) -> Any:
+        """``json_build_object`` of ``bound``'s children over ``columns`` (a table or subquery's ``.c``).
+
+        ``depth`` 0 is the node; ``audited`` collects the audited fields inside a list's items.
+        """
+        pairs: list[Any] = []
+        for child in bound.children:
+            shape = child.shape
+            pairs.append(name_literal(shape.key))
+            if shape.definition is None:  # __typename
+                pairs.append(name_literal(shape.parent))
+                continue
+            if child.action is Action.DENY:
+                if depth:
+                    raise _NoJson(f"{shape.coordinate} is denied per item")  # its errors need the items' paths
+                self.denied.append(child)
+                pairs.append(null())
+                continue
+            if child.action is Action.AUDIT:
+                if depth == 0:
+                    self.noted.append(child)
+                elif audited is not None:
+                    audited.append(child)
+                else:
+                    raise _NoJson(f"{shape.coordinate} is audited in a nested list")
+            elif child.action is not Action.PASS:
+                raise _NoJson(f"{shape.coordinate} is masked or needs consent")
+            pairs.append(self.value(child, columns, depth, audited))
+        return func.json_build_object(*pairs)
+
+    def value(self, child: Bound, columns: Any, depth: int, audited: list[Bound] | None) -> Any:
+        shape = child.shape
+        declared = shape.declared
+        if declared is None:
+            if shape.resolved is not None:
+                raise _NoJson(f"{shape.coordinate} is computed")
+            relay_type = getattr(shape.read, "relay_type", None)
+            if relay_type is not None:  # a Relay node's id
+                return global_id_sql(relay_type, columns.id)
+            return self.leaf(child, columns, shape.python_name)  # a plain field: its row's column
+        reading = declared.reading
+        if isinstance(reading, Column):
+            return self.leaf(child, columns, reading.column)
+        if isinstance(reading, Projection) and reading.sql is not None and shape.leaf is None and not shape.is_list:
+            inner = self.mapped(child, columns, reading.sql)
+            nulls = [columns[name].is_(None) for name in reading.null_if]
+            return inner if not nulls else case((or_(*nulls), null()), else_=inner)
+        if isinstance(reading, Related) and reading.sql_rows is not None and reading.variant is None:
+            return self.related(child, reading, columns, depth, audited)
+        if isinstance(reading, Lookup) and reading.sql_table is not None and reading.sql_key is not None:
+            table = reading.sql_table
+            found = self.object(child, table.c, depth + 1, audited)
+            return select(found).where(table.c[reading.sql_key] == columns[reading.key]).scalar_subquery()
+        if isinstance(reading, Count) and depth == 0:
+            return reading.sql()
+        raise _NoJson(f"{shape.coordinate} has no SQL form")
+
+    def leaf(self, child: Bound, columns: Any, column: str) -> Any:
+        shape = child.shape
+        if shape.leaf is None or column not in columns:
+            raise _NoJson(f"{shape.coordinate}: no column {column}")
+        if shape.is_list:
+            # A list of scalars kept as a JSON array column is embedded as it is.
+            if getattr(columns[column].type, "__visit_name__", "") != "JSON" or shape.leaf.name != "String":
+                raise _NoJson(f"{shape.coordinate}: a list of scalars not kept as JSON")
+            return columns[column]
+        form = sql_form(shape.leaf)
+        if form is None:
+            raise _NoJson(f"{shape.coordinate}: {shape.leaf} has no SQL form")
+        return form(columns[column])
+
+    def mapped(self, child: Bound, columns: Any, sql: Any) -> Any:
+        """A projection's object: each child a leaf over the column ``sql`` names."""
+        pairs: list[Any] = []
+        for grandchild in child.children:
+            shape = grandchild.shape
+            pairs.append(name_literal(shape.key))
+            if shape.definition is None:
+                pairs.append(name_literal(shape.parent))
+                continue
+            if grandchild.action is not Action.PASS:
+                raise _NoJson(f"{shape.coordinate} is not plainly readable")
+            declared = shape.declared
+            reading = declared.reading if declared is not None else None
+            if isinstance(reading, Projection) and reading.cases is not None and reading.cases[0] in sql:
+                pairs.append(_cases(grandchild, columns[sql[reading.cases[0]]], reading.cases[1]()))
+            elif shape.name in sql:
+                pairs.append(self.leaf(grandchild, columns, sql[shape.name]))
+            else:
+                raise _NoJson(f"{shape.coordinate} is not a column of the projection")
+        return func.json_build_object(*pairs)
+
+    def related(self, child: Bound, reading: Related, columns: Any, depth: int, audited: list[Bound] | None) -> Any:
+        assert reading.sql_rows is not None
+        inside: list[Bound] = []
+        needed = _columns_below(child)
+        try:
+            rows = self.rows(reading, columns, needed, child)
+        except KeyError as missing:  # a field that is not a column of the related row
+            raise _NoJson(f"{child.shape.coordinate}: no column {missing}") from None
+        item = self.object(child, rows.c, depth + 1, inside)
+        if inside:
+            if depth or audited is not None:
+                raise _NoJson(f"{child.shape.coordinate}: audited fields in a list inside a list")
+            has_rows = exists(select(literal_column("1")).select_from(rows))
+            self.flags.append((has_rows, tuple(inside)))
+        if reading.single:
+            return select(item).select_from(rows).scalar_subquery()
+        ordered = aggregate_order_by(item, *(rows.c[name].desc() for name in reading.order))
+        return select(func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))).scalar_subquery()
+
+    def rows(self, reading: Related, columns: Any, needed: list[str], child: Bound) -> Any:
+        """The subquery of the related rows, its size a parameter when the field has one."""
+        assert reading.sql_rows is not None
+        if reading.single:
+            rows = reading.sql_rows(columns[reading.key], needed, 1)
+        elif reading.argument is None:
+            rows = reading.sql_rows(columns[reading.key], needed, None)  # every row
+        else:
+            parameter = f"limit_{len(self.limits)}"
+            self.limits.append((parameter, child))
+            rows = reading.sql_rows(columns[reading.key], needed, _limit(parameter))
+        return rows
 
 
-def _iso(column: Any) -> Any:
-    """``datetime.isoformat()`` of a UTC time: microseconds only when there are any."""
-    utc = func.timezone(literal_column("'UTC'"), column)
-    micro = cast(func.date_part(literal_column("'microseconds'"), column), BigInteger) % 1_000_000
-    text = func.concat(
-        func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")),
-        case((micro != 0, func.to_char(utc, literal_column("'.US'"))), else_=literal_column("''")),
-        literal_column("'+00:00'"),
+def _cases(bound: Bound, column: Any, domain: Mapping[Any, Any]) -> Any:
+    """The value's JSON for each stored value of ``column`` (written once, when planned)."""
+    whens = {
+        stored: cast(literal(orjson.dumps(_python_json(bound, value)).decode()), JSON)
+        for stored, value in domain.items()
+    }
+    return case(whens, value=column, else_=null())
+
+
+def _python_json(bound: Bound, value: Any) -> Any:
+    """What the response holds for ``value`` with ``bound``'s selection: plain fields only."""
+    if value is None:
+        if not bound.shape.nullable:
+            raise _NoJson(f"{bound.shape.coordinate}: null for a non-null field")
+        return None
+    if bound.shape.is_list:
+        return [_python_item(bound, item) for item in value]
+    return _python_item(bound, value)
+
+
+def _python_item(bound: Bound, value: Any) -> Any:
+    if bound.serialize is not None:
+        return bound.serialize(value)
+    out: dict[str, Any] = {}
+    for child in bound.children:
+        shape = child.shape
+        if shape.definition is None:
+            out[shape.key] = shape.parent
+        elif child.action is not Action.PASS or shape.read is None:
+            raise _NoJson(f"{shape.coordinate} is not a plain field")
+        else:
+            out[shape.key] = _python_json(child, shape.read(value))
+    return out
+
+
+def _limit(parameter: str) -> Any:
+    return bindparam(parameter, type_=Integer)
+
+
+def _columns_below(bound: Bound) -> list[str]:
+    """The columns a related row must carry for the fields selected of it."""
+    names: list[str] = []
+    for child in bound.children:
+        shape = child.shape
+        declared = shape.declared
+        if shape.definition is None:
+            continue
+        if declared is None:
+            names.append("id" if getattr(shape.read, "relay_type", None) else shape.python_name)
+            continue
+        reading = declared.reading
+        if isinstance(reading, Column):
+            names.append(reading.column)
+        elif isinstance(reading, Projection):
+            names += [*(reading.sql or {}).values(), *reading.null_if]
+        elif isinstance(reading, (Related, Lookup)):
+            names.append(reading.key)
+    return names
+
+
+def node_sql(node: Bound) -> NodeSql | None:
+    """The customer node as the database builds it (over the customer table), or None when a
+    field needs Python."""
+    builder = _Builder()
+    try:
+        expression = cast(builder.object(node, Customer.__table__.c, 0, None), Text)
+    except (_NoJson, NoSqlForm) as why:
+        log.debug("the node is built in Python: %s", why)
+        return None
+    return NodeSql(
+        expression, tuple(builder.denied), tuple(builder.noted), tuple(builder.flags), tuple(builder.limits)
     )
-    return case((column.is_(None), null()), else_=text)
 
-
-def _object(fields: tuple[JsonField, ...], columns: Any) -> Any:
-    pairs: list[Any] = []
-    for field in fields:
-        pairs += [_quoted(field.key), _value(field, columns)]
-    return func.json_build_object(*pairs)
-
-
-def _records(field: JsonField) -> Any:
-    newest = newest_records([c.column for c in field.children if c.column])
-    ordered = aggregate_order_by(_object(field.children, newest.c), newest.c.occurred_at.desc(), newest.c.id.desc())
-    return select(func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))).scalar_subquery()
-
-
-def _value(field: JsonField, columns: Any) -> Any:
-    kind = field.kind
-    if kind == "literal":
-        assert field.literal is not None
-        return _quoted(field.literal)
-    if kind == "null":
-        return null()
-    if kind == "global_id":
-        assert field.literal is not None
-        raw = func.concat(_quoted(field.literal), literal_column("':'"), columns.id)
-        return func.encode(func.convert_to(raw, literal_column("'UTF8'")), literal_column("'base64'"))
-    if kind == "object":
-        return _object(field.children, columns)
-    if kind == "records":
-        return _records(field)
-    if kind == "complaints":
-        return open_complaints_subquery()
-    column = columns[field.column]
-    if kind == "column":
-        return column
-    if kind == "text":
-        return cast(column, Text)
-    if kind == "enum":
-        return case(dict(field.names), value=column)
-    if kind == "datetime":
-        return _iso(column)
-    if kind == "date":
-        return func.to_char(column, literal_column("'YYYY-MM-DD'"))
-    if kind == "object_if":
-        return case((column.is_(None), null()), else_=_object(field.children, columns))
-    raise ValueError(f"unknown kind {kind}")
-
-
-def node_json(fields: tuple[JsonField, ...]) -> Any:
-    """The customer's JSON object (as text) with ``fields``, for a select over ``customer``."""
-    return cast(_object(fields, Customer.__table__.c), Text).label("node_json")

@@ -32,7 +32,8 @@ def same_as_regular(
     # Nodes the database built are embedded JSON: compare what a client parses.
     planned = orjson.loads(orjson.dumps(planned))
     if json.dumps(planned.get("data")) != json.dumps(regular.get("data")):
-        problems.append(f"data: planned {json.dumps(planned.get('data'))[:2000]} regular {json.dumps(regular.get('data'))[:2000]}")
+        planned_data, regular_data = json.dumps(planned.get("data"))[:2000], json.dumps(regular.get("data"))[:2000]
+        problems.append(f"data: planned {planned_data} regular {regular_data}")
     planned_errors = sorted(json.dumps(e, sort_keys=True) for e in planned.get("errors", []))
     regular_errors = sorted(json.dumps(e, sort_keys=True) for e in regular.get("errors", []))
     if planned_errors != regular_errors:

@@ -1,0 +1,150 @@
+"""The planned root fields: ``customers`` (a page, filtered, sorted, either way), ``customer(id)``
+and ``node(id)``; each fetched in one statement, the fields below them by ``schema.planned.batch``.
+
+Bad input (a cursor, a size out of range, a filter on a field the caller may not read) is left to
+the regular resolvers (``Fallback``): they word the error, so both paths answer alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry import relay
+
+from api.db.compiled import Reader
+from api.errors import DomainError
+from api.services.customer_page import PageSpec, customer_node, customer_page
+from api.services.customer_query import count_customers
+from schema.comparisons import order_list, where_dict
+from schema.customer.filters import CUSTOMER_SEARCH
+from schema.customer.queries import filtered_fields, require_readable
+from schema.ids import decode_global_id, page_info
+from schema.planned.run import Bound, BoundPlan, Fallback, Run
+from schema.planned.shape import NotPlannable
+from schema.planned.sql_json import NodeSql, node_sql
+from schema.reads import Related, size_of
+
+__all__ = ["PlannedConnection", "RootPlan", "customer_fields", "fetch_root", "prepare_root"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedConnection:
+    """The source of a planned ``CustomerConnection``: the same attributes as the strawberry type."""
+
+    edges: list[relay.Edge[Any]]
+    page_info: relay.PageInfo
+
+
+@dataclass(frozen=True, slots=True)
+class RootPlan:
+    """What a root field reads, worked out once per bound plan."""
+
+    spec: PageSpec
+    node: Bound | None  # the customer node(s) below the root
+    sql: NodeSql | None = None  # on PostgreSQL, the node as the database builds it
+
+
+def customer_fields(bound: Bound) -> list[Bound]:
+    """Every bound field of ``Customer`` below ``bound``."""
+    return [b for b in BoundPlan.walk(bound) if b.shape.parent == "Customer"]
+
+
+def _node_of(root: Bound) -> Bound | None:
+    if root.shape.name != "customers":
+        return root
+    nodes = [b for b in BoundPlan.walk(root) if b.shape.parent == "CustomerEdge" and b.shape.name == "node"]
+    if len(nodes) > 1:
+        raise NotPlannable("the customer node selected twice")
+    return nodes[0] if nodes and not nodes[0].deny else None
+
+
+def prepare_root(root: Bound) -> RootPlan:
+    """The columns a root reads of each customer, and on PostgreSQL its nodes' JSON if it can."""
+    columns = ["id"]
+    for bound in customer_fields(root):
+        declared = bound.shape.declared
+        if declared is not None:
+            columns.extend(declared.columns)
+    node = _node_of(root)
+    sql = node_sql(node) if node is not None else None
+    if sql is None or node is None:
+        return RootPlan(PageSpec(tuple(dict.fromkeys(columns))), node)
+    node.json = sql
+    spec = PageSpec(tuple(dict.fromkeys(columns)), sql.expression, tuple(flag for flag, _ in sql.flags))
+    return RootPlan(spec, node, sql)
+
+
+def _list_params(run: Run, plan: RootPlan) -> dict[str, Any]:
+    """The sizes of the lists inside a database-built node, by their bind parameters."""
+    params: dict[str, Any] = {}
+    for parameter, bound in plan.sql.limits if plan.sql is not None else ():
+        declared = bound.shape.declared
+        assert declared is not None and isinstance(declared.reading, Related)
+        reading = declared.reading
+        try:
+            params[parameter] = size_of(reading, run.args(bound.shape).get(reading.argument or ""))
+        except DomainError as error:
+            raise Fallback.of(error) from error
+    return params
+
+
+async def _customers(run: Run, root: Bound, plan: RootPlan, session: Reader) -> Any:
+    args = run.python_args(root.shape)
+    limit = run.ctx.settings.max_page_size
+    first, last = args.get("first"), args.get("last")
+    for value in (first, last):
+        if value is not None and not 0 <= value <= limit:
+            raise Fallback("out of range: the regular path words the error", "bad_input")
+    if first is None and last is None:
+        first = min(20, limit)
+    ctx = run.ctx
+    filters = where_dict(args.get("where"))
+    order = order_list(args.get("order_by"))
+    # A refusal notes a denial: on the run's own trail, which a fallback discards.
+    require_readable(run.view, filtered_fields(filters), "filter on")
+    require_readable(run.view, [field for field, _ in order], "sort by")
+    page = await customer_page(
+        session, plan.spec, where=filters, order_by=order, first=first, after=args.get("after"), last=last,
+        before=args.get("before"), fields=CUSTOMER_SEARCH, ctx=ctx.query_context, scope=ctx.scope,
+        params=_list_params(run, plan),
+    )
+    for bound in root.children:
+        if bound.shape.name == "totalCount" and not bound.deny:
+            run.fetched[bound.shape] = await count_customers(
+                session, where=filters, fields=CUSTOMER_SEARCH, ctx=ctx.query_context, scope=ctx.scope
+            )
+    return PlannedConnection(
+        edges=[relay.Edge(node=row, cursor=cursor) for row, cursor in zip(page.items, page.cursors, strict=True)],
+        page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
+    )
+
+
+async def _customer(run: Run, plan: RootPlan, session: Reader, customer_id: int) -> Any:
+    return await customer_node(session, plan.spec, customer_id, run.ctx.scope, _list_params(run, plan))
+
+
+async def fetch_root(run: Run, root: Bound, plan: RootPlan, session: Reader) -> None:
+    """The root field's value into ``run.fetched``; ``Fallback`` where the regular path must answer."""
+    shape = root.shape
+    try:
+        if shape.name == "customers":
+            value = await _customers(run, root, plan, session)
+        elif shape.name == "customer":
+            customer_id = decode_global_id(run.args(shape)["id"], "Customer", "id")
+            value = await _customer(run, plan, session, customer_id)
+            if value is None:
+                raise Fallback("not found: the regular path reports it", "not_found")
+        else:  # node
+            try:
+                gid = relay.GlobalID.from_id(run.args(shape)["id"])
+            except Exception:  # not a global ID: nothing has it
+                gid = None
+            value = None
+            if gid is not None and gid.type_name == "Customer" and gid.node_id.isdigit():
+                value = await _customer(run, plan, session, int(gid.node_id))
+    except DomainError as error:  # bad input or a refusal: the regular path words it
+        raise Fallback.of(error) from error
+    run.fetched[shape] = value
+
+
