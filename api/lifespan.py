@@ -56,7 +56,11 @@ def lifespan_for(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         plugins = plugin_host(settings)  # fails fast, before anything needs stopping
-        engine = create_engine(settings.async_database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            # No ping per checkout (three round trips on asyncpg): a request whose connection the
+            # server dropped reads once more on a new one (api/asgi/graphql_endpoint.py).
+            settings.async_database_url, pool_size=settings.db_pool_size, pre_ping=False
+        )
         watcher = supervisor = None
         if settings.policy_store is PolicyStoreKind.DATABASE:
             policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine))

@@ -36,6 +36,7 @@ from api.auth import AuthenticationFailed, principal_from_header
 from api.authz.policy import Subject
 from api.authz.scope import row_scope_for
 from api.clock import business_date
+from api.db.session import is_disconnect
 from api.errors import DomainError, InvalidInput
 from api.lifespan import Runtime
 from api.principal import Principal
@@ -162,10 +163,7 @@ async def graphql_endpoint(request: Request) -> Response:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     served = _Served()
     try:
-        # One connection for who is asking and, on the planned path, the answer: one checkout.
-        async with runtime.read_engine.connect() as connection:
-            context = await _context(runtime, principal, request_id, connection)
-            response = await _planned(runtime, context, query, variables, operation, connection, served)
+        context, response = await _read(runtime, principal, request_id, query, variables, operation, served)
         if response is None:
             runtime.read_paths["regular"] += 1
             response = await _regular(runtime, context, query, variables, operation)
@@ -207,6 +205,28 @@ async def _accept(
     except ValueError as exc:
         return _error_response(400, str(exc), "BAD_USER_INPUT")
     return principal, query, variables, operation
+
+
+async def _read(
+    runtime: Runtime, principal: Principal, request_id: str, query: str, variables: dict[str, Any] | None,
+    operation: str | None, served: _Served,
+) -> tuple[Context, dict[str, Any] | None]:
+    """Who is asking and, on the planned path, the answer, on one connection: one checkout.
+
+    Connections are not pinged as they leave the pool; if the server dropped this one, its first
+    statement fails, the pool is discarded, and the read runs once more on a new connection.
+    """
+    for attempt in (1, 2):
+        try:
+            async with runtime.read_engine.connect() as connection:
+                context = await _context(runtime, principal, request_id, connection)
+                response = await _planned(runtime, context, query, variables, operation, connection, served)
+            return context, response
+        except Exception as error:
+            if attempt == 2 or not is_disconnect(error):
+                raise
+            log.warning("a pooled connection was gone; reading again on a new one")
+    raise AssertionError("unreachable")
 
 
 async def _regular(

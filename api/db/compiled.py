@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -49,9 +51,18 @@ class CompiledQuery:
             return (await reader.execute(self.statement, dict(values))).all()
         sql, names, defaults = self._for_asyncpg(dialect)
         connection = reader if isinstance(reader, AsyncConnection) else await reader.connection()
-        raw = (await connection.get_raw_connection()).driver_connection
+        pooled = await connection.get_raw_connection()
+        raw = pooled.driver_connection
         assert raw is not None
-        rows: Sequence[Sequence[Any]] = await raw.fetch(
-            sql, *(values[name] if name in values else defaults[name] for name in names)
-        )
+        arguments = [values[name] if name in values else defaults[name] for name in names]
+        try:
+            rows: Sequence[Sequence[Any]] = await raw.fetch(sql, *arguments)
+        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                asyncpg.exceptions.InternalClientError, ConnectionError) as lost:
+            # (A connection the server ended may still be reading its last message: the driver
+            # then says another operation is in progress.)
+            # Run on the driver, the statement bypassed SQLAlchemy's disconnect handling: do its
+            # part. The pool's older connections are likely gone too: it discards them all.
+            connection.engine.sync_engine.pool._invalidate(pooled, lost)
+            raise DBAPIError(sql, arguments, lost, connection_invalidated=True) from lost
         return rows

@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
-def create_engine(async_url: str, pool_size: int | None = None, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    async_url: str, pool_size: int | None = None, pre_ping: bool = True, **kwargs: Any
+) -> AsyncEngine:
     """An engine for ``async_url``; SQLite gets foreign keys, WAL and a busy timeout.
 
-    ``pool_size`` (PostgreSQL) is how many connections stay open between requests.
+    ``pool_size`` (PostgreSQL) is how many connections stay open between requests. ``pre_ping``
+    tests each connection as it leaves the pool (on asyncpg a BEGIN, a query and a ROLLBACK);
+    without it a connection the server dropped fails its first statement, SQLAlchemy then
+    discards the whole pool, and the caller may try once more (``is_disconnect``).
     """
     if async_url.startswith("sqlite"):
         engine = create_async_engine(async_url, connect_args={"timeout": 15}, **kwargs)
@@ -31,7 +37,13 @@ def create_engine(async_url: str, pool_size: int | None = None, **kwargs: Any) -
         return engine
     if pool_size is not None:
         kwargs["pool_size"] = pool_size
-    return create_async_engine(async_url, pool_pre_ping=True, **kwargs)
+    return create_async_engine(async_url, pool_pre_ping=pre_ping, **kwargs)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether ``error`` is a statement that failed because its connection was gone (the pool has
+    been discarded: trying again gets a new connection)."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,6 +17,7 @@ from api.db.enums import InfoGroup
 from api.db.models import Customer as CustomerRow
 from api.db.models import StaffMember as StaffRow
 from api.errors import NotFound
+from api.reference.industries import all_industries
 from api.services import access, customers, grading_reads, organisation, servicing_reads
 from api.services import information_reads as reads
 from api.services.customer_query import MANAGER_USERNAME_FILTER, STALE_FILTER, is_stale
@@ -95,7 +96,10 @@ _customer = Declarer(CustomerRow.__table__)
 
 # Readings of Customer's fields that other rows or Python compute: each is declared here once,
 # attached to its field below, and used by both read paths (``schema.reads``).
-INDUSTRY = Projection(("industry_code",), lambda row: industry_of(row.industry_code), sql={"code": "industry_code"})
+INDUSTRY = Projection(
+    ("industry_code",), lambda row: industry_of(row.industry_code), sql={"code": "industry_code"},
+    cases=("industry_code", lambda: {entry.code: industry_of(entry.code) for entry in all_industries()}),
+)
 GRADE = Projection(
     ("id", "grade", "grade_score", "graded_at"), grade_of,
     sql={"level": "grade", "score": "grade_score", "gradedAt": "graded_at"}, null_if=("grade",),
@@ -106,6 +110,8 @@ SIZE_ASSESSMENT = Projection(
         customer_id=r.id, size=r.size, rule_version=r.size_rule_version, rule_id=r.size_rule_id,
         inputs=r.size_inputs, determined_at=r.size_determined_at,
     ),
+    sql={"size": "size", "ruleVersion": "size_rule_version", "ruleId": "size_rule_id", "inputs": "size_inputs",
+         "determinedAt": "size_determined_at"},
 )
 CREDIT_STATUS_ASSESSMENT = Projection(
     ("id", "credit_status", "credit_status_basis", "credit_status_set_at", "credit_status_set_by"),
@@ -113,6 +119,8 @@ CREDIT_STATUS_ASSESSMENT = Projection(
         customer_id=r.id, status=r.credit_status, basis=r.credit_status_basis,
         set_at=r.credit_status_set_at, set_by=r.credit_status_set_by,
     ),
+    sql={"status": "credit_status", "basis": "credit_status_basis", "setAt": "credit_status_set_at",
+         "setBy": "credit_status_set_by"},
 )
 FINANCIALS_STALE = Computed(("latest_statement_period_end",), lambda row, ctx: is_stale(row, ctx.stale_cutoff))
 RELATIONSHIP_MANAGER = Lookup(

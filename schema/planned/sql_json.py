@@ -121,8 +121,13 @@ class _Builder:
         reading = declared.reading
         if isinstance(reading, Column):
             return self.leaf(child, columns, reading.column)
+        if isinstance(reading, Projection) and shape.leaf is None and not shape.is_list:
+            mapped = reading.sql is not None and all(c.shape.name in reading.sql for c in child.children)
+            if reading.cases is not None and not mapped and reading.cases[0] in columns:
+                return _cases(child, columns[reading.cases[0]], reading.cases[1]())
         if isinstance(reading, Projection) and reading.sql is not None and shape.leaf is None and not shape.is_list:
-            inner = self.mapped(child, columns, reading.sql)
+            # Audited fields of an object that is never null are noted per customer, as the node's.
+            inner = self.mapped(child, columns, reading.sql, noted=depth == 0 and not reading.null_if)
             nulls = [columns[name].is_(None) for name in reading.null_if]
             return inner if not nulls else case((or_(*nulls), null()), else_=inner)
         if isinstance(reading, Related) and reading.sql_rows is not None and reading.variant is None:
@@ -149,8 +154,9 @@ class _Builder:
             raise _NoJson(f"{shape.coordinate}: {shape.leaf} has no SQL form")
         return form(columns[column])
 
-    def mapped(self, child: Bound, columns: Any, sql: Any) -> Any:
-        """A projection's object: each child a leaf over the column ``sql`` names."""
+    def mapped(self, child: Bound, columns: Any, sql: Any, noted: bool = False) -> Any:
+        """A projection's object: each child a leaf over the column ``sql`` names; ``noted``: its
+        audited children are noted per customer."""
         pairs: list[Any] = []
         for grandchild in child.children:
             shape = grandchild.shape
@@ -158,7 +164,9 @@ class _Builder:
             if shape.definition is None:
                 pairs.append(name_literal(shape.parent))
                 continue
-            if grandchild.action is not Action.PASS:
+            if grandchild.action is Action.AUDIT and noted:
+                self.noted.append(grandchild)
+            elif grandchild.action is not Action.PASS:
                 raise _NoJson(f"{shape.coordinate} is not plainly readable")
             declared = shape.declared
             reading = declared.reading if declared is not None else None
@@ -204,12 +212,18 @@ class _Builder:
 
 
 def _cases(bound: Bound, column: Any, domain: Mapping[Any, Any]) -> Any:
-    """The value's JSON for each stored value of ``column`` (written once, when planned)."""
+    """The value's JSON for each stored value of ``column`` (written once, when planned).
+
+    A stored value outside the domain (say, a code since removed from the code list) makes the
+    statement fail, as an invalid JSON text: the planned read is then answered by the resolvers,
+    which build that value in Python; the failure is counted and logged.
+    """
     whens = {
         stored: cast(literal(orjson.dumps(_python_json(bound, value)).decode()), JSON)
         for stored, value in domain.items()
     }
-    return case(whens, value=column, else_=null())
+    outside = cast(func.concat(literal_column("'not in the domain: '"), column), JSON)
+    return case(whens, value=column, else_=outside)
 
 
 def _python_json(bound: Bound, value: Any) -> Any:
