@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, or_, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.compiled import Reader
@@ -65,7 +65,15 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey], argument: str) -> list[A
 
 
 def _beyond(keys: Sequence[SortKey], values: Sequence[Any], *, toward_end: bool) -> ColumnElement[bool]:
-    """Rows strictly after (``toward_end``) or before the row whose key is ``values``."""
+    """Rows strictly after (``toward_end``) or before the row whose key is ``values``.
+
+    Keys all in one direction compare as one row value, ``(name, id) > (:a, :b)``, which the
+    database reads along an index on the first key; mixed directions need the expanded form.
+    """
+    if len(keys) > 1 and len({key.descending for key in keys}) == 1:
+        greater = (not keys[0].descending) == toward_end
+        left, right = tuple_(*(key.column for key in keys)), tuple_(*values)
+        return left > right if greater else left < right
     clauses = []
     for i, key in enumerate(keys):
         greater = (not key.descending) == toward_end
