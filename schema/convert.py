@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from enum import Enum
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
 from strawberry.types.base import has_object_definition
 from strawberry.types.unset import UNSET
@@ -29,11 +31,15 @@ def input_dict(value: Any) -> Any:
     return value
 
 
+@cache
+def _init_fields(cls: Hashable) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls) if field.init)  # type: ignore[arg-type]
+
+
 def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
     """An instance of the strawberry type ``cls`` with each plain field read from ``row``."""
-    values = {
-        field.name: overrides[field.name] if field.name in overrides else getattr(row, field.name)
-        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
-        if field.init
-    }
+    names = _init_fields(cast(Hashable, cls))
+    if not overrides:  # the common case, once per row of every list a response shows
+        return cls(**{name: getattr(row, name) for name in names})
+    values = {name: overrides[name] if name in overrides else getattr(row, name) for name in names}
     return cls(**values)
