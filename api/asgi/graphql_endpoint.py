@@ -170,8 +170,10 @@ async def graphql_endpoint(request: Request) -> Response:
         events = context.audit.events()
         if events:
             # Written before the response leaves: what was read is on record once the reader has it.
-            # One INSERT in autocommit: atomic as a statement, without BEGIN and COMMIT round trips.
-            async with runtime.read_engine.connect() as connection:
+            # One entry is one INSERT, atomic alone: in autocommit, without BEGIN and COMMIT round
+            # trips. Several are sent together in one transaction (all or none).
+            engine = runtime.read_engine if len(events) == 1 else runtime.engine
+            async with engine.begin() as connection:
                 await audit.append(connection, events)
             metrics.decisions(events)
     except Exception:

@@ -41,10 +41,10 @@ class AuditEvent:
 
 
 async def append(session: AsyncSession | AsyncConnection, events: Sequence[AuditEvent]) -> None:
-    """Append ``events`` in one statement: one multi-row INSERT (a driver's executemany would
-    send a statement per row), which is atomic on its own, so it needs no transaction."""
+    """Append ``events`` in one call (a Core insert: no ORM bookkeeping per row; the driver
+    sends the rows together)."""
     if events:
-        await session.execute(insert(table_of(AuditEntry)).values([event.row() for event in events]))
+        await session.execute(insert(table_of(AuditEntry)), [event.row() for event in events])
 
 
 def _condition(where: Mapping[str, Any]) -> Any:
