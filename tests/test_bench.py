@@ -41,7 +41,9 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     url = make_url(POSTGRES_URL).set(database="creditcare_bench_test").render_as_string(hide_password=False)
     output = tmp_path_factory.mktemp("bench") / "quick.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--database-url", url, "--output", str(output), "--drop-after"],
+        # Shorter runs than --quick's own: the suite checks that everything runs and agrees, not speed.
+        [sys.executable, "-m", "bench", "--quick", "--duration", "1", "--warmup", "0.5", "--database-url", url,
+         "--output", str(output), "--drop-after"],
         cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )
     return done, output
