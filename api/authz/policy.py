@@ -8,6 +8,7 @@ and remembers. A policy is never changed in place: a reload builds a new one and
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ AUDITED_GROUPS = frozenset({"group:identity", "group:financial", "group:credit"}
 CUSTOMER_ROWS = "rows:Customer"
 AUTHENTICATED = "authenticated"
 NO_AGREEMENT = "nda:none"
+# Subjects the service adds to a request (``Subject.casbin_sub``): rules may name them, tokens may not.
+ATTRIBUTES = frozenset({AUTHENTICATED, NO_AGREEMENT})
 THIRD_PARTY = "third_party"
 _versions = itertools.count(1)
 
@@ -235,6 +238,22 @@ class Policy:
             patterns = {rule[0] for rule in self.enforcer.get_named_grouping_policy("g2")}
             groups = {rule[1] for rule in self.enforcer.get_named_grouping_policy("g2")}
         return (objects - groups) | patterns
+
+    def known_roles(self) -> frozenset[str]:
+        """The roles this policy declares: every name in a ``g`` line (``g, credit_approver, staff``).
+
+        A role appears in a ``g`` line or it does not exist: a ``p`` line or a token naming any
+        other role is a typo, not a new role.
+        """
+        with self._lock:
+            return frozenset(name for line in self.enforcer.get_grouping_policy() for name in line[:2])
+
+    @property
+    def digest(self) -> str:
+        """A hash of the rules in force (order-insensitive): equal on every instance holding the
+        same policy, whatever the store or the order of its lines."""
+        lines = sorted(",".join([ptype, *values]) for ptype, found in self.rules().items() for values in found)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
     def rules(self) -> dict[str, list[list[str]]]:
         with self._lock:
