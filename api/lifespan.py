@@ -19,6 +19,7 @@ from api.db.session import autocommit, create_engine, create_sessionmaker
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost
 from schema.planned import Planner
+from schema.vocabulary import vocabulary_of
 
 
 @dataclass
@@ -62,12 +63,13 @@ def lifespan_for(
             settings.async_database_url, pool_size=settings.db_pool_size, pre_ping=False
         )
         watcher = supervisor = None
+        vocabulary = vocabulary_of(schema)
         if settings.policy_store is PolicyStoreKind.DATABASE:
-            policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine))
+            policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine, vocabulary))
             watcher = start_watcher(policies, settings.redis_url, settings.policy_channel)
             supervisor = asyncio.create_task(supervise(watcher, policies, settings.policy_watch_interval_seconds))
         else:
-            policies = await PolicyHolder.open(FilePolicyStore(settings.policy_dir))
+            policies = await PolicyHolder.open(FilePolicyStore(settings.policy_dir, vocabulary))
         read_engine = autocommit(engine)
         app.state.runtime = Runtime(
             settings=settings,

@@ -18,6 +18,8 @@ from pathlib import Path
 import casbin
 from casbin.util import key_match
 
+from api.authz.vocabulary import Vocabulary
+
 ROW_KINDS = ("all", "branch", "own", "consented")
 # Coordinates with a masked form (see api/authz/masking.py); masked access to others is a denial.
 MASKED_COORDINATES = frozenset({
@@ -176,9 +178,11 @@ class Decisions:
 class Policy:
     """One version of the policy. Immutable once built; safe to share between requests."""
 
-    def __init__(self, enforcer: casbin.CoreEnforcer, source: str) -> None:
+    def __init__(self, enforcer: casbin.CoreEnforcer, source: str, vocabulary: Vocabulary | None = None) -> None:
         self.enforcer = enforcer
         self.source = source
+        # The schema's coordinates and data classes; None where no schema is at hand (unit tests).
+        self.vocabulary = vocabulary
         self.version = next(_versions)
         self._decisions: dict[Subject, Decisions] = {}
         self._group: dict[str, str | None] = {}

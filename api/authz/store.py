@@ -15,6 +15,7 @@ from sqlalchemy import false, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.authz.policy import Policy, configure_enforcer, load_file_enforcer
+from api.authz.vocabulary import Vocabulary
 from api.db.base import table_of
 from api.db.models import CasbinRule
 
@@ -35,11 +36,12 @@ class FilePolicyStore:
 
     kind = "file"
 
-    def __init__(self, policy_dir: Path) -> None:
+    def __init__(self, policy_dir: Path, vocabulary: Vocabulary | None = None) -> None:
         self.policy_dir = policy_dir
+        self.vocabulary = vocabulary
 
     async def load(self) -> Policy:
-        return Policy(load_file_enforcer(self.policy_dir), source=f"file:{self.policy_dir}")
+        return Policy(load_file_enforcer(self.policy_dir), source=f"file:{self.policy_dir}", vocabulary=self.vocabulary)
 
 
 _SEED_LOCK = 0x63617362  # any constant: names the advisory lock that serialises seeding
@@ -60,9 +62,10 @@ class DatabasePolicyStore:
 
     kind = "database"
 
-    def __init__(self, policy_dir: Path, engine: AsyncEngine) -> None:
+    def __init__(self, policy_dir: Path, engine: AsyncEngine, vocabulary: Vocabulary | None = None) -> None:
         self.policy_dir = policy_dir
         self.engine = engine
+        self.vocabulary = vocabulary
         self.adapter = Adapter(engine, db_class=CasbinRule)
 
     async def _seed_if_empty(self) -> None:
@@ -86,7 +89,7 @@ class DatabasePolicyStore:
     async def load(self) -> Policy:
         await self._seed_if_empty()
         enforcer = await self._enforcer()
-        return Policy(configure_enforcer(enforcer), source="database")
+        return Policy(configure_enforcer(enforcer), source="database", vocabulary=self.vocabulary)
 
     async def change(self, add: list[list[str]], remove: list[list[str]]) -> None:
         """Add and remove rule lines (``[ptype, v0, v1, ...]``), persisted through the adapter."""
