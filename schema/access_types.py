@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from api.services.access import ConsentGroup
+from schema.data_classes import classified
 
 # strawberry.enum() registers the GraphQL enum on the class itself and returns it: the alias is that
 # same class, spelled so that type checkers accept it as a type.
@@ -17,6 +18,7 @@ strawberry.enum(ConsentGroup, name="ConsentGroup", description="An information g
 ConsentGroupEnum = ConsentGroup
 
 
+@classified("consents")
 @strawberry.type(description="A customer's written consent to disclose information groups to a third party (R-I4).")
 class Consent:
     id: strawberry.ID = strawberry.field(description="Global ID of the consent.")

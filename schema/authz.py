@@ -18,9 +18,10 @@ from api.authz.policy import Action, Step
 from api.errors import Forbidden
 from schema.context import Context
 
-# What a consent must cover for a group to be disclosed (identity documents go with basic).
+# What a consent must name for a data class to be disclosed. An individual's identity document
+# and phone need a consent that names them (personal information law), not one for basic data.
 CONSENT_GROUPS = {
-    "group:basic": "basic", "group:identity": "basic", "group:financial": "financial",
+    "group:basic": "basic", "group:identity": "identity", "group:financial": "financial",
     "group:operating": "operating", "group:credit": "credit",
 }
 
@@ -33,8 +34,10 @@ def customer_of(root: Any, parent: str) -> int | None:
 
 
 def forbidden(ctx: Context, coordinate: str, customer_id: int | None, verb: str = "read") -> Forbidden:
+    """The refusal of ``coordinate`` (its reason included), noted in the audit trail."""
     ctx.audit.note("deny", ctx.group_of(coordinate) or coordinate, coordinate, customer_id)
-    return Forbidden(f"Not authorized to {verb} {coordinate}")
+    step = ctx.decisions.step(*coordinate.split(".", 1))
+    return Forbidden(step.denial(verb))
 
 
 def _then(result: Any, apply: Callable[[Any], Any]) -> Any:
@@ -79,9 +82,10 @@ class Authorization(SchemaExtension):
         args: tuple[Any, ...], kwargs: dict[str, Any],
     ) -> Any:
         customer_id = customer_of(root, info.parent_type.name)
-        needed = CONSENT_GROUPS.get(step.group or "")
+        # A value of several classes needs a consent covering every one of them.
+        needed = {CONSENT_GROUPS.get(name) for name in step.classes}
         granted = await ctx.loaders.consents.load(customer_id) if customer_id is not None else set()
-        if needed is None or needed not in granted:
+        if not needed or None in needed or not needed <= granted:
             raise forbidden(ctx, step.coordinate, customer_id)
         ctx.audit.note("disclose", step.group or step.coordinate, step.coordinate, customer_id)
         result = _next(root, info, *args, **kwargs)

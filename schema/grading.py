@@ -18,6 +18,7 @@ from api.services import grading, grading_reads, overrides
 from api.services.customers import save
 from schema.context import Info
 from schema.convert import from_row, input_dict
+from schema.data_classes import classes, classified
 from schema.errors import GradingFailedError, InvalidInputError, NotFoundError
 from schema.ids import decode_global_id
 from schema.mutation_runner import run_mutation
@@ -36,6 +37,7 @@ class GradeLevel(Enum):
     D = "D"
 
 
+@classified("grading")
 @strawberry.type(description="What a grade means in practice (R-G2), from the treatment configuration.")
 class Treatment:
     limit_policy: str = strawberry.field(description="Credit-limit policy.")
@@ -53,6 +55,7 @@ def treatment_of(grade: str) -> Treatment:
                      actions=list(t.actions), version=t.version)
 
 
+@classified("financial", "credit")
 @strawberry.type(description="One factor's contribution to a score, with its reason code.")
 class GradeFactor:
     code: str = strawberry.field(description="Stable reason code, e.g. LEVERAGE.")
@@ -64,6 +67,7 @@ class GradeFactor:
     reason: str = strawberry.field(description="In plain language.")
 
 
+@classified("grading")
 @strawberry.type(description="A proposal to move a grade one step, and the second person's decision.")
 class GradeOverride:
     id: strawberry.ID
@@ -99,6 +103,7 @@ OVERRIDES = Related(
 )
 
 
+@classified("grading")
 @strawberry.type(description="One grading of a customer by a strategy: kept as history, never changed.")
 class GradeAssessment(relay.Node):
     id: relay.NodeID[int]
@@ -110,10 +115,17 @@ class GradeAssessment(relay.Node):
     plugin_distribution: str
     plugin_version: str
     # Confidential parts are nullable: a reader without the right sees null, not a missing assessment.
-    reasons: list[str] | None = strawberry.field(description="The reasons that mattered most, knock-outs first.")
-    knock_outs: list[str] | None = strawberry.field(description="Knock-out rules that capped the grade.")
+    # Reasons and facts quote figures, ratios, arrears and defaults: financial and credit information.
+    reasons: list[str] | None = strawberry.field(
+        description="The reasons that mattered most, knock-outs first.", metadata=classes("financial", "credit")
+    )
+    knock_outs: list[str] | None = strawberry.field(
+        description="Knock-out rules that capped the grade.", metadata=classes("credit")
+    )
     answers: JSON = strawberry.field(description="The assessor's answers to the qualitative questions.")
-    facts: JSON | None = strawberry.field(description="Snapshot of the facts the strategy used.")
+    facts: JSON | None = strawberry.field(
+        description="Snapshot of the facts the strategy used.", metadata=classes("financial", "credit")
+    )
     assessed_at: datetime
     assessed_by: str
     trigger: str = strawberry.field(description="assessment, financial_statement, credit_information or regrade.")
@@ -122,7 +134,7 @@ class GradeAssessment(relay.Node):
     factor_rows: strawberry.Private[list[dict[str, Any]]]
 
     @strawberry.field(
-        description="Every factor: value, band, points and reason.", metadata=declare(FACTORS, "financial")
+        description="Every factor: value, band, points and reason.", metadata=declare(FACTORS, ("financial", "credit"))
     )
     def factors(self) -> list[GradeFactor] | None:
         return FACTORS.value(self)  # type: ignore[no-any-return]
@@ -158,6 +170,7 @@ async def _newest_assessment(session: AsyncSession, ids: list[int], _: int) -> d
 ASSESSMENT = Related("customer_id", _newest_assessment, lambda row, _: assessment_of(row), single=True)
 
 
+@classified("grading")
 @strawberry.type(description="The grade in force: the latest assessment's, or its approved override.")
 class CustomerGrade:
     level: GradeLevel = strawberry.field(description="The grade in force.")

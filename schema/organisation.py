@@ -12,12 +12,14 @@ from api.db.models import Branch as BranchRow
 from api.services import organisation
 from schema.context import Info
 from schema.convert import from_row, input_dict
+from schema.data_classes import classified
 from schema.errors import InvalidInputError
 from schema.mutation_runner import run_mutation
 from schema.reads import Lookup, declare
 from schema.resolve import looked_up
 
 
+@classified("organisation")
 @strawberry.type(description="A branch of the lender; every customer belongs to one.")
 class Branch:
     code: str = strawberry.field(description="Branch code, e.g. `HZ01`.")
@@ -30,6 +32,7 @@ BRANCH = Lookup(
 )
 
 
+@classified("organisation")
 @strawberry.type(description="A member of staff, e.g. a customer's relationship manager.")
 class StaffMember:
     username: str = strawberry.field(description="Login name; the `sub` of their token.")

@@ -147,10 +147,16 @@ class Declared:
     """One field's declaration: its reading, its data class, its filters and sort key."""
 
     reading: Reading
-    data_class: str  # the information group its value comes from (the policy's ``group:…``)
+    # The data classes its value comes from (the policy's ``group:…`` names), the first the main one.
+    data_classes: tuple[str, ...]
     filters: tuple[Filter, ...] = ()
     sort: tuple[str, SortSql] | None = None  # (orderBy field name, its SQL)
     sort_description: str | None = None
+
+    @property
+    def data_class(self) -> str:
+        """The main data class: the one a read of this field is audited under."""
+        return self.data_classes[0]
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -164,11 +170,13 @@ class Declared:
 
 
 def declare(
-    reading: Reading, data: str, *, filters: Sequence[Filter] = (), sort: tuple[str, SortSql] | None = None,
-    sort_description: str | None = None,
+    reading: Reading, data: str | tuple[str, ...], *, filters: Sequence[Filter] = (),
+    sort: tuple[str, SortSql] | None = None, sort_description: str | None = None,
 ) -> dict[str, Declared]:
-    """The ``metadata`` of a strawberry field that reads as ``reading`` and reveals ``data``."""
-    return {METADATA_KEY: Declared(reading, data, tuple(filters), sort, sort_description)}
+    """The ``metadata`` of a strawberry field that reads as ``reading`` and reveals ``data`` (a data
+    class, or several when its value is derived from more than one)."""
+    classes = (data,) if isinstance(data, str) else data
+    return {METADATA_KEY: Declared(reading, classes, tuple(filters), sort, sort_description)}
 
 
 def declared_fields(cls: type) -> dict[str, tuple[str, Declared]]:

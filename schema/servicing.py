@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.db.enums import ServiceKind, ServiceStage
+from schema.data_classes import classified
 
 # strawberry.enum() registers the GraphQL enum on the class itself and returns it: the aliases are
 # those same classes, spelled so that type checkers accept them as types.
@@ -18,6 +19,7 @@ ServiceStageEnum = ServiceStage
 ServiceKindEnum = ServiceKind
 
 
+@classified("servicing")
 @strawberry.type(description="One contact with the customer: stage, kind, who, when, what, and the follow-up.")
 class ServiceRecord:
     customer_id: strawberry.Private[int]

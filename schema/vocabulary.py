@@ -6,22 +6,24 @@ import strawberry
 from graphql import GraphQLInterfaceType, GraphQLObjectType
 
 from api.authz.vocabulary import Vocabulary
-from schema.reads import METADATA_KEY, Declared
+from schema.data_classes import classes_of
 
 
 def vocabulary_of(schema: strawberry.Schema) -> Vocabulary:
     """Coordinates of every object and interface type of ``schema`` (introspection types aside)
-    and the data classes of each declared field."""
+    and the data classes of each field that has some (``schema.data_classes``)."""
     coordinates: set[str] = set()
-    classes: dict[str, frozenset[str]] = {}
+    classes: dict[str, tuple[str, ...]] = {}
     for name, graphql_type in schema._schema.type_map.items():
         if name.startswith("__") or not isinstance(graphql_type, (GraphQLObjectType, GraphQLInterfaceType)):
             continue
+        type_definition = graphql_type.extensions.get("strawberry-definition")
+        origin = getattr(type_definition, "origin", None)
         for field_name, graphql_field in graphql_type.fields.items():
             coordinate = f"{name}.{field_name}"
             coordinates.add(coordinate)
             definition = graphql_field.extensions.get("strawberry-definition")
-            declared = (definition.metadata or {}).get(METADATA_KEY) if definition is not None else None
-            if isinstance(declared, Declared):
-                classes[coordinate] = frozenset({declared.data_class})
+            found = classes_of(origin, definition.metadata if definition is not None else None)
+            if found:
+                classes[coordinate] = found
     return Vocabulary(coordinates=frozenset(coordinates), classes=classes)

@@ -16,7 +16,9 @@ from conftest import token
 from factories import customer, organisation, statement
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
-# The seeded customer with a statement, an automatic grade and history.
+RECORD_BASIC = """mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) {
+  __typename ... on CustomerPayload { customer { version } } } }"""
+# The seeded customer with a statement, an automatic grade, identity data and history.
 FIRST_GRADED = '{ customers(first: 1, where: {name: {_eq: "Planned Reads Co. 1"}}) { edges { node { id } } } }'
 
 
@@ -43,8 +45,14 @@ async def seed(app: Any, api: Any) -> None:
                                  relationshipManagerUsername="alice" if n % 3 else "bob",
                                  industryCode=["C34", "F51", "K70", "I65"][n % 4])
         ids.append(int(base64.b64decode(created["id"]).decode().split(":")[1]))
-        if n == 1:  # a size, a statement's period end and an automatic grade on one customer
-            await statement(api, created["id"], created["version"])
+        if n == 1:  # a size, a statement's period end, an automatic grade and identity data on one customer
+            after = await statement(api, created["id"], created["version"])
+            recorded = await api.ok(RECORD_BASIC, {"input": {
+                "customerId": created["id"], "version": after["version"], "legalRepresentativeName": "Wang Wei",
+                "legalRepresentativeIdType": "RESIDENT_ID_CARD", "legalRepresentativeIdNumber": "11010519491231002X",
+                "legalRepresentativePhone": "+86 13800138000",
+            }})
+            assert recorded["recordBasicInformation"]["__typename"] == "CustomerPayload", recorded
     rng = random.Random(5)
     now = datetime(2026, 11, 1, 8, 30, 15, 123456, tzinfo=UTC)
     async with app.state.runtime.engine.begin() as connection:

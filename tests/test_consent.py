@@ -143,7 +143,7 @@ async def test_consent_to_another_third_party_gives_this_one_nothing(api):
     assert await _visible_names(api, OTHER_BANK) == ["Consenting Co., Ltd."]
 
 
-async def test_basic_consent_discloses_basic_information_with_identity_but_not_financials(api):
+async def test_basic_consent_discloses_basic_information_but_not_identity_or_financials(api):
     first, _, _ = await _setup(api)
     await api.ok(RECORD_BASIC, {"input": {
         "customerId": first["id"], "version": first["version"], "legalRepresentativeName": "Wang Wei",
@@ -151,13 +151,27 @@ async def test_basic_consent_discloses_basic_information_with_identity_but_not_f
         "businessScope": "Machinery manufacturing",
     }})
     await _consent(api, first["id"], groups=["BASIC"])
-    data = (await api.ok(BASIC, {"id": first["id"]}, bearer=ACME))["customer"]
-    assert data["basicInformation"] == {"legalRepresentativeName": "Wang Wei",
-                                        "legalRepresentativeIdNumber": "11010519491231002X",
-                                        "businessScope": "Machinery manufacturing"}
+    body = await api(BASIC, {"id": first["id"]}, bearer=ACME)
+    # An individual's identity number needs a consent that names it: a consent to basic information
+    # does not show a third party more than staff see.
+    assert body["data"]["customer"]["basicInformation"] == {
+        "legalRepresentativeName": "Wang Wei", "legalRepresentativeIdNumber": None,
+        "businessScope": "Machinery manufacturing"}
+    assert [e["path"] for e in body["errors"]] == [["customer", "basicInformation", "legalRepresentativeIdNumber"]]
     body = await api(EVERYTHING, {"id": first["id"]}, bearer=ACME)
     assert body["data"]["customer"]["financialStatements"] is None
     assert ["customer", "financialStatements"] in [e["path"] for e in body["errors"]]
+
+
+async def test_a_consent_naming_identity_discloses_the_identity_number(api):
+    first, _, _ = await _setup(api)
+    await api.ok(RECORD_BASIC, {"input": {
+        "customerId": first["id"], "version": first["version"], "legalRepresentativeName": "Wang Wei",
+        "legalRepresentativeIdType": "RESIDENT_ID_CARD", "legalRepresentativeIdNumber": "11010519491231002X",
+    }})
+    await _consent(api, first["id"], groups=["BASIC", "IDENTITY"])
+    data = (await api.ok(BASIC, {"id": first["id"]}, bearer=ACME))["customer"]
+    assert data["basicInformation"]["legalRepresentativeIdNumber"] == "11010519491231002X"
 
 
 async def test_consents_to_one_third_party_add_up_across_groups(api):

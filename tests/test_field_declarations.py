@@ -9,20 +9,17 @@ real coordinate.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from graphql import GraphQLObjectType
 
-from api.authz.policy import Policy, load_file_enforcer
 from schema.customer.filters import FIELD_COORDINATES, CustomerOrderBy, CustomerWhere
 from schema.customer.types import CUSTOMER_READS
 from schema.planned.catalogue import DeclaredCatalogue
 from schema.planned.shape import NotPlannable
 from schema.reads import METADATA_KEY, Declared
 from schema.root import build_schema
+from shipped_policy import shipped_policy
 
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
 # The types a front end reaches from customers(), customer(id) and node(id).
 PLANNED_TYPES = (
     "Customer", "Industry", "CustomerGrade", "Treatment", "GradeAssessment", "GradeFactor", "GradeOverride",
@@ -71,17 +68,19 @@ def test_a_resolver_without_a_declaration_is_not_planned(graphql_schema) -> None
         catalogue.reading(query, "auditLog", query.fields["auditLog"])
 
 
-def test_every_data_class_is_the_policy_group_of_its_field(graphql_schema) -> None:  # type: ignore[no-untyped-def]
-    policy = Policy(load_file_enforcer(POLICIES), source="test")
+def test_the_policy_reads_each_fields_data_classes_from_its_declaration(graphql_schema) -> None:  # type: ignore[no-untyped-def]
+    policy = shipped_policy()
     declarations = _declarations(graphql_schema)
     assert len(declarations) > 20
     wrong = {
-        coordinate: (declared.data_class, policy.group_of(coordinate))
+        coordinate: (declared.data_classes, policy.classes_of(coordinate))
         for coordinate, declared in declarations.items()
-        if policy.group_of(coordinate) != f"group:{declared.data_class}"
+        if policy.classes_of(coordinate) != tuple(f"group:{name}" for name in declared.data_classes)
     }
     assert wrong == {}
-    assert policy.group_of("Customer.id") == f"group:{CUSTOMER_READS.fields['id'][1].data_class}"
+    assert policy.classes_of("GradeAssessment.facts") == ("group:financial", "group:credit")
+    assert policy.classes_of("BasicInformation.legalRepresentativeIdNumber") == ("group:identity",)
+    assert policy.classes_of("Customer.id") == ("group:registry",)
 
 
 def test_every_filter_and_sort_field_reveals_a_field_of_the_schema(graphql_schema) -> None:  # type: ignore[no-untyped-def]

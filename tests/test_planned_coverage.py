@@ -191,6 +191,9 @@ IN_SQL = {
       financialStatements(last: 1) { revenue } } }""",
     "node": """query($id: ID!) { node(id: $id) { __typename ... on Customer { id name industry { code }
       grade { level score } openComplaintCount } } }""",
+    # Masked identity: the database masks it as the resolvers do (api/authz/masking.py).
+    "masked": """query($id: ID!) { customer(id: $id) { id basicInformation { legalRepresentativeName
+      legalRepresentativeIdType legalRepresentativeIdNumber legalRepresentativePhone } } }""",
 }
 
 

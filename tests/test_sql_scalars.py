@@ -70,6 +70,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 import api.db.models  # noqa: F401  (the models' column types)
+from api.authz.masking import MASKERS
 from api.db.base import Base, Money, UTCDateTime
 from api.db.enums import enum_column
 from conftest import POSTGRES_ENV, _admin
@@ -375,6 +376,23 @@ def test_global_id_sql_is_the_relay_id(pg: Postgres, type_name: str) -> None:
         for n, s, sql_json in typed:
             want = [None if key is None else global_id(type_name, key) for key in (n, s)]
             assert orjson.loads(sql_json)["v"] == want, (n, s)
+
+    check()
+
+
+@pytest.mark.parametrize("coordinate", sorted(MASKERS))
+def test_the_sql_mask_shows_what_the_python_mask_shows(pg: Postgres, coordinate: str) -> None:
+    mask = MASKERS[coordinate]
+    texts = st.text(NO_NUL, max_size=40) | st.sampled_from(TRICKY_STRINGS)
+
+    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.none() | texts, max_size=30))
+    def check(batch: list[str | None]) -> None:
+        values = [None, "", "1", "12", "1234567", "12345678", "123456789", "11010519491231002X", *batch]
+        rows = [{"id": i, "n": None, "s": value} for i, value in enumerate(values)]
+        typed, _ = pg.run(_written(pg.connection, IDS, rows, mask.sql(IDS.c.s), [IDS.c.s]))
+        for value, sql_json in typed:
+            assert orjson.loads(sql_json)["v"] == mask(value), value
 
     check()
 

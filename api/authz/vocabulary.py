@@ -15,8 +15,8 @@ class Vocabulary:
     """Every schema coordinate (``Type.field``) and the data classes each one's value comes from."""
 
     coordinates: frozenset[str]
-    # coordinate -> its data classes (``group:financial``…), for the fields that declare them
-    classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # coordinate -> its data classes (``financial``…, the policy's ``group:financial``), main one first
+    classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def data_classes(self) -> frozenset[str]:

@@ -24,9 +24,11 @@ from api.services.validation import Command, parse
 
 
 class ConsentGroup(StrEnum):
-    """The information groups (R-I1) a consent can cover; identity documents go with basic."""
+    """The information groups (R-I1) a consent can cover. Identity (an individual's identity
+    document and phone) is named on its own: a consent to basic information does not cover it."""
 
     BASIC = "basic"
+    IDENTITY = "identity"
     FINANCIAL = "financial"
     OPERATING = "operating"
     CREDIT = "credit"
@@ -49,7 +51,7 @@ class AgreementInput(Command):
 
 class ConsentInput(Command):
     third_party: Username
-    groups: Annotated[list[ConsentGroup], Field(min_length=1, max_length=4)]
+    groups: Annotated[list[ConsentGroup], Field(min_length=1, max_length=len(ConsentGroup))]
     document_reference: Annotated[str, Field(min_length=1, max_length=100)]
     valid_from: datetime
     valid_until: datetime | None = None

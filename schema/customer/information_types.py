@@ -11,6 +11,7 @@ import strawberry
 from api.services import information_reads as reads
 from schema.context import Info
 from schema.convert import from_row
+from schema.data_classes import classes, classified
 from schema.reads import Projection, Related, declare
 from schema.reference import (
     AuditOpinionEnum,
@@ -65,6 +66,7 @@ GUARANTEES = Related(
 )
 
 
+@classified("basic")
 @strawberry.type(description="Business licence, articles of association, legal representative, capital and scope.")
 class BasicInformation:
     registration_authority: str | None = strawberry.field(description="Authority that issued the business licence.")
@@ -75,13 +77,16 @@ class BasicInformation:
     articles_reference: str | None = strawberry.field(description="Reference of the articles of association on file.")
     articles_adopted_on: date | None = strawberry.field(description="Date the articles were adopted.")
     legal_representative_name: str | None = strawberry.field(description="Legal representative's name.")
+    # A natural person's identity document and phone: identity information, its own class.
     legal_representative_id_type: IdDocumentTypeEnum | None = strawberry.field(
-        description="Kind of the legal representative's identity document."
+        description="Kind of the legal representative's identity document.", metadata=classes("identity")
     )
     legal_representative_id_number: str | None = strawberry.field(
-        description="Number of the legal representative's identity document."
+        description="Number of the legal representative's identity document.", metadata=classes("identity")
     )
-    legal_representative_phone: str | None = strawberry.field(description="Legal representative's phone.")
+    legal_representative_phone: str | None = strawberry.field(
+        description="Legal representative's phone.", metadata=classes("identity")
+    )
     business_scope: str | None = strawberry.field(description="Business scope as registered.")
     updated_at: datetime = strawberry.field(description="When this group last changed.")
     customer_id: strawberry.Private[int]
@@ -99,6 +104,7 @@ def basic_information(row: Any) -> BasicInformation:
     )
 
 
+@classified("financial")
 @strawberry.type(description="One reporting period's financial statements, audit opinion and tax record.")
 class FinancialStatement:
     period_end: date = strawberry.field(description="Last day of the period.")
@@ -135,6 +141,7 @@ class FinancialStatement:
     customer_id: strawberry.Private[int]
 
 
+@classified("operating")
 @strawberry.type(description="A major investment by the customer (a major change under R-I2).")
 class MajorInvestment:
     description: str = strawberry.field(description="What was invested in.")
@@ -149,6 +156,7 @@ class MajorInvestment:
         return AMOUNT.value(self)  # type: ignore[no-any-return]
 
 
+@classified("operating")
 @strawberry.type(description="Market share, industry position, products, channels and partners.")
 class OperatingInformation:
     market_share_percent: Decimal | None = strawberry.field(description="Market share, percent (0–100).")
@@ -165,6 +173,7 @@ class OperatingInformation:
         return await related(info, INVESTMENTS, self)  # type: ignore[no-any-return]
 
 
+@classified("credit")
 @strawberry.type(description="One event of the customer's credit history.")
 class CreditEvent:
     occurred_on: date = strawberry.field(description="When it happened.")
@@ -180,6 +189,7 @@ class CreditEvent:
         return AMOUNT_IF_ANY.value(self)  # type: ignore[no-any-return]
 
 
+@classified("credit")
 @strawberry.type(description="A guarantee the customer gave to a third party.")
 class Guarantee:
     beneficiary: str = strawberry.field(description="Whose debt is guaranteed.")
@@ -195,6 +205,7 @@ class Guarantee:
         return AMOUNT.value(self)  # type: ignore[no-any-return]
 
 
+@classified("credit")
 @strawberry.type(description="Credit report, external rating, credit history and guarantees given.")
 class CreditInformation:
     credit_report_reference: str | None = strawberry.field(description="Reference of the latest credit report.")

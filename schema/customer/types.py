@@ -40,6 +40,7 @@ from schema.customer.information_types import (
     OperatingInformation,
     basic_information,
 )
+from schema.data_classes import classified
 from schema.grading import CustomerGrade, GradeAssessment, assessment_of, grade_of
 from schema.organisation import BRANCH, Branch, StaffMember
 from schema.reads import (
@@ -60,6 +61,7 @@ from schema.servicing import ServiceRecord
 MAX_NESTED = 100
 
 
+@classified("financial")
 @strawberry.type(description="How the customer's size was derived: the rule version and the figures used.")
 class SizeAssessment:
     customer_id: strawberry.Private[int]
@@ -70,6 +72,7 @@ class SizeAssessment:
     determined_at: datetime | None = strawberry.field(description="When the size was last derived.")
 
 
+@classified("credit")
 @strawberry.type(description="The credit status with the basis it was set on.")
 class CreditStatusAssessment:
     customer_id: strawberry.Private[int]
@@ -79,6 +82,7 @@ class CreditStatusAssessment:
     set_by: str = strawberry.field(description="Who (or which process) set it.")
 
 
+@classified("history")
 @strawberry.type(description="One change to a customer's record: who, when, which field, old → new.")
 class CustomerChange:
     changed_at: datetime = strawberry.field(description="When.")
@@ -164,7 +168,8 @@ OPEN_COMPLAINTS = Count("id", servicing_reads.open_complaint_counts, servicing_r
 CONSENTS = Related("id", lambda s, ids, _: access.consents_of(s, ids), lambda row, _: consent_of(row))
 
 
-
+# Every field declares its own class; the id (from relay.Node) is registry information.
+@classified("registry")
 @strawberry.type(
     description="A credit customer of the lender. Fields the caller may not read are null, with a "
     "FORBIDDEN error at their path."
@@ -173,12 +178,12 @@ class Customer(relay.Node):
     id: relay.NodeID[int]
     name: str | None = strawberry.field(
         description="Registered name.",
-        metadata=_customer.column("name", "profile", where=(StringComparison, "Registered name."), sort=True),
+        metadata=_customer.column("name", "registry", where=(StringComparison, "Registered name."), sort=True),
     )
     credit_code: str | None = strawberry.field(
         description="18-character Unified Social Credit Code (GB 32100-2015).",
         metadata=_customer.column(
-            "credit_code", "profile", where=(StringComparison, "Unified Social Credit Code."), sort=True
+            "credit_code", "registry", where=(StringComparison, "Unified Social Credit Code."), sort=True
         ),
     )
     version: int | None = strawberry.field(
@@ -236,7 +241,7 @@ class Customer(relay.Node):
     @strawberry.field(
         description="Industry by GB/T 4754-2017.",
         metadata=declare(
-            INDUSTRY, "profile", sort=_customer.sort("industry_code"), sort_description="Sort by industry code.",
+            INDUSTRY, "registry", sort=_customer.sort("industry_code"), sort_description="Sort by industry code.",
             filters=[_customer.filter(
                 "industry_code", StringComparison, "GB/T 4754 code; `_startsWith: \"C\"` selects a section."
             )],
@@ -270,7 +275,7 @@ class Customer(relay.Node):
     @strawberry.field(
         description="The branch the customer belongs to.",
         metadata=declare(
-            BRANCH, "profile", filters=[_customer.filter("branch_code", StringComparison, "Branch code.")],
+            BRANCH, "registry", filters=[_customer.filter("branch_code", StringComparison, "Branch code.")],
             sort=_customer.sort("branch_code"), sort_description="Sort by branch code.",
         ),
     )
@@ -355,7 +360,7 @@ class Customer(relay.Node):
         return await related(info, CONSENTS, self.row)  # type: ignore[no-any-return]
 
 
-CUSTOMER_READS = TypeReads.of(Customer, node_id=_customer.column("id", "profile", sort=True)[METADATA_KEY])
+CUSTOMER_READS = TypeReads.of(Customer, node_id=_customer.column("id", "registry", sort=True)[METADATA_KEY])
 
 
 # Where the value a history entry records is read in the schema, by information group.

@@ -19,7 +19,7 @@ from graphql import GraphQLEnumType
 from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from api.authz.masking import MASKERS
+from api.authz.masking import MASKERS, Mask
 from api.authz.policy import Action, Decisions, Step
 from api.services.audit import AuditTrail
 from api.services.customer_page import NodeRow
@@ -57,7 +57,7 @@ class Bound:
     shape: FieldShape
     step: Step | None  # None for __typename
     action: Action
-    masker: Callable[[Any], Any] | None
+    masker: Mask | None
     children: list[Bound] = field(default_factory=list)
     deny: bool = False
     note: bool = False  # audited (read noted per customer) or masked
@@ -257,7 +257,7 @@ class Run:
         group = self.ctx.group_of(coordinate) or coordinate
         self.audit.note("deny", group, coordinate, customer_of(source, shape.parent))
         self.errors.append({
-            "message": f"Not authorized to read {coordinate}",
+            "message": step.denial(),
             "locations": shape.locations,
             "path": [*path, shape.key],
             "extensions": {"code": "FORBIDDEN"},

@@ -96,7 +96,7 @@ class _Builder:
                 self.denied.append(child)
                 pairs.append(null())
                 continue
-            if child.action is Action.AUDIT:
+            if child.action is Action.AUDIT or child.action is Action.MASK:  # a masked read is noted too
                 if depth == 0:
                     self.noted.append(child)
                 elif audited is not None:
@@ -104,7 +104,7 @@ class _Builder:
                 else:
                     raise _NoJson(f"{shape.coordinate} is audited in a nested list")
             elif child.action is not Action.PASS:
-                raise _NoJson(f"{shape.coordinate} is masked or needs consent")
+                raise _NoJson(f"{shape.coordinate} needs consent")
             pairs.append(self.value(child, columns, depth, audited))
         return func.json_build_object(*pairs)
 
@@ -144,6 +144,13 @@ class _Builder:
         shape = child.shape
         if shape.leaf is None or column not in columns:
             raise _NoJson(f"{shape.coordinate}: no column {column}")
+        if child.masker is not None:
+            if shape.is_list:
+                raise _NoJson(f"{shape.coordinate}: a masked list")
+            form = sql_form(shape.leaf)
+            if form is None:
+                raise _NoJson(f"{shape.coordinate}: {shape.leaf} has no SQL form")
+            return form(child.masker.sql(columns[column]))
         if shape.is_list:
             # A list of scalars kept as a JSON array column is embedded as it is.
             if getattr(columns[column].type, "__visit_name__", "") != "JSON" or shape.leaf.name != "String":
