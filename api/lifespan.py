@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
 import strawberry
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
-from api.authz.watcher import listening, start_watcher, stop_watcher, supervise
+from api.authz.watcher import follow, listening, start_watcher, stop_watcher, supervise
 from api.db.migrations import head_revision
 from api.db.session import autocommit, create_engine, create_sessionmaker
 from api.settings import PolicyStoreKind, Settings
@@ -64,12 +64,21 @@ def lifespan_for(
         )
         watcher = supervisor = None
         vocabulary = vocabulary_of(schema)
+        store: FilePolicyStore | DatabasePolicyStore
         if settings.policy_store is PolicyStoreKind.DATABASE:
-            policies = await PolicyHolder.open(DatabasePolicyStore(settings.policy_dir, engine, vocabulary))
+            store = DatabasePolicyStore(settings.policy_dir, engine, vocabulary)
+        else:
+            store = FilePolicyStore(settings.policy_dir, vocabulary, engine)
+        try:
+            # A policy that fails its checks stops the start, naming each problem's line.
+            policies = await PolicyHolder.open(store)
+        except BaseException:
+            await engine.dispose()
+            raise
+        if isinstance(store, DatabasePolicyStore):
             watcher = start_watcher(policies, settings.redis_url, settings.policy_channel)
             supervisor = asyncio.create_task(supervise(watcher, policies, settings.policy_watch_interval_seconds))
-        else:
-            policies = await PolicyHolder.open(FilePolicyStore(settings.policy_dir, vocabulary))
+        follower = asyncio.create_task(follow(policies, settings.policy_poll_interval_seconds))
         read_engine = autocommit(engine)
         app.state.runtime = Runtime(
             settings=settings,
@@ -87,6 +96,9 @@ def lifespan_for(
         try:
             yield
         finally:
+            follower.cancel()
+            with suppress(asyncio.CancelledError):
+                await follower  # not mid-read of the store when the engine goes
             if supervisor is not None:
                 supervisor.cancel()
             if watcher is not None:

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     policy_channel: str = "/creditcare/policy"
     policy_watch_interval_seconds: float = Field(default=5.0, gt=0)
+    # Every worker checks its policy store this often (the files' content hash, or the stored
+    # rules' digest) and reloads when it changed: a change reaches every worker and instance
+    # within `policy_sync_bound_seconds`, and /readyz is 503 while an instance stays behind longer.
+    policy_poll_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     # Grading plugins: names of plugins not to load; which strategy wins an industry two claim
     # (JSON, e.g. {"G": "transport-logistics"}); how long one grading may take.
     disabled_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -106,6 +110,12 @@ class Settings(BaseSettings):
                 "CREDITCARE_SECRET_KEY must be set to a secret of at least 32 characters in production"
             )
         return self
+
+    @property
+    def policy_sync_bound_seconds(self) -> float:
+        """How long a policy change may take to reach every worker and instance: one polling
+        interval plus a second to read and check the policy (about 0.15 s with the shipped one)."""
+        return self.policy_poll_interval_seconds + 1.0
 
     @property
     def async_database_url(self) -> str:

@@ -110,10 +110,12 @@ async def test_healthz_answers_200_while_the_process_lives(client):
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_is_200_at_the_head_revision(client):
+async def test_readyz_is_200_at_the_head_revision_and_names_the_policy_in_force(app, client):
     response = await client.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ok", "revision": migrations.head_revision()}
+    body = response.json()
+    assert (body["status"], body["revision"]) == ("ok", migrations.head_revision())
+    assert body["policy"]["digest"] == app.state.runtime.policies.current.digest
 
 
 @pytest.fixture

@@ -8,12 +8,15 @@ unreachable, they fail — CI has Redis, so a missing one is an error, not a rea
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,14 @@ from sqlalchemy import func, select
 
 import factories as f
 from api.asgi import create_app
+from api.authz.decision_table import DecisionRow, check, read_decision_table
+from api.authz.validation import build_policy, read_rule_lines
+from api.authz.vocabulary import Vocabulary
 from api.db.models import CasbinRule
 from api.settings import PolicyStoreKind, Settings
 from conftest import TEST_SECRET, Api
+from schema.root import build_schema
+from schema.vocabulary import vocabulary_of
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 FINANCIAL_GRANT = "p, relationship_manager, group:financial, read, allow"
@@ -35,12 +43,17 @@ REDIS_URL = os.environ.get("CREDITCARE_REDIS_URL", "redis://127.0.0.1:6379/0")
 POLL_SECONDS, POLL_STEP = 5.0, 0.05
 
 FINANCIALS = """query($id: ID!) { customer(id: $id) { name financialStatements { periodEnd revenue } } }"""
-POLICY = """{ policy { version source rules { ptype values } } }"""
-RELOAD = """mutation { reloadPolicies { policy { version source } } }"""
+POLICY = """{ policy { version digest source rules { ptype values } } }"""
+RELOAD = """mutation { reloadPolicies {
+  __typename
+  ... on PolicyPayload { policy { version digest source } added removed }
+  ... on PolicyRejectedError { code message digest problems { location line message } }
+} }"""
 CHANGE = """mutation($input: ChangePolicyInput!) { changePolicyRules(input: $input) {
   __typename
-  ... on PolicyPayload { policy { version rules { ptype values } } }
+  ... on PolicyPayload { policy { version digest rules { ptype values } } added removed }
   ... on InvalidInputError { code message problems { field message } }
+  ... on PolicyRejectedError { code message digest problems { location line message } }
 } }"""
 
 
@@ -124,6 +137,58 @@ async def policy_of(api: Api) -> dict[str, Any]:
     return (await api.ok(POLICY, bearer=f.ADMIN))["policy"]
 
 
+@cache
+def vocabulary() -> Vocabulary:
+    return vocabulary_of(build_schema())
+
+
+def decisions_changed_by(policy_dir: Path) -> list[tuple[DecisionRow, str]]:
+    """The rows of the decision table in ``policy_dir`` that its policy no longer satisfies, each
+    with what the policy now decides: what compliance writes into the table with such a change."""
+    policy = build_policy(policy_dir / "model.conf", read_rule_lines(policy_dir / "policy.csv"), "test", vocabulary())
+    table = read_decision_table(policy_dir / "decisions.csv")
+    return [(failure.row, failure.actual) for failure in check(policy, table)]
+
+
+def expect_what_it_decides(policy_dir: Path) -> list[tuple[DecisionRow, str]]:
+    """Rewrite the decision table beside an edited policy to expect what it now decides."""
+    changed = decisions_changed_by(policy_dir)
+    table = policy_dir / "decisions.csv"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    header = next(line for line in lines if line.strip() and not line.startswith("#")).split(",")
+    for row, actual in changed:
+        cells = next(csv.reader([lines[row.line - 1]]))
+        cells[header.index("expected")] = actual
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(cells)
+        lines[row.line - 1] = out.getvalue()
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return changed
+
+
+def without_financial_grant(policy_dir: Path) -> None:
+    """Revoke relationship managers' financial information in ``policy_dir``."""
+    policy_csv = policy_dir / "policy.csv"
+    text = policy_csv.read_text(encoding="utf-8")
+    assert text.count(FINANCIAL_GRANT + "\n") == 1
+    policy_csv.write_text(text.replace(FINANCIAL_GRANT + "\n", ""), encoding="utf-8")
+
+
+def decisions_of_revoking(tmp: Path) -> list[tuple[DecisionRow, str]]:
+    """The decisions that revoking relationship managers' financial information changes in the
+    shipped table, with their new outcome (what ``changePolicyRules`` must declare)."""
+    shutil.copytree(POLICY_DIR, tmp)
+    without_financial_grant(tmp)
+    changed = decisions_changed_by(tmp)
+    assert changed and all(row.roles >= {"relationship_manager"} and actual == "deny" for row, actual in changed)
+    return changed
+
+
+def decision_input(row: DecisionRow, expected: str) -> dict[str, Any]:
+    return {"roles": sorted(row.roles), "agreement": row.agreement, "object": row.object, "action": row.action,
+            "expected": expected}
+
+
 # --- the file store: edit policies/, then reload ------------------------------------------------
 
 
@@ -140,6 +205,7 @@ def file_settings(database_url: str, policy_copy: Path) -> Settings:
 
 
 async def test_edited_file_takes_effect_on_reload_without_restart(file_settings, policy_copy):
+    file_settings.policy_poll_interval_seconds = 60  # the reload, not the polling, is under test
     async with running(file_settings) as (_, api):
         customer_id = await alice_customer(api)
         assert readable(await financials(api, customer_id))
@@ -147,16 +213,18 @@ async def test_edited_file_takes_effect_on_reload_without_restart(file_settings,
         assert before["source"] == f"file:{policy_copy}"
 
         policy_csv = policy_copy / "policy.csv"
-        text = policy_csv.read_text(encoding="utf-8")
-        assert text.count(FINANCIAL_GRANT + "\n") == 1
-        policy_csv.write_text(text.replace(FINANCIAL_GRANT + "\n", ""), encoding="utf-8")
-        assert readable(await financials(api, customer_id)), "an edit alone changes nothing"
+        without_financial_grant(policy_copy)
+        expect_what_it_decides(policy_copy)  # compliance records the decisions the edit changes
+        assert readable(await financials(api, customer_id)), "an edit alone changes nothing until reloaded"
 
-        reloaded = (await api.ok(RELOAD, bearer=f.ADMIN))["reloadPolicies"]["policy"]
-        assert reloaded["version"] > before["version"]
+        result = (await api.ok(RELOAD, bearer=f.ADMIN))["reloadPolicies"]
+        assert result["__typename"] == "PolicyPayload", result
+        assert result["removed"] == [FINANCIAL_GRANT] and result["added"] == []
+        reloaded = result["policy"]
+        assert reloaded["version"] > before["version"] and reloaded["digest"] != before["digest"]
         assert not readable(await financials(api, customer_id))
         after = await policy_of(api)
-        assert after["version"] == reloaded["version"]
+        assert after["version"] == reloaded["version"] and after["digest"] == reloaded["digest"]
         assert len(after["rules"]) == len(before["rules"]) - 1 == file_line_count(policy_csv)
         assert {"ptype": "p", "values": FINANCIAL_RULE} not in after["rules"]
 
@@ -207,31 +275,37 @@ async def stored(engine: Any, line: list[str] | None = None) -> int:
         return int(await conn.scalar(query))
 
 
-async def test_a_change_on_one_instance_reaches_the_other(db_settings):
+async def test_a_change_on_one_instance_reaches_the_other(db_settings, tmp_path):
     lines = file_line_count(POLICY_DIR / "policy.csv")
     grant = ["p", *FINANCIAL_RULE]
+    changed = decisions_of_revoking(tmp_path / "policies")
     async with running(db_settings) as (app_a, a), running(db_settings) as (_, b):
         engine = app_a.state.runtime.engine
         # Seeded once, by A; B found the table filled and added nothing.
         policy_a, policy_b = await policy_of(a), await policy_of(b)
         assert policy_a["source"] == policy_b["source"] == "database"
+        assert policy_a["digest"] == policy_b["digest"]
         assert len(policy_a["rules"]) == len(policy_b["rules"]) == lines == await stored(engine)
         assert await stored(engine, grant) == 1
 
         customer_id = await alice_customer(a)
         assert readable(await financials(a, customer_id)) and readable(await financials(b, customer_id))
 
-        result = (await a.ok(CHANGE, {"input": {"remove": [{"ptype": "p", "values": FINANCIAL_RULE}]}},
-                             bearer=f.ADMIN))["changePolicyRules"]
+        revoke = {"remove": [{"ptype": "p", "values": FINANCIAL_RULE}],
+                  "decisions": [decision_input(row, actual) for row, actual in changed]}
+        result = (await a.ok(CHANGE, {"input": revoke}, bearer=f.ADMIN))["changePolicyRules"]
         assert result["__typename"] == "PolicyPayload", result
+        assert result["removed"] == [FINANCIAL_GRANT] and result["added"] == []
         assert len(result["policy"]["rules"]) == lines - 1
         assert not readable(await financials(a, customer_id)), "the changing instance obeys at once"
         assert await stored(engine, grant) == 0 and await stored(engine) == lines - 1
         await eventually(lambda: readable_on(b, customer_id), False)
         assert len((await policy_of(b))["rules"]) == lines - 1
+        assert (await policy_of(b))["digest"] == result["policy"]["digest"] == (await policy_of(a))["digest"]
 
-        result = (await b.ok(CHANGE, {"input": {"add": [{"ptype": "p", "values": FINANCIAL_RULE}]}},
-                             bearer=f.ADMIN))["changePolicyRules"]
+        grant_again = {"add": [{"ptype": "p", "values": FINANCIAL_RULE}],
+                       "decisions": [decision_input(row, row.expected) for row, _ in changed]}
+        result = (await b.ok(CHANGE, {"input": grant_again}, bearer=f.ADMIN))["changePolicyRules"]
         assert result["__typename"] == "PolicyPayload", result
         assert readable(await financials(b, customer_id))
         assert await stored(engine, grant) == 1 and await stored(engine) == lines
@@ -240,21 +314,23 @@ async def test_a_change_on_one_instance_reaches_the_other(db_settings):
 
 
 @pytest.mark.parametrize(
-    ("rule", "field"),
+    ("rule", "reason"),
     [
-        ({"ptype": "p", "values": ["relationship_manager", "group:financial", "read"]}, "input.add.0.values"),
-        ({"ptype": "x", "values": FINANCIAL_RULE}, "input.add.0.ptype"),
-        ({"ptype": "p", "values": ["relationship_manager", "group:financial", "read", "maybe"]}, "input.add.0.values"),
+        ({"ptype": "p", "values": ["relationship_manager", "group:financial", "read"]}, "has 4 values"),
+        ({"ptype": "x", "values": FINANCIAL_RULE}, "unknown line type 'x'"),
+        ({"ptype": "p", "values": ["relationship_manager", "group:financial", "read", "maybe"]}, "allow or deny"),
     ],
     ids=["three-values", "bad-ptype", "unknown-effect"],
 )
-async def test_invalid_rules_are_refused_and_nothing_changes(db_settings, rule, field):
+async def test_invalid_rules_are_refused_and_nothing_changes(db_settings, rule, reason):
     async with running(db_settings) as (app, api):
         engine = app.state.runtime.engine
         before, rows = await policy_of(api), await stored(engine)
         result = (await api.ok(CHANGE, {"input": {"add": [rule]}}, bearer=f.ADMIN))["changePolicyRules"]
-        assert result["__typename"] == "InvalidInputError", result
-        assert [p["field"] for p in result["problems"]] == [field]
+        assert result["__typename"] == "PolicyRejectedError", result
+        assert result["code"] == "POLICY_REJECTED" and result["digest"] == before["digest"]
+        [problem] = result["problems"]
+        assert (problem["location"], problem["line"]) == ("input.add", 0) and reason in problem["message"], problem
         after = await policy_of(api)
         assert after["version"] == before["version"] and after["rules"] == before["rules"]
         assert await stored(engine) == rows

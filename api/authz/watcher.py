@@ -1,4 +1,11 @@
-"""Keeping several instances' policies in step: a Redis watcher (pycasbin's redis-watcher)."""
+"""Keeping every worker's and instance's policy in step with its store.
+
+Two mechanisms: each worker checks its store's fingerprint on an interval and reloads when it
+changed (``follow``: the file store's only one, the database store's backstop), and for the
+database store a Redis watcher (pycasbin's redis-watcher) announces each change at once. A
+change therefore reaches every worker within the polling interval plus the time to check a
+policy (``Settings.policy_sync_bound_seconds``), and at once where the announcement arrives.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +45,7 @@ def start_watcher(holder: PolicyHolder, redis_url: str, channel: str) -> RedisWa
         if options.local_ID in message:
             return  # our own change: already reloaded here
         log.info("policy change announced by another instance: reloading")
-        future = asyncio.run_coroutine_threadsafe(holder.reload(), loop)
+        future = asyncio.run_coroutine_threadsafe(holder.sync(), loop)
         future.add_done_callback(_report_failure)
 
     options.optional_update_callback = on_message
@@ -53,6 +60,24 @@ def listening(watcher: RedisWatcher) -> bool:
     return bool(watcher.subscribe_thread.is_alive() and watcher.subscribe_event.is_set())
 
 
+async def follow(holder: PolicyHolder, interval: float) -> None:
+    """Every ``interval`` seconds, reload if the store changed: what bounds how long any worker
+    or instance keeps a policy its store has replaced (a refused candidate leaves it in force)."""
+    failing = False
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await holder.sync()
+        except Exception as exc:  # keep following: the store may be back at the next tick
+            # Said once per outage; /readyz turns 503 if it lasts beyond the bound.
+            log.log(logging.DEBUG if failing else logging.WARNING, "checking the policy store failed: %s", exc)
+            failing = True
+        else:
+            if failing:
+                log.info("checking the policy store works again")
+            failing = False
+
+
 async def supervise(watcher: RedisWatcher, holder: PolicyHolder, interval: float) -> None:
     """Bring a dead listener back, then reload: what was announced meanwhile was missed.
 
@@ -65,7 +90,7 @@ async def supervise(watcher: RedisWatcher, holder: PolicyHolder, interval: float
         log.error("policy watcher stopped listening to Redis; reconnecting and reloading the policy")
         try:
             await asyncio.to_thread(_restart, watcher)
-            await holder.reload()
+            await holder.sync()
         except Exception:  # keep supervising: the next round tries again
             log.exception("reconnecting the policy watcher failed")
 

@@ -14,6 +14,7 @@ from api.db.models.information import (
     OperatingInformation,
 )
 from api.db.models.organisation import Branch, StaffMember
+from api.db.models.policy_version import PolicyVersion
 from api.db.models.servicing import ServiceRecord
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Guarantee",
     "MajorInvestment",
     "OperatingInformation",
+    "PolicyVersion",
     "RegradeRun",
     "ServiceRecord",
     "StaffMember",
