@@ -16,13 +16,14 @@ from schema.authz import Authorization
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.grading import GradingMutation, GradingQuery
+from schema.me import MeQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
 from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.reference import ReferenceQuery
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CustomerQuery, OrganisationQuery, ReferenceQuery, AccessQuery, PolicyQuery, GradingQuery):
+class Query(CustomerQuery, OrganisationQuery, ReferenceQuery, AccessQuery, PolicyQuery, GradingQuery, MeQuery):
     pass
 
 

@@ -72,6 +72,7 @@ async def test_order_by_name_descending_then_id(api):
 
 
 async def test_order_by_element_must_set_exactly_one_field(api):
+    await f.organisation(api)  # alice, the default caller, has a staff record
     body = await api(PAGE, {"first": 2, "orderBy": [{"name": "ASC", "id": "ASC"}]})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 

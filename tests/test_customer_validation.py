@@ -156,6 +156,7 @@ async def test_unknown_customer_id_in_a_mutation_is_not_found_naming_the_field(a
 
 
 async def test_unknown_customer_id_in_a_query_is_not_found(api):
+    await f.organisation(api)  # alice, the default caller, has a staff record
     body = await api("query($id: ID!) { customer(id: $id) { name } }", {"id": "Q3VzdG9tZXI6OTk5"})
     assert body["data"] == {"customer": None}
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
@@ -163,16 +164,19 @@ async def test_unknown_customer_id_in_a_query_is_not_found(api):
 
 
 async def test_page_size_over_the_limit_is_bad_user_input(api):
+    await f.organisation(api)  # alice, the default caller, has a staff record
     body = await api("{ customers(first: 100000) { totalCount } }")
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_garbage_cursor_is_bad_user_input(api):
+    await f.organisation(api)  # alice, the default caller, has a staff record
     body = await api('{ customers(first: 5, after: "%%%") { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_unexpected_failure_is_masked_as_internal_server_error(api, monkeypatch):
+    await f.organisation(api)  # alice, the default caller, has a staff record
     from api.services import customer_query
 
     async def explode(*args, **kwargs):

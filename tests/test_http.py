@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conftest import token
 
-AUTH = {"Authorization": f"Bearer {token()}"}
+# An administrator: the one staff role served without a staff record (these tests create none).
+AUTH = {"Authorization": f"Bearer {token(sub='root', roles=('admin',), branch=None, nda=False)}"}
 
 
 async def test_body_over_the_limit_is_413_without_being_parsed(client, settings):

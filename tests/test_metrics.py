@@ -154,7 +154,7 @@ async def test_metrics_count_requests_by_operation_outcome_and_read_path(app: An
 
 
 async def test_metrics_report_the_database_pool(app: Any, api: Any, client: Any) -> None:
-    await api(PORTFOLIO)
+    await api(PORTFOLIO, bearer=ACME)
     metrics = await scrape(client)
     pool = app.state.runtime.engine.pool
     assert metrics("creditcare_db_pool_size", pool="primary") == pool.size() > 0
@@ -399,7 +399,7 @@ async def test_with_several_workers_one_scrape_counts_every_worker(sqlite_server
     async def post() -> httpx.Response:
         async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
             return await fresh.post("/graphql", json={"query": PORTFOLIO},
-                                    headers={"Authorization": f"Bearer {token()}"})
+                                    headers={"Authorization": f"Bearer {ACME}"})  # no staff in this database
 
     try:
         async def both_workers_sampled_their_pools() -> bool:

@@ -38,7 +38,7 @@ async def test_a_read_after_the_database_dropped_the_pooled_connections_is_answe
     app_on_postgresql: Any, postgresql_url: str
 ) -> None:
     app = app_on_postgresql
-    bearer = token(sub="alice", roles=("compliance_auditor",), branch="HZ01")
+    bearer = token(sub="acme-bank", roles=("third_party",), branch=None, nda=False)  # this database has no staff
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         async def ask() -> dict[str, Any]:
             headers = {"Authorization": f"Bearer {bearer}"}

@@ -33,7 +33,9 @@ from api.asgi.metrics import (
     operation_name,
 )
 from api.auth import AuthenticationFailed, principal_from_header
-from api.authz.policy import Subject
+from api.authz.caller import CallerRefused, refusal
+from api.authz.introspection import introspection_object, may_introspect
+from api.authz.policy import THIRD_PARTY
 from api.authz.scope import row_scope_for
 from api.clock import business_date
 from api.db.session import is_disconnect
@@ -46,6 +48,7 @@ from api.services.organisation import find_staff_record
 from api.settings import Environment, Settings
 from schema.complexity import too_complex
 from schema.context import Context
+from schema.introspection import introspection_fields
 from schema.planned import Fallback
 from schema.planned.verify import same_as_regular
 
@@ -163,7 +166,12 @@ async def graphql_endpoint(request: Request) -> Response:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     served = _Served()
     try:
-        context, response = await _read(runtime, principal, request_id, query, variables, operation, served)
+        try:
+            context, response = await _read(runtime, principal, request_id, query, variables, operation, served)
+        except CallerRefused as refused:
+            log.info("refused %r (%s): %s", principal.sub, refused.code, refused.message)
+            metrics.rejected(perf_counter() - started, label)
+            return _error_response(403, refused.message, refused.code, {"X-Request-ID": request_id[:64]})
         if response is None:
             runtime.read_paths["regular"] += 1
             response = await _regular(runtime, context, query, variables, operation)
@@ -185,6 +193,10 @@ async def graphql_endpoint(request: Request) -> Response:
         background = BackgroundTask(
             shadow.check, runtime, metrics, _regular, context, query, variables, operation, *served.shadow
         )
+    warnings = _warnings(context)
+    if warnings:
+        # A copy: a shadow check compares the response as the planned path built it.
+        response = {**response, "extensions": {"warnings": warnings}}
     reply = GraphQLResponse(response, headers={"X-Request-ID": context.request_id}, background=background)
     metrics.request(label, ERRORS if "errors" in response else OK, served.path, served.reason, perf_counter() - started)
     return reply
@@ -223,7 +235,9 @@ async def _read(
         try:
             async with runtime.read_engine.connect() as connection:
                 context = await _context(runtime, principal, request_id, connection)
-                response = await _planned(runtime, context, query, variables, operation, connection, served)
+                response = _introspection_refused(context, query)
+                if response is None:
+                    response = await _planned(runtime, context, query, variables, operation, connection, served)
             return context, response
         except Exception as error:
             if attempt == 2 or not is_disconnect(error):
@@ -289,14 +303,22 @@ async def _planned(
 async def _context(
     runtime: Runtime, principal: Principal, request_id: str, connection: AsyncConnection
 ) -> Context:
-    """Who is asking, as the policy sees them: roles, a valid agreement, and their rows."""
+    """Who is asking, as the policy sees them: roles, a valid agreement, and their rows.
+
+    Raises ``CallerRefused`` for a caller the service cannot place (``api.authz.caller``): a role
+    the policy does not know, no staff record, or a branch the staff record contradicts.
+    """
     now = datetime.now(UTC)
     staff = await find_staff_record(connection, principal.sub)
+    policy = runtime.policies.current
+    refused = refusal(principal, staff, policy.known_roles())
+    if refused is not None:
+        raise refused
+    today = business_date(now, runtime.settings.timezone)
     # The token's nda claim alone is not trusted: the staff record must show a valid agreement.
-    agreement = principal.nda and staff is not None and staff.agreement_valid_on(
-        business_date(now, runtime.settings.timezone)
-    )
-    decisions = runtime.policies.current.decisions(Subject(roles=principal.roles, agreement=agreement))
+    agreement = principal.nda and staff is not None and staff.agreement_valid_on(today)
+    # Time-bound role links in force today add their roles (api.authz.time_bound).
+    decisions = policy.decisions(policy.subject(principal.roles, agreement, today))
     return Context(
         principal=principal,
         sessions=runtime.sessions,
@@ -309,3 +331,36 @@ async def _context(
         policies=runtime.policies,
         plugins=runtime.plugins,
     )
+
+
+def _introspection_refused(context: Context, query: str) -> dict[str, Any] | None:
+    """The response refusing a document that introspects, unless the policy lets this caller
+    introspect here (``api.authz.introspection``); None when the document may run."""
+    selected = introspection_fields(query)
+    if not selected:
+        return None
+    env = context.settings.env.value
+    if may_introspect(context.decisions, env):
+        return None
+    obj = introspection_object(env)
+    for name in sorted(selected):
+        context.audit.note("deny", obj, f"Query.{name}")
+    message = (
+        f"Introspection (__schema, __type) is not granted to this caller in {env} (policy object {obj}). "
+        "The schema is published as schema/schema.graphql."
+    )
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": "INTROSPECTION_FORBIDDEN"}}]}
+
+
+def _warnings(context: Context) -> list[dict[str, str]]:
+    """What the caller should know although nothing was refused (the response's ``extensions``)."""
+    principal = context.principal
+    # The agreement binds staff only (``Subject.casbin_sub``): a third party's claim means nothing.
+    if principal.nda and not context.decisions.subject.agreement and principal.roles - {THIRD_PARTY}:
+        return [{
+            "code": "NO_VALID_AGREEMENT",
+            "message": "The token claims a confidentiality agreement, but the staff record shows none valid "
+            "today: confidential customer information is withheld (R-I5). Query `me` for the agreement "
+            "on file.",
+        }]
+    return []
