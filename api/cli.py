@@ -15,7 +15,11 @@ import click
 from api.settings import get_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from api.authz.policy import Policy
+    from api.authz.suite_run import Run
+    from api.authz.validation import RuleLine
 
 
 @click.group()
@@ -118,13 +122,28 @@ def demo_data(per_branch: int) -> None:
 
 
 @main.command()
-@click.option("--sub", required=True, help="Username (the staff member's login).")
-@click.option("--role", "roles", multiple=True, required=True, help="A role; repeat for several.")
-@click.option("--branch", default=None, help="Branch code.")
-@click.option("--nda/--no-nda", default=False, help="Confidentiality agreement signed.")
+@click.option(
+    "--sub", required=True,
+    help="Username: a staff record's login (tokens of third_party and admin may name someone without one).",
+)
+@click.option("--role", "roles", multiple=True, required=True, help="A role the policy knows; repeat for several.")
+@click.option(
+    "--branch", default=None,
+    help="Branch code: must be the staff record's branch (or leave it out); the server refuses any other.",
+)
+@click.option(
+    "--nda/--no-nda", default=False,
+    help="Claim a confidentiality agreement; it counts only if the staff record shows one valid today.",
+)
 @click.option("--ttl-minutes", default=None, type=int, help="Lifetime (default: CREDITCARE_TOKEN_TTL_MINUTES).")
 def token(sub: str, roles: tuple[str, ...], branch: str | None, nda: bool, ttl_minutes: int | None) -> None:
-    """Print a signed development token (alone on the last line)."""
+    """Print a signed development token (alone on the last line).
+
+    The server answers only callers it can place: every role must be one the policy knows, the
+    subject must have a staff record (except for third_party and admin), and a branch, if given,
+    must be the staff record's. Otherwise it refuses with 403 and says why (UNKNOWN_ROLE,
+    UNKNOWN_PRINCIPAL, BRANCH_MISMATCH). Query `me` to see who the server thinks you are.
+    """
     from api.auth import issue_token
 
     settings = get_settings()
@@ -146,31 +165,157 @@ def policy() -> None:
 
 
 def _file_policy(policy_dir: Path | None) -> Policy:
-    from api.authz.policy import Policy, load_file_enforcer
+    """The policy in ``policy_dir``, checked as the service checks it before use (syntax, known
+    roles, fields, groups and actions, not empty); each problem is printed with its line, and exit 1."""
+    from api.authz.validation import Problem, check_candidate, read_rule_lines
+    from schema.root import build_schema
+    from schema.vocabulary import vocabulary_of
 
     directory = policy_dir or get_settings().policy_dir
-    return Policy(load_file_enforcer(directory), source=f"file:{directory}")
+    # The schema declares the fields' data classes the rules on classes reach.
+    vocabulary = vocabulary_of(build_schema())
+    try:
+        lines = read_rule_lines(directory / "policy.csv")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{directory / 'policy.csv'}: cannot be read: {exc}") from None
+    checked = check_candidate(lines, vocabulary, directory / "model.conf", None, f"file:{directory}")
+    if checked.policy is not None:
+        return checked.policy
+    problems: list[Problem] = checked.problems
+    for problem in problems:
+        click.echo(f"INVALID {directory}/{problem}", err=True)
+    click.echo(f"{len(problems)} problem(s): the policy in {directory} would be refused", err=True)
+    raise SystemExit(1)
+
+
+def _database_policy(database_url: str, policy_dir: Path | None) -> tuple[Policy, list[RuleLine]]:
+    """The rules held in the database store (``casbin_rule``), checked as the service checks them
+    (with ``model.conf`` of ``policy_dir``); each problem is printed with its row id, and exit 1."""
+    from api.authz.database_facts import stored_rules
+    from api.authz.validation import check_candidate
+    from schema.root import build_schema
+    from schema.vocabulary import vocabulary_of
+
+    directory = policy_dir or get_settings().policy_dir
+    try:
+        lines = asyncio.run(stored_rules(database_url))
+    except Exception as exc:  # not migrated, unreachable, wrong URL: said in one line, no traceback
+        raise click.ClickException(f"cannot read casbin_rule at {_safe(database_url)}: {exc}") from None
+    if not lines:
+        raise click.ClickException(
+            f"casbin_rule at {_safe(database_url)} holds no rules: the database store seeds it from policy.csv "
+            "when the service first starts with CREDITCARE_POLICY_STORE=database"
+        )
+    checked = check_candidate(lines, vocabulary_of(build_schema()), directory / "model.conf", None, "database")
+    if checked.policy is not None:
+        return checked.policy, lines
+    for problem in checked.problems:
+        click.echo(f"INVALID {problem}", err=True)
+    click.echo(f"{len(checked.problems)} problem(s): the rules in the database would be refused", err=True)
+    raise SystemExit(1)
+
+
+def _policy_under_test(policy_dir: Path | None, database_url: str | None) -> tuple[Policy, list[RuleLine]]:
+    """The policy to test, from the files or the database store, with its rule lines."""
+    from api.authz.validation import read_rule_lines
+
+    if database_url is not None:
+        return _database_policy(database_url, policy_dir)
+    loaded = _file_policy(policy_dir)
+    return loaded, read_rule_lines((policy_dir or get_settings().policy_dir) / "policy.csv")
 
 
 @policy.command("test")
-@click.argument("decisions_csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
-def policy_test(decisions_csv: Path | None, policy_dir: Path | None) -> None:
-    """Check every row of a decision table (default: decisions.csv beside the policy)."""
-    from api.authz.decision_table import check, read_decision_table
+@click.option(
+    "--suites", "suites_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    help="A folder of test suites (*.yaml) to run as well (default: tests/ beside the policy, without PATHS).",
+)
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="List the rules, data classes and coordinates no test touches, with totals.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None,
+              help="Fail if tests touch less than this percentage of the rules or of the confidential data classes.")
+@click.option("--database-url", default=None,
+              help="Test the rules in this database's casbin_rule table (the database store), not the files.")
+def policy_test(
+    paths: tuple[Path, ...], policy_dir: Path | None, suites_dir: Path | None, show_coverage: bool,
+    min_coverage: float | None, database_url: str | None,
+) -> None:
+    """Test the policy against decision tables (.csv) and test suites (.yaml).
 
-    loaded = _file_policy(policy_dir)
-    table = decisions_csv or (policy_dir or get_settings().policy_dir) / "decisions.csv"
-    try:
-        rows = read_decision_table(table)
-    except ValueError as exc:
-        raise click.ClickException(f"{table}: {exc}") from None
-    failures = check(loaded, rows)
-    for failure in failures:
-        click.echo(f"FAIL {table}:{failure}", err=True)
-    if failures:
+    Without PATHS: decisions.csv beside the policy and every suite in the tests/ folder beside it
+    (or in --suites). Each suite is linted first: an unknown role, principal, resource,
+    coordinate, data class, check or outcome is a problem with its line, and exit 1.
+    """
+    from api.authz.decision_table import read_decision_table
+    from api.authz.rule_book import RuleBook
+    from api.authz.suite_file import SUFFIXES, read_suite, suite_files
+    from api.authz.suite_run import Run
+
+    directory = policy_dir or get_settings().policy_dir
+    unknown = [str(path) for path in paths if path.suffix not in (".csv", *SUFFIXES)]
+    if unknown:
+        raise click.UsageError(f"a decision table is a .csv file and a suite a .yaml file: {', '.join(unknown)}")
+    tables = [path for path in paths if path.suffix == ".csv"]
+    suites = [path for path in paths if path.suffix in SUFFIXES]
+    if not paths:
+        tables = [directory / "decisions.csv"]
+        if suites_dir is None and (directory / "tests").is_dir():
+            suites_dir = directory / "tests"
+    if suites_dir is not None:
+        suites += [path for path in suite_files(suites_dir) if path not in suites]
+
+    loaded, lines = _policy_under_test(policy_dir, database_url)
+    run = Run(loaded, get_settings().timezone, RuleBook.of(lines))
+    failed = False
+    for table in tables:
+        try:
+            rows = read_decision_table(table)
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"{table}: {exc}") from None
+        failures = run.table(table, rows)
+        for failure in failures:
+            click.echo(f"FAIL {table}:line {failure.line}: {failure.message}", err=True)
+        failed |= bool(failures)
+        if not failures:
+            click.echo(f"{len(rows)} decisions hold ({table})")
+    for path in suites:
+        suite, problems = read_suite(path, run.traced, get_settings().timezone)
+        for problem in problems:
+            click.echo(f"INVALID {problem}", err=True)
+        if suite is None:
+            click.echo(f"{len(problems)} problem(s): {path} was not run", err=True)
+            failed = True
+            continue
+        before = len(run.failures)
+        checks = run.suite(suite)
+        for failure in run.failures[before:]:
+            click.echo(f"FAIL {failure}", err=True)
+        failed |= len(run.failures) > before
+        if len(run.failures) == before:
+            click.echo(f"{checks} checks hold ({path}: {suite.name})")
+    if show_coverage or min_coverage is not None:
+        failed |= _report_coverage(run, show_coverage, min_coverage)
+    if failed:
         raise SystemExit(1)
-    click.echo(f"{len(rows)} decisions hold ({table})")
+
+
+def _report_coverage(run: Run, show_missing: bool, minimum: float | None) -> bool:
+    """Print what the run's tests touched; whether it falls short of ``minimum``."""
+    coverage = run.coverage()
+    tallies = (coverage.rules, coverage.confidential, coverage.classes, coverage.coordinates)
+    click.echo(f"coverage of the policy ({run.policy.source}) by {run.checks} checks:")
+    for tally in tallies:
+        click.echo(f"  {tally}")
+    if show_missing:
+        for tally in tallies:
+            for missing in tally.missing:
+                click.echo(f"  not touched: {tally.label.split(' (')[0]}: {missing}")
+    short = coverage.below(minimum) if minimum is not None else []
+    for tally in short:
+        click.echo(f"COVERAGE {tally.label}: {tally.percent:.1f} % is below the minimum of {minimum:g} %", err=True)
+    return bool(short)
 
 
 @policy.command("explain")
@@ -179,18 +324,42 @@ def policy_test(decisions_csv: Path | None, policy_dir: Path | None) -> None:
     "--object", "obj", required=True, help="A schema coordinate, e.g. Customer.financialStatements, or rows:Customer."
 )
 @click.option(
-    "--action", required=True, help="read, read_masked, read_with_consent, write; own/branch/all/consented for rows."
+    "--action", default=None,
+    help="read, read_masked, read_with_consent, write; own/branch/all/consented for rows. "
+    "With --customer: read (write for a mutation) unless given.",
 )
 @click.option(
-    "--agreement/--no-agreement", default=True, show_default=True, help="Holds a valid confidentiality agreement."
+    "--agreement/--no-agreement", default=True, show_default=True,
+    help="Holds a valid confidentiality agreement (with --customer: the staff record says).",
 )
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
-def policy_explain(roles: tuple[str, ...], obj: str, action: str, agreement: bool, policy_dir: Path | None) -> None:
-    """Print the decision for one request and the policy lines that made it."""
-    from api.authz.policy import Subject
+@click.option("--customer", default=None, help="A customer's id or global id: explain for this concrete customer.")
+@click.option("--sub", default=None, help="With --customer: the principal's username (staff record).")
+@click.option("--database-url", default=None,
+              help="With --customer: where the staff record and the customer are (default: CREDITCARE_DATABASE_URL).")
+@click.option("--at", "at_text", default=None,
+              help="With --customer: the moment to decide at (a date or an ISO date and time; default: now).")
+def policy_explain(
+    roles: tuple[str, ...], obj: str, action: str | None, agreement: bool, policy_dir: Path | None,
+    customer: str | None, sub: str | None, database_url: str | None, at_text: str | None,
+) -> None:
+    """Print the decision for one request and the policy lines that made it.
 
+    With --customer and --sub: for that staff member (roles from --role; branch and agreement from
+    their staff record) and that customer (its branch, relationship manager and consents): whether
+    the customer is within their rows, how the field reads, the facts that mattered and the rules.
+    """
+    from api.clock import business_today
+
+    if customer is not None:
+        if sub is None:
+            raise click.UsageError("--customer needs --sub (whose question it is)")
+        _explain_for_customer(frozenset(roles), obj, action, policy_dir, customer, sub, database_url, at_text)
+        return
+    if action is None:
+        raise click.UsageError("--action is needed (or give --customer and --sub)")
     loaded = _file_policy(policy_dir)
-    subject = Subject(roles=frozenset(roles), agreement=agreement)
+    subject = loaded.subject(frozenset(roles), agreement, business_today(get_settings().timezone))
     allowed, rules = loaded.explain(subject, obj, action)
     click.echo(f"request: {subject.casbin_sub} | {obj} | {action}")
     groups = sorted(loaded.groups_of(obj))
@@ -204,6 +373,90 @@ def policy_explain(roles: tuple[str, ...], obj: str, action: str, agreement: boo
         click.echo("because: no rule allows it (deny by default)")
     if action == "read":
         click.echo(f"field access: {loaded.decisions(subject).field(obj).value}")
+
+
+def _explain_for_customer(
+    roles: frozenset[str], obj: str, action: str | None, policy_dir: Path | None, customer: str, sub: str,
+    database_url: str | None, at_text: str | None,
+) -> None:
+    from datetime import UTC, datetime
+
+    from api.authz.caller import refusal
+    from api.authz.database_facts import NotOnFile, principal_and_customer
+    from api.authz.policy import CUSTOMER_ROWS
+    from api.authz.policy_suite import MUTATION, Evaluator, Kind
+    from api.authz.rule_book import RuleBook
+    from api.authz.suite_explain import check_facts, customer_facts, principal_facts, row_facts
+    from api.principal import Principal
+    from api.services.organisation import StaffRecord
+    from api.settings import PolicyStoreKind
+
+    settings = get_settings()
+    url = database_url or settings.database_url
+    kind = Kind.ROWS if obj == CUSTOMER_ROWS else Kind.WRITE if obj.startswith(MUTATION) else Kind.READ
+    if action is not None and action != kind.value and not (kind is Kind.ROWS and action in ("rows", "read")):
+        raise click.UsageError(f"with --customer, {obj} is asked with --action {kind.value}")
+    if settings.policy_store is PolicyStoreKind.DATABASE:
+        loaded, lines = _database_policy(url, policy_dir)
+    else:
+        loaded, lines = _policy_under_test(policy_dir, None)
+    vocabulary = loaded.vocabulary
+    if kind is not Kind.ROWS and vocabulary is not None and obj not in vocabulary.coordinates:
+        raise click.UsageError(f"{obj} is no field of the schema")
+    try:
+        at = _moment(at_text, settings.timezone) if at_text else datetime.now(UTC)
+        actor, facts = asyncio.run(principal_and_customer(url, sub, roles, _customer_id(customer)))
+    except (ValueError, NotOnFile) as exc:
+        raise click.ClickException(str(exc)) from None
+    book = RuleBook.of(lines)
+    staff = None
+    if actor.branch is not None:
+        staff = StaffRecord(0, actor.branch, actor.agreement.signed, actor.agreement.expires)
+    refused = refusal(Principal(actor.name, roles), staff, loaded.known_roles())
+    click.echo(f"rules: {loaded.source}; at {at.isoformat()} ({settings.timezone})")
+    if refused is not None:
+        click.echo(f"the service refuses this caller ({refused.code}): {refused.message}")
+        click.echo("decision: refused")
+        return
+    evaluator = Evaluator(loaded, settings.timezone)
+    situation = evaluator.situation(actor, at)
+    for line in principal_facts(situation, loaded) + customer_facts(situation, facts):
+        click.echo(line)
+    for line in row_facts(evaluator, situation, facts, book) + check_facts(
+        evaluator, situation, facts, kind, obj, book
+    ):
+        click.echo(line)
+    click.echo(f"decision: {evaluator.decide(situation, facts, kind, obj).outcome.value}")
+
+
+def _customer_id(text: str) -> int:
+    """A customer's id from its number or its global id (``Q3VzdG9tZXI6NDI=``)."""
+    from strawberry.relay import GlobalID
+
+    if text.isdigit():
+        return int(text)
+    try:
+        found = GlobalID.from_id(text)
+    except Exception:
+        raise ValueError(f"{text!r} is neither a customer id nor a global id") from None
+    if found.type_name != "Customer" or not found.node_id.isdigit():
+        raise ValueError(f"{text!r} is the global id of a {found.type_name}, not of a customer")
+    return int(found.node_id)
+
+
+def _moment(text: str, timezone: str) -> datetime:
+    """A date (its start in the lender's time zone) or an ISO date and time (naive: the lender's)."""
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.min, zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--at {text!r} is not a date or an ISO date and time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 @main.group()

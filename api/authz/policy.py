@@ -8,25 +8,25 @@ and remembers. A policy is never changed in place: a reload builds a new one and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
 
 import casbin
 from casbin.util import key_match
 
+from api.authz.masking import MASKERS
+from api.authz.time_bound import TimedLink, is_timed, timed_link
 from api.authz.vocabulary import Vocabulary
 
 ROW_KINDS = ("all", "branch", "own", "consented")
-# Coordinates with a masked form (see api/authz/masking.py); masked access to others is a denial.
-MASKED_COORDINATES = frozenset({
-    "BasicInformation.legalRepresentativeIdNumber",
-    "BasicInformation.legalRepresentativePhone",
-    "BasicInformation.legalRepresentativeIdType",
-})
+# Coordinates with a masked form; masked access to others is a denial.
+MASKED_COORDINATES = frozenset(MASKERS)
 # Information whose every read is audited (R-I4, R-I5).
 AUDITED_GROUPS = frozenset({"group:identity", "group:financial", "group:credit"})
 CUSTOMER_ROWS = "rows:Customer"
@@ -47,12 +47,23 @@ class FieldAccess(StrEnum):
     DENIED = "deny"
 
 
+# From most to least open: a field of several data classes is read as its most closed class allows.
+_OPENNESS = (FieldAccess.FULL, FieldAccess.MASKED, FieldAccess.CONSENT, FieldAccess.DENIED)
+
+
+def class_group(name: str) -> str:
+    """The policy's name for a data class: ``financial`` → ``group:financial``."""
+    return f"group:{name}"
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
     """The shape of a principal that decisions depend on: roles and attributes, not identity."""
 
     roles: frozenset[str]
     agreement: bool  # a valid confidentiality agreement, checked against the staff record
+    # Roles held through a time-bound link in force on the request's day (``Policy.subject``).
+    acting: frozenset[str] = frozenset()
 
     @property
     def casbin_sub(self) -> str:
@@ -61,7 +72,7 @@ class Subject:
         # R-I5 binds staff; third parties are bound by the customer's consent instead (R-I4).
         if not self.agreement and self.roles - {THIRD_PARTY}:
             extra.add(NO_AGREEMENT)
-        return " ".join(sorted(self.roles | extra))
+        return " ".join(sorted(self.roles | self.acting | extra))
 
 
 def load_file_enforcer(policy_dir: Path) -> casbin.Enforcer:
@@ -99,9 +110,19 @@ class Step:
 
     coordinate: str
     access: FieldAccess
-    group: str | None
+    group: str | None  # the main data class (or policy group): what a read is audited under
     audited: bool
     action: Action
+    classes: tuple[str, ...] = ()  # every data class its value comes from (``group:…``)
+    reason: str = ""  # why it is refused, when the policy alone does not say
+
+    def denial(self, verb: str = "read") -> str:
+        """The message of a refusal of this field."""
+        return f"Not authorized to {verb} {self.coordinate}{self.reason}"
+
+
+# A member of staff refused only for want of an agreement is told so (R-I5), not left guessing.
+NO_AGREEMENT_REASON = ": no valid confidentiality agreement on file (R-I5)"
 
 
 @dataclass
@@ -138,8 +159,9 @@ class Decisions:
             allowed = self.may_write(coordinate)
             access = FieldAccess.FULL if allowed else FieldAccess.DENIED
             return Step(coordinate, access, None, False, Action.PASS if allowed else Action.DENY)
-        group = self.policy.group_of(coordinate)
-        audited = group in AUDITED_GROUPS
+        classes = self.policy.classes_of(coordinate)
+        group = classes[0] if classes else None
+        audited = any(name in AUDITED_GROUPS for name in classes)
         access = self.field(coordinate)
         if access is FieldAccess.FULL:
             action = Action.AUDIT if audited else Action.PASS
@@ -149,7 +171,12 @@ class Decisions:
             action = Action.CONSENT
         else:
             action = Action.DENY
-        return Step(coordinate, access, group, audited, action)
+        reason = ""
+        if action is Action.DENY and NO_AGREEMENT in self.subject.casbin_sub.split():
+            with_agreement = replace(self.subject, agreement=True)
+            if self.policy.field_access(with_agreement, coordinate) is not FieldAccess.DENIED:
+                reason = NO_AGREEMENT_REASON
+        return Step(coordinate, access, group, audited, action, classes, reason)
 
     def field(self, coordinate: str) -> FieldAccess:
         """How this subject may read ``coordinate`` (e.g. ``Customer.financialStatements``)."""
@@ -175,6 +202,23 @@ class Decisions:
         return self._rows
 
 
+def _detach_timed_links(enforcer: casbin.CoreEnforcer) -> tuple[TimedLink, ...]:
+    """The time-bound ``g`` lines, taken out of Casbin's role links.
+
+    Casbin reads a ``g`` line's first two values and would hold a time-bound link for ever; the
+    link is kept out of its role manager (unless a plain ``g`` line names the same two roles) and
+    resolved per day instead (``Policy.subject``).
+    """
+    lines = [list(line) for line in enforcer.get_grouping_policy()]
+    timed = tuple(timed_link(line) for line in lines if is_timed(["g", *line]))
+    plain = {(line[0], line[1]) for line in lines if len(line) == 2}
+    links = enforcer.get_role_manager()
+    for pair in {(link.member, link.role) for link in timed}:
+        if pair not in plain:
+            links.delete_link(*pair)
+    return timed
+
+
 class Policy:
     """One version of the policy. Immutable once built; safe to share between requests."""
 
@@ -183,9 +227,19 @@ class Policy:
         self.source = source
         # The schema's coordinates and data classes; None where no schema is at hand (unit tests).
         self.vocabulary = vocabulary
+        if vocabulary is not None:
+            # Data classes are declared with the fields (schema.data_classes), not in the policy's
+            # lines: link each coordinate to its classes' groups so rules on a class reach it.
+            links = enforcer.get_named_role_manager("g2")
+            for coordinate, names in vocabulary.classes.items():
+                for name in names:
+                    links.add_link(coordinate, class_group(name))
+        self.timed_links = _detach_timed_links(enforcer)
+        self._acting: dict[tuple[frozenset[str], date], tuple[TimedLink, ...]] = {}
         self.version = next(_versions)
         self._decisions: dict[Subject, Decisions] = {}
-        self._group: dict[str, str | None] = {}
+        self._classes: dict[str, tuple[str, ...]] = {}
+        self._known_roles: frozenset[str] | None = None
         # Enforcer is not thread-safe; decisions are computed under this lock (uvicorn workers
         # are processes, but CLI tools and tests may use threads).
         self._lock = threading.Lock()
@@ -204,13 +258,55 @@ class Policy:
         return bool(allowed), [list(rule) for rule in rules]
 
     def field_access(self, subject: Subject, coordinate: str) -> FieldAccess:
-        if self.allows(subject, coordinate, "read"):
+        """How ``subject`` may read ``coordinate``. A value derived from several data classes is
+        read only as far as every one of them allows: a rule on one class cannot open the others."""
+        access = self._access(subject, coordinate)
+        classes = self.classes_of(coordinate)
+        if len(classes) > 1:
+            for group in classes:
+                access = max(access, self._access(subject, group), key=_OPENNESS.index)
+        return access
+
+    def _access(self, subject: Subject, obj: str) -> FieldAccess:
+        if self.allows(subject, obj, "read"):
             return FieldAccess.FULL
-        if self.allows(subject, coordinate, "read_masked"):
+        if self.allows(subject, obj, "read_masked"):
             return FieldAccess.MASKED
-        if self.allows(subject, coordinate, "read_with_consent"):
+        if self.allows(subject, obj, "read_with_consent"):
             return FieldAccess.CONSENT
         return FieldAccess.DENIED
+
+    def subject(self, roles: frozenset[str], agreement: bool, day: date) -> Subject:
+        """The subject of a principal holding ``roles`` on ``day``: with the roles that time-bound
+        links in force that day add (``g, external_auditor, compliance_auditor, from, until``)."""
+        acting = frozenset(link.role for link in self.acting_links(roles, day)) - roles
+        return Subject(roles, agreement, acting)
+
+    def acting_links(self, roles: frozenset[str], day: date) -> tuple[TimedLink, ...]:
+        """The time-bound links in force on ``day`` that ``roles`` reach, directly or through
+        other links (cached per roles and day)."""
+        key = (roles, day)
+        found = self._acting.get(key)
+        if found is None:
+            found = self._acting[key] = self._reach(roles, day) if self.timed_links else ()
+        return found
+
+    def _reach(self, roles: frozenset[str], day: date) -> tuple[TimedLink, ...]:
+        held = set(roles)
+        used: list[TimedLink] = []
+        pending = [link for link in self.timed_links if link.in_force(day)]
+        with self._lock:
+            links = self.enforcer.get_role_manager()
+            grown = True
+            while grown:
+                grown = False
+                for link in list(pending):
+                    if link.member in held or any(links.has_link(role, link.member) for role in held):
+                        used.append(link)
+                        pending.remove(link)
+                        held.add(link.role)
+                        grown = True
+        return tuple(used)
 
     def decisions(self, subject: Subject) -> Decisions:
         """The (cached) decisions for ``subject`` under this policy version."""
@@ -220,20 +316,31 @@ class Policy:
         return found
 
     def groups_of(self, coordinate: str) -> set[str]:
-        """The groups (``g2``) a coordinate belongs to, e.g. ``{"group:financial"}``."""
+        """The groups a coordinate belongs to (its data classes and ``g2`` groups), e.g. ``{"group:financial"}``."""
+        declared = self.vocabulary.data_classes if self.vocabulary is not None else frozenset()
         with self._lock:
             links = self.enforcer.get_named_role_manager("g2")
             groups = {rule[1] for rule in self.enforcer.get_named_grouping_policy("g2")}
+            groups |= {class_group(name) for name in declared}
             return {group for group in groups if links.has_link(coordinate, group)}
 
+    def classes_of(self, coordinate: str) -> tuple[str, ...]:
+        """A coordinate's data classes as groups (``("group:financial", "group:credit")``), the main
+        one first: those its field declares, else the one ``g2`` group it is in (cached)."""
+        found = self._classes.get(coordinate)
+        if found is None:
+            declared = self.vocabulary.classes.get(coordinate) if self.vocabulary is not None else None
+            if declared:
+                found = tuple(class_group(name) for name in declared)
+            else:
+                found = tuple(sorted(self.groups_of(coordinate)))[:1]
+            self._classes[coordinate] = found
+        return found
+
     def group_of(self, coordinate: str) -> str | None:
-        """The one group a coordinate belongs to (cached); None when it is in none."""
-        try:
-            return self._group[coordinate]
-        except KeyError:
-            groups = sorted(self.groups_of(coordinate))
-            found = self._group[coordinate] = groups[0] if groups else None
-            return found
+        """The main group (data class) of a coordinate; None when it is in none."""
+        classes = self.classes_of(coordinate)
+        return classes[0] if classes else None
 
     def object_patterns(self) -> set[str]:
         """Every object a ``p`` line names and every coordinate pattern a ``g2`` line names."""
@@ -249,10 +356,14 @@ class Policy:
         A role appears in a ``g`` line or it does not exist: a ``p`` line or a token naming any
         other role is a typo, not a new role.
         """
-        with self._lock:
-            return frozenset(name for line in self.enforcer.get_grouping_policy() for name in line[:2])
+        if self._known_roles is None:  # asked on every request: computed once (the policy never changes)
+            with self._lock:
+                self._known_roles = frozenset(
+                    name for line in self.enforcer.get_grouping_policy() for name in line[:2]
+                )
+        return self._known_roles
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """A hash of the rules in force (order-insensitive): equal on every instance holding the
         same policy, whatever the store or the order of its lines."""
