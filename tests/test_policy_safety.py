@@ -386,6 +386,22 @@ async def test_database_store_refuses_an_undeclared_change_of_decision_and_write
         assert readable(await financials(api, customer_id))
 
 
+async def test_an_upgrade_whose_decision_table_the_stored_rules_fail_starts_on_the_rules_in_force(
+    db_settings, policy_copy, caplog
+):
+    async with running(db_settings) as (_, api):  # the rules are seeded and come into force
+        customer_id = await alice_customer(api)
+    # The next release's decision table expects what compliance's stored rules do not decide.
+    table = policy_copy / "decisions.csv"
+    table.write_text(table.read_text(encoding="utf-8")
+                     + "relationship_manager,yes,Customer.financialStatements,read,deny,a new release's default\n",
+                     encoding="utf-8")
+    db_settings.policy_dir = policy_copy
+    async with running(db_settings) as (_, api):
+        assert readable(await financials(api, customer_id))  # the stored rules stay in force
+    assert "differs from the shipped decision table" in caplog.text
+
+
 # --- the record: audit entries and every version in force --------------------------------------
 
 

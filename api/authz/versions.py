@@ -54,6 +54,11 @@ async def record(
     return True
 
 
+async def was_in_force(conn: AsyncConnection, digest: str) -> bool:
+    """Whether the rules of ``digest`` have been in force here before (a row of the history)."""
+    return await conn.scalar(select(PolicyVersion.id).where(PolicyVersion.digest == digest).limit(1)) is not None
+
+
 async def stored_expectations(conn: AsyncConnection, digest: str) -> list[Expectation]:
     """The decisions the database store's changes declared, as of the version ``digest`` (or, for a
     version not recorded, as of the newest one): rows to apply over the shipped decision table."""
