@@ -36,6 +36,11 @@ def serve(host: str, port: int, workers: int) -> None:
 
     With several workers, /metrics answers for all of them: they share a PROMETHEUS_MULTIPROC_DIR,
     a new temporary directory removed at exit (or the one set, emptied of an earlier run's values).
+
+    On SIGTERM requests in flight get CREDITCARE_SHUTDOWN_GRACE_SECONDS to finish, then they are
+    cancelled and the process exits. Connections are closed when idle after a response
+    (CREDITCARE_KEEP_ALIVE_TIMEOUT_SECONDS) and when a request's head or body is late
+    (CREDITCARE_HTTP_HEADER_TIMEOUT_SECONDS, CREDITCARE_HTTP_BODY_TIMEOUT_SECONDS).
     """
     import uvicorn
 
@@ -44,6 +49,11 @@ def serve(host: str, port: int, workers: int) -> None:
         uvicorn.run(
             "api.asgi:create_app", factory=True, host=host, port=port, workers=workers,
             log_level=settings.log_level, access_log=settings.access_log,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            timeout_keep_alive=settings.keep_alive_timeout_seconds,
+            # uvicorn's own protocol with deadlines on reading a request, which uvicorn lacks
+            # (named, not imported: the command does not import the application's modules).
+            http="api.asgi.connections:GuardedHttp",
         )
 
 
@@ -84,13 +94,34 @@ def _metrics_directory(workers: int) -> Iterator[None]:
 
 @main.command()
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
-def migrate(revision: str) -> None:
-    """Apply the database migrations (the only way tables are created)."""
+@click.option("--downgrade", is_flag=True, help="Go down to --revision (a revision id, or base).")
+@click.option(
+    "--discard-records", is_flag=True,
+    help="Let a downgrade drop the audit log and the policy history although they hold rows (archive them first).",
+)
+def migrate(revision: str, downgrade: bool, discard_records: bool) -> None:
+    """Apply the database migrations (the only way tables are created).
+
+    Connects as the tables' owner (CREDITCARE_MIGRATION_DATABASE_URL, default
+    CREDITCARE_DATABASE_URL) and, with CREDITCARE_APP_ROLE set (PostgreSQL), grants that role what
+    the service needs. A run is one transaction: a failure or refusal changes nothing.
+    See docs/database-roles.md.
+    """
     from api.db import migrations
 
-    url = get_settings().database_url
-    migrations.upgrade(url, revision)
-    click.echo(f"database at revision {revision} ({_safe(url)})")
+    settings = get_settings()
+    url = settings.migration_url
+    if downgrade and revision == "head":
+        raise click.UsageError("--downgrade needs --revision: the revision to go down to, or base")
+    try:
+        if downgrade:
+            migrations.downgrade(url, revision, discard_records=discard_records, app_role=settings.app_role)
+        else:
+            migrations.upgrade(url, revision, app_role=settings.app_role)
+    except migrations.DowngradeRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    granted = f"; privileges granted to {settings.app_role}" if settings.app_role and url.startswith("postgres") else ""
+    click.echo(f"database at revision {revision} ({_safe(url)}){granted}")
 
 
 @main.command("demo-data")

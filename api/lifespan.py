@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import follow, listening, start_watcher, stop_watcher, supervise
 from api.db.migrations import head_revision
-from api.db.session import autocommit, create_engine, create_sessionmaker
+from api.db.session import DatabaseTimeouts, autocommit, create_engine, create_sessionmaker
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost
 from schema.planned import Planner
@@ -60,7 +60,8 @@ def lifespan_for(
         engine = create_engine(
             # No ping per checkout (three round trips on asyncpg): a request whose connection the
             # server dropped reads once more on a new one (api/asgi/graphql_endpoint.py).
-            settings.async_database_url, pool_size=settings.db_pool_size, pre_ping=False
+            settings.async_database_url, pool_size=settings.db_pool_size, pre_ping=False,
+            timeouts=DatabaseTimeouts.of(settings),  # statement, command, connect, pool, busy
         )
         watcher = supervisor = None
         vocabulary = vocabulary_of(schema)

@@ -364,7 +364,7 @@ async def recreate_postgres(url: str) -> None:
 def migrate(url: str, creditcare: Path) -> float:
     """Run the project's own migrations (``creditcare migrate``) on ``url``; return the seconds."""
     started = time.perf_counter()
-    env = {**os.environ, "CREDITCARE_DATABASE_URL": url}
+    env = {**os.environ, "CREDITCARE_DATABASE_URL": url, "CREDITCARE_MIGRATION_DATABASE_URL": url}
     subprocess.run([str(creditcare), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 

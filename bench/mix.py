@@ -123,7 +123,7 @@ DETAIL_CC = """query Detail($id: ID!) {
     financialStatements(last: 4) { periodEnd periodKind currency totalAssets totalLiabilities equity revenue netProfit
       employees auditOpinion }
     serviceRecords(last: 5) { stage kind occurredAt recordedBy summary followUp }
-    gradeHistory(limit: 3) { id grade score strategyId assessedAt trigger }
+    gradeHistory(first: 3) { edges { node { id grade score strategyId assessedAt trigger } } }
   }
 }"""
 DETAIL_PG = """query Detail($id: Int!) {
@@ -153,12 +153,13 @@ NODE_PG = """query Node($id: ID!) {
   }
 }"""
 
-GRADES_CC = "id name gradeHistory(limit: 3) { id grade score strategyId strategyVersion pluginName assessedAt " \
-            "assessedBy trigger }"
+GRADES_CC = "id name gradeHistory(first: 3) { edges { node { id grade score strategyId strategyVersion " \
+            "pluginName assessedAt assessedBy trigger } } }"
 GRADES_PG = "rowId name gradeAssessmentsByCustomerId(first: 3, orderBy: ROW_ID_DESC) { nodes { rowId grade score " \
             "strategyId strategyVersion pluginName assessedAt assessedBy trigger } }"
 
-HISTORY_CC = "id name history(limit: 5) { changedAt changedBy infoGroup field oldValue newValue major }"
+HISTORY_CC = "id name history(first: 5) { edges { node { changedAt changedBy infoGroup field oldValue newValue " \
+             "major } } }"
 HISTORY_PG = "rowId name customerChangesByCustomerId(first: 5, orderBy: ROW_ID_DESC) { nodes { changedAt changedBy " \
              "infoGroup field oldValue newValue major } }"
 
@@ -254,7 +255,7 @@ def _detail_cc(d: dict[str, Any]) -> dict[str, Any]:
                 "last_major_change_at": _when(n["lastMajorChangeAt"]),
                 "statements": [_statement_cc(s) for s in n["financialStatements"]],
                 "service_records": [_service_record(r) for r in n["serviceRecords"]],
-                "grades": [_assessment(a, global_pk(a["id"], "GradeAssessment")) for a in n["gradeHistory"]]}
+                "grades": [_assessment(a, global_pk(a["id"], "GradeAssessment")) for a in _nodes(n["gradeHistory"])]}
     return _single(d["customer"], row)
 
 
@@ -290,10 +291,15 @@ def _node_pg(d: dict[str, Any]) -> dict[str, Any]:
     return _single(d["node"], row)
 
 
+def _nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The nodes of a nested connection's page, in order."""
+    return [edge["node"] for edge in connection["edges"]]
+
+
 def _grades_cc(d: dict[str, Any]) -> dict[str, Any]:
     return _page(d, CREDITCARE, lambda n: {
         "id": global_pk(n["id"], "Customer"), "name": n["name"],
-        "grades": [_assessment(a, global_pk(a["id"], "GradeAssessment")) for a in n["gradeHistory"]]})
+        "grades": [_assessment(a, global_pk(a["id"], "GradeAssessment")) for a in _nodes(n["gradeHistory"])]})
 
 
 def _grades_pg(d: dict[str, Any]) -> dict[str, Any]:
@@ -304,7 +310,7 @@ def _grades_pg(d: dict[str, Any]) -> dict[str, Any]:
 
 def _history_cc(d: dict[str, Any]) -> dict[str, Any]:
     return _page(d, CREDITCARE, lambda n: {"id": global_pk(n["id"], "Customer"), "name": n["name"],
-                                           "history": [_change(c) for c in n["history"]]})
+                                           "history": [_change(c) for c in _nodes(n["history"])]})
 
 
 def _history_pg(d: dict[str, Any]) -> dict[str, Any]:
@@ -521,10 +527,10 @@ OPERATIONS: dict[str, Operation] = {op.key: op for op in (
               "serviceRecordsByCustomerId(first: 5), gradeAssessmentsByCustomerId(first: 3, ROW_ID_DESC)"),
     Operation("node", "node(id) ... on Customer", _node_cc, _node_pg, _node_bodies,
               "node(id:) with PostGraphile's own global ids (asked of it); grade as grade/gradeScore/gradedAt"),
-    Operation("grade_history", "page with gradeHistory(limit: 3)", _grades_cc, _grades_pg,
+    Operation("grade_history", "page with gradeHistory(first: 3)", _grades_cc, _grades_pg,
               _paged(BY_ID, "GradeHistoryPage", GRADES_CC, GRADES_PG),
               "gradeAssessmentsByCustomerId(first: 3, orderBy: ROW_ID_DESC)"),
-    Operation("history", "page with history(limit: 5)", _history_cc, _history_pg,
+    Operation("history", "page with history(first: 5)", _history_cc, _history_pg,
               _paged(BY_ID, "HistoryPage", HISTORY_CC, HISTORY_PG),
               "customerChangesByCustomerId(first: 5, orderBy: ROW_ID_DESC); values shown unmasked (the loaded "
               "history has no identity field, which the auditor would read masked)"),

@@ -221,6 +221,9 @@ def creditcare_server(name: str, creditcare: Path, database_url: str, workers: i
         "CREDITCARE_LOG_LEVEL": "warning",
         # Ignored by servers that predate the planned read path.
         "CREDITCARE_PLANNED_READS": "true" if planned_reads else "false",
+        # wrk sends thousands of requests a second under one token: a per-principal rate limit
+        # would measure the limiter, not the service (PostGraphile has none either).
+        "CREDITCARE_RATE_LIMIT": "",
     }
     argv = [str(creditcare), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     return Server(name=name, kind="creditcare", argv=argv, env=env, cwd=ROOT, port=port,

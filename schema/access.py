@@ -14,7 +14,8 @@ from api.services import access, audit
 from schema.access_types import AuditAction, AuditEntry, Consent, ConsentGroupEnum, audit_entry_of, consent_of
 from schema.context import Info
 from schema.convert import from_row, input_dict
-from schema.errors import InvalidInputError, NotFoundError
+from schema.data_classes import classes
+from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.ids import decode_global_id, page_info
 from schema.mutation_runner import run_mutation
 from schema.organisation import StaffMember, StaffMemberPayload
@@ -35,7 +36,9 @@ class RevokeConsentInput:
     id: strawberry.ID = strawberry.field(description="Global ID of the consent.")
 
 
-@strawberry.input(description="A signed confidentiality agreement (R-I5).")
+@strawberry.input(
+    description="A signed confidentiality agreement: without one in force, staff see no confidential information."
+)
 class RecordAgreementInput:
     username: str = strawberry.field(description="The staff member.")
     signed_on: date = strawberry.field(description="When it was signed.")
@@ -45,37 +48,49 @@ class RecordAgreementInput:
 
 @strawberry.type(description="The consent after the change.")
 class ConsentPayload:
-    consent: Consent
+    consent: Consent | None = strawberry.field(
+        description="The consent as it is now; null (with an error) for a caller who may not read consents.",
+        metadata=classes("consents"),
+    )
 
 
 ConsentResult = Annotated[
-    ConsentPayload | InvalidInputError | NotFoundError, strawberry.union("ConsentResult")
+    ConsentPayload | InvalidInputError | NotFoundError | ConflictError,
+    strawberry.union("ConsentResult", description="The consent after the change, or why nothing changed."),
 ]
 AgreementResult = Annotated[
-    StaffMemberPayload | InvalidInputError | NotFoundError, strawberry.union("AgreementResult")
+    StaffMemberPayload | InvalidInputError | NotFoundError | ConflictError,
+    strawberry.union(
+        "AgreementResult", description="The staff member with the agreement on file, or why nothing changed."
+    ),
 ]
 
 
 @strawberry.input(description="Which audit entries; every given condition must hold.")
 class AuditWhere:
-    principal: str | None = None
-    customer_id: strawberry.ID | None = None
-    action: AuditAction | None = None
-    request_id: str | None = None
+    principal: str | None = strawberry.field(default=None, description="Whose acts: a token `sub`, exactly.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="About this customer (its global ID)."
+    )
+    action: AuditAction | None = strawberry.field(default=None, description="Only this kind of entry.")
+    request_id: str | None = strawberry.field(default=None, description="In this request, by the service's id.")
+    client_request_id: str | None = strawberry.field(
+        default=None, description="In the request the client sent with this `X-Request-ID`."
+    )
     since: datetime | None = strawberry.field(default=None, description="At or after.")
     until: datetime | None = strawberry.field(default=None, description="Before.")
 
 
 @strawberry.type(description="An audit entry and its cursor.")
 class AuditEntryEdge:
-    cursor: str
-    node: AuditEntry
+    cursor: str = strawberry.field(description="Where this entry is: pass it as `after` for the entries after it.")
+    node: AuditEntry = strawberry.field(description="The entry.")
 
 
 @strawberry.type(description="A page of the audit log, newest first.")
 class AuditEntryConnection:
-    edges: list[AuditEntryEdge]
-    page_info: relay.PageInfo
+    edges: list[AuditEntryEdge] = strawberry.field(description="The entries of this page, newest first.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page is in the whole log.")
     where: strawberry.Private[dict[str, Any]]
 
     @strawberry.field(description="How many entries match, over all pages.")
@@ -88,8 +103,18 @@ class AuditEntryConnection:
 class AccessQuery:
     @strawberry.field(description="The audit log, newest first (compliance).")
     async def audit_log(
-        self, info: Info, where: AuditWhere | None = None, first: int = 50, after: str | None = None
-    ) -> AuditEntryConnection:
+        self,
+        info: Info,
+        where: Annotated[
+            AuditWhere | None, strawberry.argument(description="Which entries; all when null.")
+        ] = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many entries, from 0 to the page size limit (default 100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `cursor` of the entry to continue after.")
+        ] = None,
+    ) -> AuditEntryConnection | None:
         limit = info.context.settings.max_page_size
         if not 0 <= first <= limit:
             raise InvalidInput.one("first", f"must be between 0 and {limit}")
@@ -111,7 +136,9 @@ class AccessQuery:
 @strawberry.type
 class AccessMutation:
     @strawberry.mutation(description="Record a customer's written consent to disclose information to a third party.")
-    async def record_consent(self, info: Info, input: RecordConsentInput) -> ConsentResult:
+    async def record_consent(
+        self, info: Info, input: Annotated[RecordConsentInput, strawberry.argument(description="The consent.")]
+    ) -> ConsentResult:
         data = input_dict(input)
         raw_id = data.pop("customer_id")
 
@@ -125,7 +152,9 @@ class AccessMutation:
         return await run_mutation(info, act)
 
     @strawberry.mutation(description="Revoke a consent; it stops counting from the next request.")
-    async def revoke_consent(self, info: Info, input: RevokeConsentInput) -> ConsentResult:
+    async def revoke_consent(
+        self, info: Info, input: Annotated[RevokeConsentInput, strawberry.argument(description="Which consent.")]
+    ) -> ConsentResult:
         async def act(session: AsyncSession) -> ConsentPayload:
             row = await access.revoke_consent(
                 session, principal=info.context.principal, scope=info.context.scope,
@@ -135,8 +164,13 @@ class AccessMutation:
 
         return await run_mutation(info, act)
 
-    @strawberry.mutation(description="Record that a staff member signed a confidentiality agreement (R-I5).")
-    async def record_confidentiality_agreement(self, info: Info, input: RecordAgreementInput) -> AgreementResult:
+    @strawberry.mutation(
+        description="Record that a staff member signed a confidentiality agreement; without one in force, "
+        "staff see no confidential information."
+    )
+    async def record_confidentiality_agreement(
+        self, info: Info, input: Annotated[RecordAgreementInput, strawberry.argument(description="The agreement.")]
+    ) -> AgreementResult:
         async def act(session: AsyncSession) -> StaffMemberPayload:
             row = await access.record_agreement(session, principal=info.context.principal, data=input_dict(input))
             return StaffMemberPayload(staff_member=from_row(StaffMember, row))

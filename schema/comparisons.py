@@ -7,6 +7,7 @@ fields (``schema.reads``) and the list's inputs are derived from that (``schema.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -14,18 +15,58 @@ import strawberry
 
 from api.errors import InvalidInput
 from schema.convert import input_dict
+from schema.grading import GradeLevel
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum
 
 
-@strawberry.input(description="Conditions on a text field; all given conditions must hold.")
+@strawberry.input(
+    description="Conditions on a text field; all given conditions must hold. Values are literal text "
+    "(`%`, `_`, `*` are ordinary characters). `_eq`, `_in`, `_startsWith` and `_contains` compare exactly, "
+    "case included; `_istartsWith` and `_icontains` ignore the case of the letters A–Z only (`acme` "
+    "finds `ACME`; `ä` does not find `Ä`; characters without case, such as 杭州, match as written). "
+    "The same on every database."
+)
 class StringComparison:
-    eq: str | None = strawberry.field(default=None, name="_eq", description="Equal to.")
-    neq: str | None = strawberry.field(default=None, name="_neq", description="Not equal to.")
-    in_: list[str] | None = strawberry.field(default=None, name="_in", description="One of.")
-    nin: list[str] | None = strawberry.field(default=None, name="_nin", description="None of.")
-    contains: str | None = strawberry.field(default=None, name="_contains", description="Contains, ignoring case.")
+    eq: str | None = strawberry.field(default=None, name="_eq", description="Equal to (case-sensitive).")
+    neq: str | None = strawberry.field(default=None, name="_neq", description="Not equal to (case-sensitive).")
+    in_: list[str] | None = strawberry.field(default=None, name="_in", description="One of (case-sensitive).")
+    nin: list[str] | None = strawberry.field(default=None, name="_nin", description="None of (case-sensitive).")
+    contains: str | None = strawberry.field(
+        default=None, name="_contains", description="Contains this text (case-sensitive)."
+    )
+    icontains: str | None = strawberry.field(
+        default=None, name="_icontains", description="Contains this text, ignoring the case of A–Z."
+    )
     starts_with: str | None = strawberry.field(
-        default=None, name="_startsWith", description="Starts with (case-sensitive)."
+        default=None, name="_startsWith", description="Starts with this text (case-sensitive)."
+    )
+    istarts_with: str | None = strawberry.field(
+        default=None, name="_istartsWith", description="Starts with this text, ignoring the case of A–Z."
+    )
+
+
+@strawberry.input(description="Conditions on a grade (A best … D); a customer not yet graded has none.")
+class GradeLevelComparison:
+    eq: GradeLevel | None = strawberry.field(default=None, name="_eq", description="Equal to.")
+    neq: GradeLevel | None = strawberry.field(
+        default=None, name="_neq", description="Graded, and not equal to."
+    )
+    in_: list[GradeLevel] | None = strawberry.field(default=None, name="_in", description="One of.")
+    nin: list[GradeLevel] | None = strawberry.field(default=None, name="_nin", description="Graded, and none of.")
+    is_null: bool | None = strawberry.field(
+        default=None, name="_isNull", description="Not yet graded (true) or graded (false)."
+    )
+
+
+@strawberry.input(description="Conditions on a decimal number; a missing value meets none of the comparisons.")
+class DecimalComparison:
+    eq: Decimal | None = strawberry.field(default=None, name="_eq", description="Equal to.")
+    gt: Decimal | None = strawberry.field(default=None, name="_gt", description="Greater than.")
+    gte: Decimal | None = strawberry.field(default=None, name="_gte", description="At least.")
+    lt: Decimal | None = strawberry.field(default=None, name="_lt", description="Less than.")
+    lte: Decimal | None = strawberry.field(default=None, name="_lte", description="At most.")
+    is_null: bool | None = strawberry.field(
+        default=None, name="_isNull", description="Missing (true) or present (false)."
     )
 
 
@@ -77,8 +118,8 @@ class BooleanComparison:
 
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Ascending: smallest, earliest or A first.")
+    DESC = strawberry.enum_value("desc", description="Descending: largest, latest or Z first.")
 
 
 def where_dict(where: Any) -> dict[str, Any] | None:
@@ -89,8 +130,8 @@ def where_dict(where: Any) -> dict[str, Any] | None:
 
 
 _OPS = {"eq": "_eq", "neq": "_neq", "in_": "_in", "nin": "_nin", "contains": "_contains",
-        "starts_with": "_starts_with", "gt": "_gt", "gte": "_gte", "lt": "_lt", "lte": "_lte",
-        "is_null": "_is_null"}
+        "icontains": "_icontains", "starts_with": "_starts_with", "istarts_with": "_istarts_with",
+        "gt": "_gt", "gte": "_gte", "lt": "_lt", "lte": "_lte", "is_null": "_is_null"}
 _LOGIC = {"and_": "_and", "or_": "_or", "not_": "_not"}
 
 

@@ -104,12 +104,16 @@ class Context:
     scope: RowScope
     policies: PolicyHolder
     plugins: PluginHost
+    # The X-Request-ID the client sent, if any: kept beside the service's own ``request_id``.
+    client_request_id: str | None = None
     # Grade changes of the current mutation, announced to plugins once it has committed.
     grade_changes: list[GradeChange] = field(default_factory=list)
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
-        self.audit = AuditTrail(self.principal.sub, " ".join(sorted(self.principal.roles)), self.request_id)
+        self.audit = AuditTrail(
+            self.principal.sub, " ".join(sorted(self.principal.roles)), self.request_id, self.client_request_id
+        )
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable
 from enum import Enum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, TypeVar, cast
 
 from strawberry.types.base import has_object_definition
+from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 T = TypeVar("T")
 
@@ -43,3 +45,40 @@ def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
         return cls(**{name: getattr(row, name) for name in names})
     values = {name: overrides[name] if name in overrides else getattr(row, name) for name in names}
     return cls(**values)
+
+
+class EnumNames:
+    """Stored enum values as the schema names them, by the schema coordinate of their field.
+
+    What is kept as text (a history entry's old and new value) holds an enum's stored value,
+    e.g. ``medium``; a client reads the same value as ``MEDIUM`` on the field itself, and must
+    read it so in the text too. The fields are found on the given strawberry types, on first
+    use (their annotations resolve once every type is defined). Text that is no stored value of
+    the field's enum is returned as it is.
+    """
+
+    def __init__(self, *types: type) -> None:
+        self._types = types
+
+    @cached_property
+    def _names(self) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for cls in self._types:
+            definition = cast(Any, cls).__strawberry_definition__
+            for field in definition.fields:
+                enum = _enum_of(field.type)
+                if enum is not None:
+                    coordinate = f"{definition.name}.{field.graphql_name or to_camel_case(field.python_name)}"
+                    found[coordinate] = {str(value.value): value.name for value in enum.values}
+        return found
+
+    def __call__(self, coordinate: str, text: str | None) -> str | None:
+        names = self._names.get(coordinate)
+        return text if text is None or names is None else names.get(text, text)
+
+
+def _enum_of(type_: Any) -> StrawberryEnumDefinition | None:
+    while hasattr(type_, "of_type"):  # optional and list wrappers
+        type_ = type_.of_type
+    definition = getattr(type_, "__strawberry_definition__", type_)
+    return definition if isinstance(definition, StrawberryEnumDefinition) else None

@@ -16,20 +16,21 @@ from api.reference.industries import get_industry
 from api.reference.treatments import treatments
 from api.services import grading, grading_reads, overrides
 from api.services.customers import save
+from api.services.pagination import ParentPage
 from schema.context import Info
 from schema.convert import from_row, input_dict
 from schema.data_classes import classes, classified
-from schema.errors import GradingFailedError, InvalidInputError, NotFoundError
-from schema.ids import decode_global_id
+from schema.errors import ConflictError, GradingFailedError, InvalidInputError, NotFoundError
+from schema.ids import decode_global_id, page_info
 from schema.mutation_runner import run_mutation
-from schema.reads import Projection, Related, declare
-from schema.resolve import related
+from schema.reads import Count, Projection, Related, declare
+from schema.reference import described_enum
+from schema.resolve import counted, related
 
 if TYPE_CHECKING:  # imported lazily at run time (schema.customer.types imports this module)
     from schema.customer.types import Customer
 
 
-@strawberry.enum(description="A grade of R-G1: A (best) to D.")
 class GradeLevel(Enum):
     A = "A"
     B = "B"
@@ -37,8 +38,22 @@ class GradeLevel(Enum):
     D = "D"
 
 
+described_enum(
+    GradeLevel, name="GradeLevel", description="A customer's credit grade, from A (best) to D.",
+    values={
+        "A": "Best: strong finances and a clean credit record.",
+        "B": "Good: sound, with minor weaknesses.",
+        "C": "Weak: material weaknesses; the customer is watched.",
+        "D": "Poor: exposure is to be reduced or recovered.",
+    },
+)
+
+
 @classified("grading")
-@strawberry.type(description="What a grade means in practice (R-G2), from the treatment configuration.")
+@strawberry.type(
+    description="What a grade means in practice (credit limits, pricing, mitigation and revisits), "
+    "from the treatment configuration."
+)
 class Treatment:
     limit_policy: str = strawberry.field(description="Credit-limit policy.")
     rate_adjustment_bps: int = strawberry.field(description="Rate adjustment in basis points (negative: a discount).")
@@ -59,35 +74,34 @@ def treatment_of(grade: str) -> Treatment:
 @strawberry.type(description="One factor's contribution to a score, with its reason code.")
 class GradeFactor:
     code: str = strawberry.field(description="Stable reason code, e.g. LEVERAGE.")
-    name: str
+    name: str = strawberry.field(description="The factor's name, e.g. Leverage.")
     value: str | None = strawberry.field(description="The measured value (a ratio, an answer), if available.")
     band: str = strawberry.field(description="The band it fell in, e.g. strong, weak, missing.")
-    points: Decimal
-    max_points: Decimal
+    points: Decimal = strawberry.field(description="Points this factor added to the score.")
+    max_points: Decimal = strawberry.field(description="The most points this factor can add.")
     reason: str = strawberry.field(description="In plain language.")
 
 
 @classified("grading")
 @strawberry.type(description="A proposal to move a grade one step, and the second person's decision.")
-class GradeOverride:
-    id: strawberry.ID
-    from_grade: GradeLevel
-    to_grade: GradeLevel
+class GradeOverride(relay.Node):
+    id: relay.NodeID[int]
+    from_grade: GradeLevel = strawberry.field(description="The assessed grade it overrides.")
+    to_grade: GradeLevel = strawberry.field(description="The grade proposed instead, one step away.")
     direction: str = strawberry.field(description="up or down.")
-    reason_code: str
-    reason_text: str
+    reason_code: str = strawberry.field(description="Why, as a code, e.g. PARENT_SUPPORT.")
+    reason_text: str = strawberry.field(description="Why, in words.")
     status: str = strawberry.field(description="pending, approved or rejected.")
-    proposed_by: str
-    proposed_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_comment: str | None
+    proposed_by: str = strawberry.field(description="Who proposed it (token `sub`).")
+    proposed_at: datetime = strawberry.field(description="When it was proposed.")
+    decided_by: str | None = strawberry.field(description="Who approved or rejected it; null while pending.")
+    decided_at: datetime | None = strawberry.field(description="When it was decided; null while pending.")
+    decision_comment: str | None = strawberry.field(description="The approver's comment, if any.")
     customer_id: strawberry.Private[int]
 
 
 def override_of(row: Any) -> GradeOverride:
-    return from_row(GradeOverride, row, id=strawberry.ID(str(relay.GlobalID("GradeOverride", str(row.id)))),
-                    from_grade=GradeLevel(row.from_grade), to_grade=GradeLevel(row.to_grade))
+    return from_row(GradeOverride, row, from_grade=GradeLevel(row.from_grade), to_grade=GradeLevel(row.to_grade))
 
 
 FACTORS = Projection(
@@ -109,11 +123,11 @@ class GradeAssessment(relay.Node):
     id: relay.NodeID[int]
     grade: GradeLevel = strawberry.field(description="The grade the strategy gave.")
     score: Decimal = strawberry.field(description="Score 0–100.")
-    strategy_id: str
-    strategy_version: str
-    plugin_name: str
-    plugin_distribution: str
-    plugin_version: str
+    strategy_id: str = strawberry.field(description="The grading strategy that graded, e.g. `manufacturing`.")
+    strategy_version: str = strawberry.field(description="The strategy's version.")
+    plugin_name: str = strawberry.field(description="The plugin that provides the strategy.")
+    plugin_distribution: str = strawberry.field(description="The Python distribution that installed the plugin.")
+    plugin_version: str = strawberry.field(description="That distribution's version.")
     # Confidential parts are nullable: a reader without the right sees null, not a missing assessment.
     # Reasons and facts quote figures, ratios, arrears and defaults: financial and credit information.
     reasons: list[str] | None = strawberry.field(
@@ -126,8 +140,8 @@ class GradeAssessment(relay.Node):
     facts: JSON | None = strawberry.field(
         description="Snapshot of the facts the strategy used.", metadata=classes("financial", "credit")
     )
-    assessed_at: datetime
-    assessed_by: str
+    assessed_at: datetime = strawberry.field(description="When it was graded.")
+    assessed_by: str = strawberry.field(description="Who (token `sub`) or which process graded.")
     trigger: str = strawberry.field(description="assessment, financial_statement, credit_information or regrade.")
     customer_id: strawberry.Private[int]
     assessment_id: strawberry.Private[int]
@@ -157,6 +171,49 @@ def assessment_of(row: Any) -> GradeAssessment:
     )
 
 
+def _no_sql_form() -> Any:
+    raise LookupError("a nested connection's count is fetched, never built in SQL")
+
+
+ASSESSMENT_COUNT = Count("customer_id", grading_reads.assessment_counts, _no_sql_form)
+
+
+@classified("grading")
+@strawberry.type(description="An assessment in a customer's grade history, with its cursor.")
+class GradeAssessmentEdge:
+    cursor: str = strawberry.field(description="Opaque position of this assessment: pass it as `after` or `before`.")
+    node: GradeAssessment = strawberry.field(description="The assessment.")
+    customer_id: strawberry.Private[int]
+
+
+@classified("grading")
+@strawberry.type(description="A customer's assessments, newest first (Relay connection, keyset-paginated).")
+class GradeAssessmentConnection:
+    edges: list[GradeAssessmentEdge] = strawberry.field(description="The assessments of this page, newest first.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page is in the whole list.")
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="How many assessments the customer has, over all pages.",
+        metadata=declare(ASSESSMENT_COUNT, "grading"),
+    )
+    async def total_count(self, info: Info) -> int:
+        return await counted(info, ASSESSMENT_COUNT, self)
+
+
+def assessment_connection(parent: ParentPage[Any], assessments: list[GradeAssessment]) -> GradeAssessmentConnection:
+    """A customer's page of assessments as its connection."""
+    page = parent.page
+    return GradeAssessmentConnection(
+        edges=[
+            GradeAssessmentEdge(cursor=cursor, node=node, customer_id=parent.parent)
+            for node, cursor in zip(assessments, page.cursors, strict=True)
+        ],
+        page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
+        customer_id=parent.parent,
+    )
+
+
 TREATMENT = Projection(
     (), lambda grade: treatment_of(grade.level.value),
     cases=("level", lambda: {level.value: treatment_of(level.value) for level in GradeLevel}),
@@ -175,11 +232,11 @@ ASSESSMENT = Related("customer_id", _newest_assessment, lambda row, _: assessmen
 class CustomerGrade:
     level: GradeLevel = strawberry.field(description="The grade in force.")
     score: Decimal | None = strawberry.field(description="The latest assessment's score.")
-    graded_at: datetime | None
+    graded_at: datetime | None = strawberry.field(description="When the grade in force was set.")
     customer_id: strawberry.Private[int]
 
     @strawberry.field(
-        description="What this grade means: limits, pricing, mitigation, revisits (R-G2).",
+        description="What this grade means: limits, pricing, mitigation, revisits.",
         metadata=declare(TREATMENT, "grading"),
     )
     def treatment(self) -> Treatment:
@@ -199,26 +256,26 @@ def grade_of(customer_row: Any) -> CustomerGrade | None:
 
 @strawberry.type(description="A qualitative question's allowed answer.")
 class QuestionAnswer:
-    id: str
-    text: str
+    id: str = strawberry.field(description="Send it as `answerId`.")
+    text: str = strawberry.field(description="The answer as the assessor reads it.")
 
 
 @strawberry.type(description="A qualitative question the assessor answers.")
 class GradingQuestion:
-    id: str
-    text: str
-    answers: list[QuestionAnswer]
+    id: str = strawberry.field(description="Send it as `questionId`.")
+    text: str = strawberry.field(description="The question as the assessor reads it.")
+    answers: list[QuestionAnswer] = strawberry.field(description="The answers allowed, in order.")
 
 
 @strawberry.type(description="The strategy that grades an industry, and its questions.")
 class GradingStrategyInfo:
-    id: str
-    version: str
-    industries: list[str]
-    plugin_name: str
-    plugin_distribution: str
-    plugin_version: str
-    questions: list[GradingQuestion]
+    id: str = strawberry.field(description="The strategy's id, e.g. `manufacturing`.")
+    version: str = strawberry.field(description="Its version; kept with every assessment.")
+    industries: list[str] = strawberry.field(description="The GB/T 4754 codes it grades (prefixes).")
+    plugin_name: str = strawberry.field(description="The plugin that provides it.")
+    plugin_distribution: str = strawberry.field(description="The Python distribution that installed the plugin.")
+    plugin_version: str = strawberry.field(description="That distribution's version.")
+    questions: list[GradingQuestion] = strawberry.field(description="The qualitative questions it asks.")
 
 
 def strategy_info_of(info: Any) -> GradingStrategyInfo:
@@ -234,89 +291,112 @@ def strategy_info_of(info: Any) -> GradingStrategyInfo:
 
 @strawberry.type(description="An installed plugin and the strategies it provides.")
 class PluginInfo:
-    name: str
-    distribution: str
-    version: str
-    strategies: list[GradingStrategyInfo]
+    name: str = strawberry.field(description="The plugin's name.")
+    distribution: str = strawberry.field(description="The Python distribution that installed it.")
+    version: str = strawberry.field(description="That distribution's version.")
+    strategies: list[GradingStrategyInfo] = strawberry.field(description="The grading strategies it provides.")
 
 
 @strawberry.type(description="Decided overrides by approver, direction and outcome.")
 class OverrideReportRow:
-    approver: str
-    direction: str
-    status: str
-    count: int
+    approver: str = strawberry.field(description="Who decided (token `sub`).")
+    direction: str = strawberry.field(description="up or down.")
+    status: str = strawberry.field(description="approved or rejected.")
+    count: int = strawberry.field(description="How many such decisions.")
 
 
 @strawberry.input(description="An answer to a qualitative question.")
 class AnswerInput:
-    question_id: str
-    answer_id: str
+    question_id: str = strawberry.field(description="A question of the customer's strategy (`GradingQuestion.id`).")
+    answer_id: str = strawberry.field(description="One of its allowed answers (`QuestionAnswer.id`).")
 
 
 @strawberry.input(description="Grade a customer now, with the assessor's answers.")
 class AssessGradeInput:
-    customer_id: strawberry.ID
-    answers: list[AnswerInput] = strawberry.field(default_factory=list)
+    customer_id: strawberry.ID = strawberry.field(description="The customer to grade.")
+    answers: list[AnswerInput] = strawberry.field(
+        default_factory=list, description="The assessor's answers; a question left out counts as unanswered."
+    )
 
 
 @strawberry.input(description="Propose moving the assessed grade by one step.")
 class ProposeOverrideInput:
-    customer_id: strawberry.ID
-    grade: GradeLevel
+    customer_id: strawberry.ID = strawberry.field(description="The customer whose assessed grade to override.")
+    grade: GradeLevel = strawberry.field(description="The grade proposed: one step from the assessed grade.")
     reason_code: str = strawberry.field(description="E.g. PARENT_SUPPORT, PENDING_RESTRUCTURING (capitals, digits, _).")
     reason_text: str = strawberry.field(description="Why, in at least 10 characters.")
 
 
 @strawberry.input(description="Approve or reject a pending override.")
 class DecideOverrideInput:
-    id: strawberry.ID
-    approve: bool
-    comment: str | None = None
+    id: strawberry.ID = strawberry.field(description="The pending override (`GradeOverride.id`).")
+    approve: bool = strawberry.field(description="True to approve, false to reject.")
+    comment: str | None = strawberry.field(default=None, description="Why, for the record.")
 
 
 @strawberry.type(description="The customer after grading, and the new assessment.")
 class GradePayload:
-    customer: Annotated[Customer, strawberry.lazy("schema.customer.types")]
-    assessment: GradeAssessment
+    customer: Annotated[Customer, strawberry.lazy("schema.customer.types")] = strawberry.field(
+        description="The customer with its new grade in force."
+    )
+    assessment: GradeAssessment | None = strawberry.field(
+        description="The assessment just made; null (with an error) for a caller who may not read grades.",
+        metadata=classes("grading"),
+    )
 
 
 @strawberry.type(description="The override after the change.")
 class OverridePayload:
-    override: GradeOverride
+    override: GradeOverride | None = strawberry.field(
+        description="The override as it is now; null (with an error) for a caller who may not read grades.",
+        metadata=classes("grading"),
+    )
 
 
 AssessGradeResult = Annotated[
-    GradePayload | InvalidInputError | NotFoundError | GradingFailedError,
-    strawberry.union("AssessGradeResult"),
+    GradePayload | InvalidInputError | NotFoundError | GradingFailedError | ConflictError,
+    strawberry.union("AssessGradeResult", description="The new grade and its assessment, or why nothing was stored."),
 ]
 OverrideResult = Annotated[
-    OverridePayload | InvalidInputError | NotFoundError, strawberry.union("OverrideResult")
+    OverridePayload | InvalidInputError | NotFoundError | ConflictError,
+    strawberry.union("OverrideResult", description="The override after the change, or why nothing changed."),
 ]
 
 
 @strawberry.type
 class GradingQuery:
     @strawberry.field(description="The strategy grading an industry (GB/T 4754 code), with its qualitative questions.")
-    def grading_strategy(self, info: Info, industry_code: str) -> GradingStrategyInfo | None:
+    def grading_strategy(
+        self,
+        info: Info,
+        industry_code: Annotated[
+            str, strawberry.argument(description="A GB/T 4754-2017 code, e.g. `C34` (an unknown code: null).")
+        ],
+    ) -> GradingStrategyInfo | None:
         if get_industry(industry_code) is None:
             return None
         return strategy_info_of(info.context.plugins.strategy_for(industry_code))
 
     @strawberry.field(description="The installed plugins and their strategies (administrators).")
-    def plugins(self, info: Info) -> list[PluginInfo]:
+    def plugins(self, info: Info) -> list[PluginInfo] | None:
         return [PluginInfo(name=p.name, distribution=p.distribution, version=p.distribution_version,
                            strategies=[strategy_info_of(s) for s in p.strategies])
                 for p in info.context.plugins.plugins]
 
     @strawberry.field(description="Grade overrides of customers in scope, newest first (at most 200).")
-    async def grade_overrides(self, info: Info, status: str | None = None) -> list[GradeOverride]:
+    async def grade_overrides(
+        self,
+        info: Info,
+        status: Annotated[
+            str | None, strawberry.argument(description="Only `pending`, `approved` or `rejected` ones; all when null.")
+        ] = None,
+    ) -> list[GradeOverride] | None:
         async with info.context.reading() as session:
             rows = await overrides.overrides_for(session, scope=info.context.scope, status=status)
         return [override_of(r) for r in rows]
 
     @strawberry.field(description="Decided overrides counted by approver and direction.")
-    async def override_report(self, info: Info) -> list[OverrideReportRow]:
+    async def override_report(self, info: Info) -> list[OverrideReportRow] | None:
         async with info.context.reading() as session:
             rows = await overrides.override_report(session, scope=info.context.scope)
         return [OverrideReportRow(approver=a, direction=d, status=s, count=c) for a, d, s, c in rows]
@@ -325,7 +405,11 @@ class GradingQuery:
 @strawberry.type
 class GradingMutation:
     @strawberry.mutation(description="Grade a customer with its industry's strategy and the assessor's answers.")
-    async def assess_grade(self, info: Info, input: AssessGradeInput) -> AssessGradeResult:
+    async def assess_grade(
+        self,
+        info: Info,
+        input: Annotated[AssessGradeInput, strawberry.argument(description="Whom to grade, and the answers.")],
+    ) -> AssessGradeResult:
         from schema.customer.types import Customer  # the customer module imports this one
 
         ctx = info.context
@@ -347,7 +431,9 @@ class GradingMutation:
     @strawberry.mutation(
         description="Propose overriding the assessed grade by one step, with a reason; awaits approval."
     )
-    async def propose_grade_override(self, info: Info, input: ProposeOverrideInput) -> OverrideResult:
+    async def propose_grade_override(
+        self, info: Info, input: Annotated[ProposeOverrideInput, strawberry.argument(description="The proposal.")]
+    ) -> OverrideResult:
         data = input_dict(input)
         raw_id = data.pop("customer_id")
         data["grade"] = input.grade.value
@@ -364,7 +450,9 @@ class GradingMutation:
     @strawberry.mutation(
         description="Approve or reject a pending override (not by its proposer nor the customer's manager)."
     )
-    async def decide_grade_override(self, info: Info, input: DecideOverrideInput) -> OverrideResult:
+    async def decide_grade_override(
+        self, info: Info, input: Annotated[DecideOverrideInput, strawberry.argument(description="The decision.")]
+    ) -> OverrideResult:
         ctx = info.context
 
         async def act(session: AsyncSession) -> OverridePayload:

@@ -16,10 +16,12 @@ from schema.context import Info
 
 @strawberry.enum(description="A kind of customer rows a role grants (the policy's `rows:Customer` rules).")
 class RowScopeKind(Enum):
-    ALL = "all"
-    BRANCH = "branch"
-    OWN = "own"
-    CONSENTED = "consented"
+    ALL = strawberry.enum_value("all", description="Every customer.")
+    BRANCH = strawberry.enum_value("branch", description="The customers of the caller's branch.")
+    OWN = strawberry.enum_value("own", description="The customers the caller looks after (their portfolio).")
+    CONSENTED = strawberry.enum_value(
+        "consented", description="The customers whose written consent in force names the caller."
+    )
 
 
 @strawberry.type(description="The staff record the token's subject names.")
@@ -43,7 +45,10 @@ class CallerRole:
     )
 
 
-@strawberry.type(description="The caller's confidentiality agreement (R-I5): what is on file and what counts.")
+@strawberry.type(
+    description="The caller's confidentiality agreement (staff see confidential information only under one): "
+    "what is on file and what counts."
+)
 class CallerAgreement:
     required: bool = strawberry.field(
         description="Whether an agreement binds this caller: true for staff; false for third parties, whose "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 from strawberry.relay import GlobalID
 
 from api.errors import Conflict, DomainError
@@ -46,17 +47,33 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
         committed = True
     except DomainError as exc:
         return error_result(exc)
-    except OperationalError as exc:
-        # SQLite refuses a second concurrent writer ("database is locked"): report it as the
-        # concurrent change it is, rather than as a server fault.
-        if "locked" in str(exc.orig).lower():
-            return error_result(Conflict("Customer", current_version=None))
-        raise
+    except (StaleDataError, DBAPIError) as exc:
+        if not _lost_a_race(exc):
+            raise
+        # A concurrent change won: the caller retries on fresh data, as for a stale version.
+        return error_result(Conflict("The record", current_version=None))
     finally:
         if not committed:  # changes that were rolled back are never announced
             ctx.grade_changes.clear()
     announce_grade_changes(ctx)
     return payload
+
+
+# PostgreSQL's codes for a write that lost a race with another: serialization failure, deadlock,
+# and a unique key taken by a concurrent insert.
+_RACE_STATES = frozenset({"40001", "40P01", "23505"})
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    """Whether the write failed only because another one, concurrent, got there first."""
+    if isinstance(exc, StaleDataError):  # the row's version moved under us
+        return True
+    orig = getattr(exc, "orig", None)
+    # SQLite refuses a second concurrent writer ("database is locked").
+    if isinstance(exc, OperationalError) and "locked" in str(orig).lower():
+        return True
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return state in _RACE_STATES
 
 
 def announce_grade_changes(ctx: Context) -> None:

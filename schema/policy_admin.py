@@ -19,7 +19,7 @@ from api.authz.validation import Expectation, Problem
 from api.errors import InvalidInput
 from api.services import audit
 from schema.context import Info
-from schema.errors import InvalidInputError, UserError, error_result
+from schema.errors import ConflictError, InvalidInputError, UserError, error_result
 
 
 @strawberry.type(
@@ -71,8 +71,10 @@ class PolicyDecisionInput:
 
 @strawberry.input(description="Policy lines to add and remove (database store only).")
 class ChangePolicyInput:
-    add: list[PolicyRuleInput] = strawberry.field(default_factory=list)
-    remove: list[PolicyRuleInput] = strawberry.field(default_factory=list)
+    add: list[PolicyRuleInput] = strawberry.field(default_factory=list, description="Lines to add.")
+    remove: list[PolicyRuleInput] = strawberry.field(
+        default_factory=list, description="Lines to remove, as they are written now."
+    )
     decisions: list[PolicyDecisionInput] = strawberry.field(
         default_factory=list,
         description="The decisions this change is meant to alter. The changed policy must still make every "
@@ -82,7 +84,7 @@ class ChangePolicyInput:
 
 @strawberry.type(description="The policy after the change.")
 class PolicyPayload:
-    policy: PolicyInfo
+    policy: PolicyInfo = strawberry.field(description="The policy in force now.")
     added: list[str] = strawberry.field(
         description="Lines that came into force, as written in policy.csv (none when the rules did not change)."
     )
@@ -109,8 +111,14 @@ class PolicyRejectedError(UserError):
     digest: str = strawberry.field(description="The digest of the policy still in force.")
 
 
-PolicyResult = Annotated[PolicyPayload | InvalidInputError | PolicyRejectedError, strawberry.union("PolicyResult")]
-ReloadPolicyResult = Annotated[PolicyPayload | PolicyRejectedError, strawberry.union("ReloadPolicyResult")]
+PolicyResult = Annotated[
+    PolicyPayload | InvalidInputError | PolicyRejectedError | ConflictError,
+    strawberry.union("PolicyResult", description="The policy after the change, or why nothing changed."),
+]
+ReloadPolicyResult = Annotated[
+    PolicyPayload | PolicyRejectedError | ConflictError,
+    strawberry.union("ReloadPolicyResult", description="The policy now in force, or why the one in force stays."),
+]
 POLICY_REJECTED = "POLICY_REJECTED"
 
 
@@ -178,7 +186,7 @@ def _refused(exc: PolicyRejected, in_force: Policy) -> dict[str, Any]:
 @strawberry.type
 class PolicyQuery:
     @strawberry.field(description="The policy in force (administrators).")
-    def policy(self, info: Info) -> PolicyInfo:
+    def policy(self, info: Info) -> PolicyInfo | None:
         return _info(info.context.policies.current)
 
 
@@ -205,7 +213,9 @@ class PolicyMutation:
         "instances follow through the watcher, or within the polling bound. A change that fails the policy's "
         "checks is refused and nothing is written."
     )
-    async def change_policy_rules(self, info: Info, input: ChangePolicyInput) -> PolicyResult:
+    async def change_policy_rules(
+        self, info: Info, input: Annotated[ChangePolicyInput, strawberry.argument(description="The change.")]
+    ) -> PolicyResult:
         holder = info.context.policies
         before = holder.current
         add, remove = _lines(input.add), _lines(input.remove)

@@ -152,6 +152,9 @@ class Declared:
     filters: tuple[Filter, ...] = ()
     sort: tuple[str, SortSql] | None = None  # (orderBy field name, its SQL)
     sort_description: str | None = None
+    # Further orderBy fields over the same value (a grade sorts by its level and by its score):
+    # (name, SQL, description).
+    more_sorts: tuple[tuple[str, SortSql, str], ...] = ()
 
     @property
     def data_class(self) -> str:
@@ -172,11 +175,12 @@ class Declared:
 def declare(
     reading: Reading, data: str | tuple[str, ...], *, filters: Sequence[Filter] = (),
     sort: tuple[str, SortSql] | None = None, sort_description: str | None = None,
+    more_sorts: Sequence[tuple[str, SortSql, str]] = (),
 ) -> dict[str, Declared]:
     """The ``metadata`` of a strawberry field that reads as ``reading`` and reveals ``data`` (a data
     class, or several when its value is derived from more than one)."""
     classes = (data,) if isinstance(data, str) else data
-    return {METADATA_KEY: Declared(reading, classes, tuple(filters), sort, sort_description)}
+    return {METADATA_KEY: Declared(reading, classes, tuple(filters), sort, sort_description, tuple(more_sorts))}
 
 
 def declared_fields(cls: type) -> dict[str, tuple[str, Declared]]:
@@ -221,7 +225,12 @@ class TypeReads:
 
     def sorts(self) -> list[tuple[str, str, SortSql, str | None]]:
         """Every ``orderBy`` field: (its name, the GraphQL field it reveals, its SQL, description)."""
-        return [(d.sort[0], name, d.sort[1], d.sort_description) for name, (_, d) in self.fields.items() if d.sort]
+        found: list[tuple[str, str, SortSql, str | None]] = []
+        for name, (_, d) in self.fields.items():
+            if d.sort:
+                found.append((d.sort[0], name, d.sort[1], d.sort_description))
+            found += [(sort_name, name, sql, description) for sort_name, sql, description in d.more_sorts]
+        return found
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.db.session import outage_kind
 from api.errors import DomainError
 from schema.access import AccessMutation, AccessQuery
 from schema.authz import Authorization
@@ -20,6 +21,7 @@ from schema.me import MeQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
 from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.reference import ReferenceQuery
+from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -44,6 +46,7 @@ class Schema(strawberry.Schema):
             and error.original_error is not None
             and not isinstance(error.original_error, (DomainError, GraphQLError))
             and not (error.extensions or {}).get("code")
+            and outage_kind(error.original_error) is None  # reported once per outage (api.asgi.outage)
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
@@ -63,5 +66,5 @@ def build_schema() -> Schema:
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )

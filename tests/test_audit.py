@@ -20,7 +20,7 @@ AUDIT_LOG = """query($where: AuditWhere, $first: Int! = 50, $after: String) {
   auditLog(where: $where, first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { at principal roles action customerId object fields requestId detail } }
+    edges { cursor node { at principal roles action customerId object fields requestId clientRequestId detail } }
   } }"""
 RECORD_BASIC = """mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) {
   __typename ... on CustomerPayload { customer { version } } } }"""
@@ -50,7 +50,7 @@ async def _post(api, query, variables=None, *, bearer=None, request_id):
         headers={"Authorization": f"Bearer {bearer or api.bearer}", "X-Request-ID": request_id},
     )
     assert response.status_code == 200, response.text
-    assert response.headers["X-Request-ID"] == request_id
+    assert response.headers["X-Client-Request-ID"] == request_id  # the service names the request itself
     return response.json()
 
 
@@ -100,7 +100,7 @@ async def test_confidential_reads_are_logged_per_customer_with_groups_fields_pri
     assert "errors" not in body, body
     # Identity is masked for every role by default; a masked read is a read, and on record.
     assert body["data"]["customer"]["basicInformation"]["legalRepresentativeIdNumber"] == "1101**********002X"
-    entries = await _entries(api, requestId="req-123")
+    entries = await _entries(api, clientRequestId="req-123")
     assert {e["action"] for e in entries} == {"READ"}
     # One entry for the customer: the groups read, and every confidential coordinate read.
     assert len(entries) == 1
@@ -113,7 +113,7 @@ async def test_confidential_reads_are_logged_per_customer_with_groups_fields_pri
         assert entry["principal"] == "alice"
         assert entry["roles"] == "relationship_manager"
         assert entry["customerId"] == c["id"]
-        assert entry["requestId"] == "req-123"
+        assert entry["clientRequestId"] == "req-123" and entry["requestId"] != "req-123"
         at = datetime.fromisoformat(entry["at"])
         assert abs(datetime.now(UTC) - at) < timedelta(minutes=1)
 
@@ -124,7 +124,7 @@ async def test_reads_of_several_customers_are_logged_per_customer(api):
     b = await _customer_with_details(api, name="Beta Co., Ltd.")
     query = "{ customers { edges { node { financialStatements { revenue } } } } }"
     await _post(api, query, request_id="req-many")
-    entries = await _entries(api, requestId="req-many")
+    entries = await _entries(api, clientRequestId="req-many")
     assert sorted((e["customerId"], e["object"]) for e in entries) == sorted(
         [(a["id"], "group:financial"), (b["id"], "group:financial")])
 
@@ -139,8 +139,8 @@ async def test_reading_only_non_confidential_fields_logs_no_read(api):
         {"id": c["id"]}, request_id="req-basic",
     )
     assert body["data"]["customer"]["basicInformation"] == {"legalRepresentativeName": "Wang Wei"}
-    assert (await _log(api, requestId="req-name"))["totalCount"] == 0
-    assert (await _log(api, requestId="req-basic"))["totalCount"] == 0
+    assert (await _log(api, clientRequestId="req-name"))["totalCount"] == 0
+    assert (await _log(api, clientRequestId="req-basic"))["totalCount"] == 0
 
 
 async def test_masked_identity_read_is_logged_as_a_read(api):
@@ -152,7 +152,7 @@ async def test_masked_identity_read_is_logged_as_a_read(api):
         {"id": c["id"]}, bearer=carl, request_id="req-masked",
     )
     assert body["data"]["customer"]["basicInformation"]["legalRepresentativeIdNumber"] != "11010519491231002X"
-    [entry] = await _entries(api, requestId="req-masked")
+    [entry] = await _entries(api, clientRequestId="req-masked")
     assert (entry["action"], entry["principal"], entry["object"], entry["customerId"]) == (
         "READ", "carl", "group:identity", c["id"])
     assert entry["fields"] == ["BasicInformation.legalRepresentativeIdNumber"]
@@ -170,7 +170,7 @@ async def test_denied_field_is_logged_as_deny_naming_the_coordinate(api):
     assert body["data"]["customer"]["name"] == c["name"]
     assert body["data"]["customer"]["financialStatements"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    [entry] = await _entries(api, requestId="req-nina")
+    [entry] = await _entries(api, clientRequestId="req-nina")
     assert entry["action"] == "DENY"
     assert entry["principal"] == "nina"
     assert entry["object"] == "group:financial"
@@ -183,7 +183,7 @@ async def test_forbidden_mutation_is_logged_as_deny(api):
     body = await _post(api, """mutation { createBranch(input: {code: "GZ01", name: "Guangzhou"}) { __typename } }""",
                        request_id="req-forbidden")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    [entry] = await _entries(api, requestId="req-forbidden")
+    [entry] = await _entries(api, clientRequestId="req-forbidden")
     assert entry["action"] == "DENY"
     assert entry["principal"] == "alice"
     assert entry["fields"] == ["Mutation.createBranch"]
@@ -206,7 +206,7 @@ async def test_third_party_read_under_consent_is_logged_as_disclosure(api):
         name financialStatements { revenue netProfit } basicInformation { legalRepresentativeName } } }""",
                        {"id": c["id"]}, bearer=ACME, request_id="req-acme")
     assert body["data"]["customer"]["financialStatements"] == [{"revenue": "120000000.00", "netProfit": "8000000.00"}]
-    found = _by_object(await _entries(api, requestId="req-acme"))
+    found = _by_object(await _entries(api, clientRequestId="req-acme"))
     disclosed = found["DISCLOSE", "group:financial"]
     assert disclosed["principal"] == "acme-bank"
     assert disclosed["roles"] == "third_party"
@@ -255,8 +255,8 @@ async def test_mutation_failing_with_a_typed_error_writes_nothing_not_even_its_a
     assert body["data"]["updateCustomer"] == {"__typename": "ConflictError", "code": "CONFLICT", "currentVersion": 1}
     body = await _post(api, UPDATE, {"input": {"id": c["id"], "version": 1, "name": ""}}, request_id="req-invalid")
     assert body["data"]["updateCustomer"]["__typename"] == "InvalidInputError"
-    assert (await _log(api, requestId="req-conflict"))["totalCount"] == 0
-    assert (await _log(api, requestId="req-invalid"))["totalCount"] == 0
+    assert (await _log(api, clientRequestId="req-conflict"))["totalCount"] == 0
+    assert (await _log(api, clientRequestId="req-invalid"))["totalCount"] == 0
     assert (await api.ok(NAME_ONLY, {"id": c["id"]}))["customer"]["name"] == c["name"]
     assert (await _log(api, action="WRITE", customerId=c["id"]))["totalCount"] == 1  # createCustomer only
 
@@ -286,14 +286,14 @@ async def test_audit_log_filters_by_principal_customer_action_and_time(api):
     assert {e["principal"] for e in about_b} == {"amy", "hank"}
 
     reads = await _entries(api, action="READ", since=mark.isoformat())
-    assert {e["requestId"] for e in reads} == {"r-alice", "r-amy", "r-hank"}
+    assert {e["clientRequestId"] for e in reads} == {"r-alice", "r-amy", "r-hank"}
     assert len(reads) == 3  # one per request: each read one customer's three confidential groups
 
     since = await _entries(api, since=mark.isoformat())
-    assert {e["requestId"] for e in since} == {"r-alice", "r-amy", "r-hank"}
+    assert {e["clientRequestId"] for e in since} == {"r-alice", "r-amy", "r-hank"}
     until = await _entries(api, until=mark.isoformat())
     assert len(since) + len(until) == len(everything)
-    assert not {e["requestId"] for e in until} & {"r-alice", "r-amy", "r-hank"}
+    assert not {e["clientRequestId"] for e in until} & {"r-alice", "r-amy", "r-hank"}
     assert {e["action"] for e in until} == {"WRITE", "READ"}  # recording statements reads sizeAssessment
     setup_reads = await _entries(api, action="READ", until=mark.isoformat())
     assert setup_reads and all(e["object"] == "group:financial" for e in setup_reads)
@@ -337,7 +337,7 @@ async def test_only_compliance_auditors_read_the_audit_log(api):
     await f.organisation(api)
     for bearer in (f.as_("alice"), f.as_("hank", "branch_manager"), ACME, f.ADMIN):
         body = await api(AUDIT_LOG, {"first": 5}, bearer=bearer)
-        assert body["data"] is None
+        assert body["data"] == {"auditLog": None}  # nullable: a denial nulls only this root field
         assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["auditLog"], "FORBIDDEN")]
     denials = await _entries(api, action="DENY")
     assert {(e["principal"], e["object"]) for e in denials} == {
@@ -375,4 +375,4 @@ async def test_database_refuses_update_and_delete_of_audit_entries(api, app):
     await _post(api, "{ branches { code } }", request_id="after-attempts")
     await _post(api, """mutation { createBranch(input: {code: "GZ01", name: "Guangzhou"}) { __typename } }""",
                 request_id="after-attempts")
-    assert (await _log(api, requestId="after-attempts"))["totalCount"] == 1
+    assert (await _log(api, clientRequestId="after-attempts"))["totalCount"] == 1

@@ -36,7 +36,7 @@ EVERYTHING = """query($id: ID!) { customer(id: $id) {
   basicInformation { legalRepresentativeName }
   creditInformation { externalRating }
   operatingInformation { mainProducts }
-  history { field }
+  history { edges { node { field } } }
   relationshipManager { username }
 } }"""
 BASIC = """query($id: ID!) { customer(id: $id) {

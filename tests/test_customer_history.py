@@ -6,7 +6,7 @@ import factories as f
 
 HISTORY = """query($id: ID!, $major: Boolean!) { customer(id: $id) {
   lastMajorChangeAt financialsStale
-  history(majorOnly: $major) { changedBy changedAt infoGroup field oldValue newValue major } } }"""
+  history(majorOnly: $major) { edges { node { changedBy changedAt infoGroup field oldValue newValue major } } } } }"""
 RECORD_BASIC = """mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) {
   __typename ... on CustomerPayload { customer { version } } } }"""
 RECORD_INVESTMENT = """mutation($input: MajorInvestmentInput!) { recordMajorInvestment(input: $input) {
@@ -16,7 +16,10 @@ UPDATE = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $inpu
 
 
 async def _history(api, customer_id, major=False, bearer=None):
-    return (await api.ok(HISTORY, {"id": customer_id, "major": major}, bearer=bearer))["customer"]
+    """The customer, its history as the list of its first page's changes, newest first."""
+    customer = (await api.ok(HISTORY, {"id": customer_id, "major": major}, bearer=bearer))["customer"]
+    customer["history"] = [edge["node"] for edge in customer["history"]["edges"]]
+    return customer
 
 
 async def test_an_update_records_who_when_field_old_and_new(api):

@@ -99,9 +99,9 @@ async def test_filters_by_industry_branch_size_status_and_name(api):
     assert await names({"relationshipManagerUsername": {"_eq": "bob"}}) == ["Gamma Property Co., Ltd."]
     assert await names({"size": {"_eq": "MEDIUM"}}) == ["Alpha Machinery Co., Ltd."]
     assert await names({"size": {"_isNull": True}}) == ["Beta Retail Co., Ltd.", "Gamma Property Co., Ltd."]
-    general_retail = {"creditStatus": {"_eq": "GENERAL"}, "name": {"_contains": "RETAIL"}}
+    general_retail = {"creditStatus": {"_eq": "GENERAL"}, "name": {"_icontains": "RETAIL"}}
     assert await names(general_retail) == ["Beta Retail Co., Ltd."]
-    assert await names({"_or": [{"branchCode": {"_eq": "SH01"}}, {"name": {"_contains": "alpha"}}]}) == [
+    assert await names({"_or": [{"branchCode": {"_eq": "SH01"}}, {"name": {"_icontains": "alpha"}}]}) == [
         "Alpha Machinery Co., Ltd.", "Gamma Property Co., Ltd."]
     assert await names({"_not": {"branchCode": {"_eq": "HZ01"}}}) == ["Gamma Property Co., Ltd."]
     data = (await api.ok(PAGE, {"first": 1, "where": {"branchCode": {"_eq": "HZ01"}}}, bearer=risk))["customers"]
@@ -130,7 +130,7 @@ async def test_sql_statements_per_page_do_not_grow_with_page_size(app, api, plan
       basicInformation { businessScope } financialStatements(last: 3) { revenue }
       operatingInformation { mainProducts majorInvestments { description } }
       creditInformation { externalRating events { kind } guarantees { beneficiary } }
-      history(limit: 5) { field } } } } }"""
+      history(first: 5) { edges { node { field } } } } } } }"""
     # alice is a demo relationship manager with an agreement; as auditor she reads every row.
     auditor = token(sub="alice", roles=("compliance_auditor",), branch=None)
     counts = {}

@@ -6,7 +6,7 @@ import factories as f
 
 COUNT = "{ customers { totalCount } }"
 HISTORY = (
-    "query($id: ID!) { customer(id: $id) { version name history { field } "
+    "query($id: ID!) { customer(id: $id) { version name history { edges { node { field } } } "
     "basicInformation { registeredCapital { amount } } } }"
 )
 UPDATE = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
@@ -97,7 +97,7 @@ async def test_negative_registered_capital_is_refused_and_nothing_changes(api):
     assert result["problems"][0]["field"] == "input.registeredCapital.amount"
     after = (await api.ok(HISTORY, {"id": c["id"]}))["customer"]
     assert after["version"] == 1 and after["basicInformation"] is None
-    assert [h["field"] for h in after["history"]] == ["registered"]
+    assert [e["node"]["field"] for e in after["history"]["edges"]] == ["registered"]
 
 
 async def test_invalid_resident_id_number_is_refused(api):
@@ -150,9 +150,13 @@ async def test_unknown_customer_id_in_a_mutation_is_not_found_naming_the_field(a
     from strawberry.relay import GlobalID
 
     missing = str(GlobalID("Customer", "999"))
-    for bad_id in (missing, "not-an-id", str(GlobalID("Branch", "1"))):
+    result = (await api.ok(UPDATE, {"input": {"id": missing, "version": 1, "name": "X"}}))["updateCustomer"]
+    assert result == {"__typename": "NotFoundError", "code": "NOT_FOUND", "field": "input.id"}
+    # Not a customer's id at all (garbage, or another type's): bad input, naming the field.
+    for bad_id in ("not-an-id", str(GlobalID("Branch", "1"))):
         result = (await api.ok(UPDATE, {"input": {"id": bad_id, "version": 1, "name": "X"}}))["updateCustomer"]
-        assert result == {"__typename": "NotFoundError", "code": "NOT_FOUND", "field": "input.id"}
+        assert result["__typename"] == "InvalidInputError" and result["code"] == "BAD_USER_INPUT", result
+        assert [p["field"] for p in result["problems"]] == ["input.id"]
 
 
 async def test_unknown_customer_id_in_a_query_is_not_found(api):

@@ -57,7 +57,9 @@ def every_field(schema: GraphQLSchema, type_name: str, depth: int = 5, seen: tup
         if isinstance(named, GraphQLObjectType):
             if named.name in seen or depth == 0:
                 continue
-            parts.append(f"{name} {{ {every_field(schema, named.name, depth - 1, (*seen, type_name))} }}")
+            # A nested connection asks for a few entries: its default page would cost too much.
+            size = "(first: 5)" if "first" in field.args else ""
+            parts.append(f"{name}{size} {{ {every_field(schema, named.name, depth - 1, (*seen, type_name))} }}")
         else:
             parts.append(name)
     return " ".join(parts)

@@ -26,6 +26,7 @@ PLANNED_TYPES = (
     "SizeAssessment", "CreditStatusAssessment", "Branch", "StaffMember", "BasicInformation", "Money",
     "FinancialStatement", "OperatingInformation", "MajorInvestment", "CreditInformation", "CreditEvent",
     "Guarantee", "CustomerChange", "ServiceRecord", "Consent", "CustomerConnection", "CustomerEdge", "PageInfo",
+    "CustomerChangeConnection", "CustomerChangeEdge", "GradeAssessmentConnection", "GradeAssessmentEdge",
 )
 
 

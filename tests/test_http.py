@@ -45,10 +45,14 @@ async def test_graphiql_is_served_on_get_in_development(client):
     assert "graphiql" in response.text.lower()
 
 
-async def test_every_response_carries_a_request_id(client):
-    response = await client.post("/graphql", json={"query": "{ branches { code } }"},
-                                 headers={**AUTH, "X-Request-ID": "abc-123"})
-    assert response.headers["X-Request-ID"] == "abc-123"
+async def test_every_response_carries_a_request_id_of_the_service_and_the_clients_beside_it(client):
+    first = await client.post("/graphql", json={"query": "{ branches { code } }"},
+                              headers={**AUTH, "X-Request-ID": "abc-123"})
+    second = await client.post("/graphql", json={"query": "{ branches { code } }"},
+                               headers={**AUTH, "X-Request-ID": "abc-123"})
+    ids = {first.headers["X-Request-ID"], second.headers["X-Request-ID"]}
+    assert len(ids) == 2 and "abc-123" not in ids  # a client cannot choose the id the audit log files under
+    assert first.headers["X-Client-Request-ID"] == "abc-123"
 
 
 async def test_a_document_selecting_too_many_fields_is_refused_before_execution(client, settings):
@@ -73,8 +77,12 @@ async def test_a_fragment_bomb_is_counted_once_per_fragment_and_refused_quickly(
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
-def test_selection_count_expands_fragments():
-    from schema.complexity import document_cost
+def test_selection_count_expands_fragments(settings):
+    from api.asgi.graphql_endpoint import document_limits
+    from schema.complexity import admit
+    from schema.root import build_schema
 
-    cost = document_cost("query { a: customers { totalCount } ...F } fragment F on Query { b: branches { code } }")
-    assert (cost.selections, cost.aliases) == (4, 2)
+    admitted = admit(build_schema()._schema,
+                     "query { a: customers { totalCount } ...F } fragment F on Query { b: branches { code } }",
+                     None, None, document_limits(settings))
+    assert (admitted.measure.selections, admitted.measure.aliases) == (4, 2)

@@ -94,7 +94,8 @@ async def test_a_refusal_carries_the_request_id(api):
         headers={"Authorization": f"Bearer {token(sub='nobody')}", "X-Request-ID": "who-1"},
     )
     assert response.status_code == 403
-    assert response.headers["X-Request-ID"] == "who-1"
+    assert response.headers["X-Request-ID"] != "who-1"  # the service's own id, even on a refusal
+    assert response.headers["X-Client-Request-ID"] == "who-1"
 
 
 # ------------------------------------------------------------------------------------------ me

@@ -24,7 +24,7 @@ FILTERED = """query Filtered($status: CreditStatus) {
       {_and: [{name: {_startsWith: "Planned"}}, {_not: {branchCode: {_in: ["SH01"]}}}]}
     ],
     size: {_isNull: true}, createdAt: {_gt: "2020-01-01T00:00:00+08:00"}, stale: {_eq: true},
-    relationshipManagerUsername: {_nin: ["nobody"]}, industryCode: {_contains: "c"}
+    relationshipManagerUsername: {_nin: ["nobody"]}, industryCode: {_icontains: "c"}
   }) {
     totalCount
     edges { cursor node { id name creditStatus branch { code } } }
@@ -54,9 +54,11 @@ DETAIL = """query Detail($id: ID!) {
     creditStatusAssessment { status basis setBy }
     financialStatements(last: 2) { periodEnd revenue netProfit auditOpinion }
     serviceRecords(last: 2) { kind occurredAt summary }
-    gradeHistory(limit: 3) { grade score reasons knockOuts facts }
-    history(limit: 5) { field oldValue newValue major }
-    major: history(majorOnly: true, limit: 2) { field }
+    gradeHistory(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {
+      grade score reasons knockOuts facts } } }
+    history(first: 5) { totalCount edges { node { field oldValue newValue major } } }
+    major: history(majorOnly: true, last: 2) { totalCount pageInfo { hasPreviousPage startCursor }
+      edges { node { field } } }
     basicInformation { registeredCapital { amount currency } legalRepresentativeName legalRepresentativeIdNumber }
     operatingInformation { mainProducts majorInvestments { amount { amount } } }
     creditInformation { externalRating events { kind amount { amount } } guarantees { beneficiary amount { amount } } }
@@ -92,7 +94,7 @@ async def _documents(api: Any, bearer: str, some_id: str) -> int:
     end = (((by_id["data"] or {}).get("customers") or {}).get("pageInfo") or {}).get("endCursor")
     await api(BACKWARD, {"before": end}, bearer=bearer)
     await api(DETAIL, {"id": some_id}, bearer=bearer)
-    await api(NODE, {"id": some_id, "other": "R3JhZGVBc3Nlc3NtZW50OjE="}, bearer=bearer)
+    await api(NODE, {"id": some_id, "other": "Q3VzdG9tZXI6OTk5OTk5"}, bearer=bearer)  # a customer nobody has
     await api(SEVERAL, {"id": some_id}, bearer=bearer)
     await api(SWITCHED, {"withGrade": True}, bearer=bearer)
     await api(SWITCHED, {"withGrade": False, "noName": True}, bearer=bearer)
@@ -155,7 +157,7 @@ async def test_a_detail_with_nested_lists_is_planned_and_audited_like_the_resolv
     before = paths["planned"]
     data = await api.ok(DETAIL, {"id": some_id}, bearer=auditor)
     customer = data["customer"]
-    assert customer["financialStatements"] and customer["gradeHistory"] and customer["history"]
+    assert customer["financialStatements"] and customer["gradeHistory"]["edges"] and customer["history"]["edges"]
     assert customer["grade"]["assessment"]["factors"]
     assert paths["planned"] == before + 1
 
@@ -182,8 +184,7 @@ IN_SQL = {
         openComplaintCount } } } }""",
     "detail": """query($id: ID!) { customer(id: $id) { id name creditStatus
       financialStatements(last: 4) { periodEnd revenue netProfit auditOpinion }
-      serviceRecords(last: 5) { stage kind occurredAt summary followUp }
-      gradeHistory(limit: 3) { id grade score strategyId assessedAt trigger reasons knockOuts } } }""",
+      serviceRecords(last: 5) { stage kind occurredAt summary followUp } } }""",
     # Audited objects of the node: a read noted per customer, as the resolvers note it.
     "assessments": """query($id: ID!) { customer(id: $id) { id
       sizeAssessment { size ruleVersion ruleId inputs determinedAt }
@@ -194,6 +195,24 @@ IN_SQL = {
     # Masked identity: the database masks it as the resolvers do (api/authz/masking.py).
     "masked": """query($id: ID!) { customer(id: $id) { id basicInformation { legalRepresentativeName
       legalRepresentativeIdType legalRepresentativeIdNumber legalRepresentativePhone } } }""",
+    # Nested connections: the page, its cursors and pageInfo, totalCount, audited fields in the items.
+    "grade_history": """query($id: ID!) { customer(id: $id) { id name
+      gradeHistory(first: 3) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id grade score strategyId assessedAt trigger reasons knockOuts facts } } } } }""",
+    "grade_history_page": """query { customers(first: 5) { edges { node { id
+      older: gradeHistory(last: 2) { pageInfo { hasPreviousPage startCursor endCursor } edges { cursor
+        node { __typename grade score } } __typename }
+      none: gradeHistory(first: 0) { totalCount pageInfo { hasNextPage endCursor } edges { cursor } } } } } }""",
+    # History: each value shown as the subject reads its own field (full, masked or null), audited reads noted.
+    "history": """query($id: ID!) { customer(id: $id) { id
+      history(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id changedAt
+        changedBy infoGroup field oldValue newValue major } } }
+      major: history(majorOnly: true, last: 2) { totalCount pageInfo { hasPreviousPage startCursor }
+        edges { node { field oldValue newValue } } }
+      older: history(first: 2, after: "WzEwMDBd") { pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor } }
+      newer: history(last: 3, before: "WzJd") { pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { field } } } } }""",
 }
 
 

@@ -29,6 +29,7 @@ GRAPHQL = build_schema()._schema
 TEXTS = ["Planned", "Co. 1", "planned reads", "%", "_", "公司", "C", "HZ01", "alice", ""]
 TIMES = ['"2020-01-01T00:00:00+08:00"', '"2026-11-01T08:30:15.123456+00:00"', '"2030-06-30T23:59:59-05:00"']
 DATES = ['"2020-01-01"', '"2025-12-31"']
+DECIMALS = ['"0"', '"55.25"', '"75"', '"100.00"']
 
 
 def _named(gtype: Any) -> Any:
@@ -57,8 +58,11 @@ def _selection(type_name: str, depth: int = 0) -> st.SearchStrategy[str]:
         if not isinstance(inner, GraphQLObjectType) or depth > 1:
             continue
         args = []
+        if "first" in field.args:  # a nested connection: a page either way
+            args.append(st.tuples(st.sampled_from(["first", "last"]), st.integers(0, 4)).map(
+                lambda t: f"{t[0]}: {t[1]}"))
         for arg_name in field.args:
-            if arg_name in ("last", "limit"):
+            if arg_name in ("last", "limit") and "first" not in field.args:
                 args.append(st.integers(1, 4).map(lambda n, a=arg_name: f"{a}: {n}"))
             elif arg_name == "majorOnly":
                 args.append(st.booleans().map(lambda b: f"majorOnly: {str(b).lower()}"))
@@ -90,6 +94,8 @@ def _condition(name: str) -> st.SearchStrategy[str]:
             one = st.sampled_from(TIMES)
         elif value_type.name == "Date":
             one = st.sampled_from(DATES)
+        elif value_type.name == "Decimal":
+            one = st.sampled_from(DECIMALS)
         else:
             one = st.sampled_from(TEXTS).map(json.dumps)
         value = st.lists(one, min_size=0, max_size=3).map(lambda xs: f"[{', '.join(xs)}]") if is_list else one

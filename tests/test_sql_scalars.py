@@ -73,9 +73,11 @@ import api.db.models  # noqa: F401  (the models' column types)
 from api.authz.masking import MASKERS
 from api.db.base import Base, Money, UTCDateTime
 from api.db.enums import enum_column
+from api.reference.currencies import all_currencies
+from api.services.pagination import encode_cursor
 from conftest import POSTGRES_ENV, _admin
 from schema.ids import global_id
-from schema.planned.sql_scalars import NoSqlForm, global_id_sql, sql_form
+from schema.planned.sql_scalars import NoSqlForm, cursor_sql, global_id_sql, sql_form
 from schema.root import build_schema
 
 SCHEMA = build_schema()._schema
@@ -85,6 +87,8 @@ SCHEMA = build_schema()._schema
 # either gives it a tested SQL form or adds it to this set knowingly.
 KNOWINGLY_WITHOUT_SQL_FORM: frozenset[str] = frozenset()
 
+# Stored codes: every code of the shipped list (and a code recorded before the list was checked).
+CURRENCIES = tuple(currency.code for currency in all_currencies())
 NO_NUL = st.characters(codec="utf-8", exclude_characters="\x00")  # PostgreSQL text: UTF-8, no NUL
 TRICKY_STRINGS = (
     "", " ", '"', "'", "\\", '\\"', "\\u0000", "''; --", "a\nb\r\tc", "\x01\x1f\x7f", "\u2028\u2029",
@@ -220,6 +224,7 @@ CASES: list[Case] = [
     Case("String-integer", "String", Integer, st.integers(-(2**31), 2**31 - 1), (-(2**31), 2**31 - 1, 0)),
     Case("String-boolean", "String", Boolean, st.booleans(), (True, False), 5),
     Case("ID-varchar", "ID", partial(String, 64), st.text(NO_NUL, max_size=20), TRICKY_STRINGS[:8]),
+    Case("CurrencyCode-char3", "CurrencyCode", partial(String, 3), st.sampled_from(CURRENCIES), ("CNY", "XXQ", "")),
     Case("ID-integer", "ID", Integer, st.integers(-(2**31), 2**31 - 1), (-(2**31), 2**31 - 1, 0)),
     Case("Int-integer", "Int", Integer, st.integers(-(2**31), 2**31 - 1), (-(2**31), 2**31 - 1, 0, -1)),
     Case("Boolean-boolean", "Boolean", Boolean, st.booleans(), (True, False), 5),
@@ -378,6 +383,27 @@ def test_global_id_sql_is_the_relay_id(pg: Postgres, type_name: str) -> None:
             assert orjson.loads(sql_json)["v"] == want, (n, s)
 
     check()
+
+
+def test_cursor_sql_is_the_cursor_of_an_id_key(pg: Postgres) -> None:
+    """A nested connection's cursors, built by PostgreSQL, are the ones ``encode_cursor`` gives."""
+    numbers = st.integers(-(2**63), 2**63 - 1) | st.integers(0, 2**31 - 1)
+
+    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.none() | numbers, max_size=30))
+    def check(batch: list[int | None]) -> None:
+        values = [None, 0, 1, -1, 62, 63, 999, 2**31 - 1, 2**63 - 1, -(2**63), *batch]
+        rows = [{"id": i, "n": n, "s": None} for i, n in enumerate(values)]
+        typed, _ = pg.run(_written(pg.connection, IDS, rows, cursor_sql(IDS.c.n), [IDS.c.n]))
+        for n, sql_json in typed:
+            assert orjson.loads(sql_json)["v"] == (None if n is None else encode_cursor([n])), n
+
+    check()
+
+
+def test_cursor_sql_refuses_a_key_that_is_not_an_integer() -> None:
+    with pytest.raises(NoSqlForm):
+        cursor_sql(IDS.c.s)
 
 
 @pytest.mark.parametrize("coordinate", sorted(MASKERS))

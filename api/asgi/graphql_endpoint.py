@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -17,10 +18,11 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import JSONResponse, Response
 
 from api.asgi import shadow
+from api.asgi.admission import ConcurrencyGate, RateLimiter
+from api.asgi.graphiql import graphiql_page
 from api.asgi.metrics import (
     ERRORS,
     FAILED,
@@ -38,7 +40,7 @@ from api.authz.introspection import introspection_object, may_introspect
 from api.authz.policy import THIRD_PARTY
 from api.authz.scope import row_scope_for
 from api.clock import business_date
-from api.db.session import is_disconnect
+from api.db.session import is_disconnect, outage_kind
 from api.errors import DomainError, InvalidInput
 from api.lifespan import Runtime
 from api.principal import Principal
@@ -46,7 +48,7 @@ from api.services import audit
 from api.services.audit import AuditTrail
 from api.services.organisation import find_staff_record
 from api.settings import Environment, Settings
-from schema.complexity import too_complex
+from schema.complexity import DocumentLimits, Refusal, admit
 from schema.context import Context
 from schema.introspection import introspection_fields
 from schema.planned import Fallback
@@ -133,6 +135,15 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def document_limits(settings: Settings) -> DocumentLimits:
+    """The bounds on a document, from the settings (``CREDITCARE_MAX_*``)."""
+    return DocumentLimits(
+        tokens=settings.max_tokens, depth=settings.max_depth, aliases=settings.max_aliases,
+        directives=settings.max_directives, selections=settings.max_selections, cost=settings.max_cost,
+        page_size=settings.max_page_size, list_size=settings.list_cost_items,
+    )
+
+
 @dataclass(slots=True)
 class _Served:
     """How a request was read (for the metrics), and the planned answer a shadow check compares."""
@@ -152,29 +163,59 @@ async def graphql_endpoint(request: Request) -> Response:
         if settings.env is Environment.PRODUCTION:
             metrics.rejected(perf_counter() - started)
             return _error_response(405, "Use POST for GraphQL requests", "BAD_USER_INPUT")
-        return HTMLResponse(get_graphql_ide_html("graphiql"))
-    accepted = await _accept(request, settings)
+        return graphiql_page()
+    gate: ConcurrencyGate = request.app.state.gate
+    if not gate.enter():
+        metrics.rejected(perf_counter() - started)
+        return _error_response(
+            503, f"This worker is serving its limit of {gate.limit} requests at once "
+            "(CREDITCARE_MAX_CONCURRENT_REQUESTS): try again in a moment.", "SERVICE_OVERLOADED",
+            {"Retry-After": "1"},
+        )
+    try:
+        return await _serve(request, runtime, metrics, started)
+    finally:
+        gate.leave()
+
+
+async def _serve(request: Request, runtime: Runtime, metrics: Metrics, started: float) -> Response:
+    settings = runtime.settings
+    accepted = await _accept(request, settings, request.app.state.rate_limiter)
     if isinstance(accepted, Response):
         metrics.rejected(perf_counter() - started)
         return accepted
     principal, query, variables, operation = accepted
     label = metrics.operation_label(operation_name(operation, query))
-    refusal = too_complex(query, max_selections=settings.max_selections, max_aliases=settings.max_aliases)
-    if refusal is not None:
+    admitted = admit(runtime.schema._schema, query, operation, variables, request.app.state.document_limits)
+    if isinstance(admitted, Refusal):
         metrics.rejected(perf_counter() - started, label)
-        return _error_response(200, f"Query too complex: {refusal}", "QUERY_TOO_COMPLEX")
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        return _error_response(400, admitted.message, admitted.code)
+    # The service names each request itself; what the client sent is kept beside it (audit log).
+    request_id = uuid.uuid4().hex
+    client_request_id = (request.headers.get("x-request-id") or "")[:64] or None
     served = _Served()
     try:
         try:
-            context, response = await _read(runtime, principal, request_id, query, variables, operation, served)
+            async with asyncio.timeout(settings.max_execution_seconds) as deadline:
+                context, response = await _read(
+                    runtime, principal, request_id, client_request_id, query, variables, operation, served
+                )
+                if response is None:
+                    runtime.read_paths["regular"] += 1
+                    response = await _regular(runtime, context, query, variables, operation)
         except CallerRefused as refused:
             log.info("refused %r (%s): %s", principal.sub, refused.code, refused.message)
             metrics.rejected(perf_counter() - started, label)
-            return _error_response(403, refused.message, refused.code, {"X-Request-ID": request_id[:64]})
-        if response is None:
-            runtime.read_paths["regular"] += 1
-            response = await _regular(runtime, context, query, variables, operation)
+            return _error_response(403, refused.message, refused.code, {"X-Request-ID": request_id})
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            metrics.request(label, ERRORS, served.path, served.reason, perf_counter() - started)
+            return _error_response(
+                503, f"The request ran longer than the {settings.max_execution_seconds:g} s allowed "
+                "(CREDITCARE_MAX_EXECUTION_SECONDS) and was stopped; a mutation was rolled back.", "TIMEOUT",
+                {"X-Request-ID": request_id},
+            )
         events = context.audit.events()
         if events:
             # Written before the response leaves: what was read is on record once the reader has it.
@@ -197,21 +238,80 @@ async def graphql_endpoint(request: Request) -> Response:
     if warnings:
         # A copy: a shadow check compares the response as the planned path built it.
         response = {**response, "extensions": {"warnings": warnings}}
-    reply = GraphQLResponse(response, headers={"X-Request-ID": context.request_id}, background=background)
+    body = orjson.dumps(response)
+    if len(body) > settings.max_result_bytes:
+        metrics.request(label, ERRORS, served.path, served.reason, perf_counter() - started)
+        return _error_response(
+            400, f"The answer is {len(body)} bytes, more than the {settings.max_result_bytes} allowed "
+            "(CREDITCARE_MAX_RESULT_BYTES): ask for smaller pages or fewer fields.", "RESULT_TOO_LARGE",
+            {"X-Request-ID": request_id},
+        )
+    reply = Response(body, media_type="application/json", headers=_ids(context), background=background)
     metrics.request(label, ERRORS if "errors" in response else OK, served.path, served.reason, perf_counter() - started)
     return reply
 
 
+def _ids(context: Context) -> dict[str, str]:
+    headers = {"X-Request-ID": context.request_id}
+    if context.client_request_id is not None:
+        headers["X-Client-Request-ID"] = context.client_request_id
+    return headers
+
+
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    kind, _, rest = header.partition(";")
+    params = {}
+    for part in rest.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip():
+            params[key.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), params
+
+
+_MAX_VARIABLE_NESTING = 32
+
+
+def _variables_problem(variables: dict[str, Any], max_values: int) -> str | None:
+    """Why the variables cannot be taken, or None: more values than ``max_values`` (turning a
+    value into its input type costs about a millisecond per hundred), nesting deep enough to
+    exhaust a stack, or a NUL character, which no database stores."""
+    count = 0
+    pending: list[tuple[Any, int]] = [(variables, 0)]
+    while pending:
+        value, depth = pending.pop()
+        count += 1
+        if count > max_values:
+            return f"The variables hold more than {max_values} values (limit CREDITCARE_MAX_VARIABLE_VALUES)"
+        if depth > _MAX_VARIABLE_NESTING:
+            return f"Variables nest more than {_MAX_VARIABLE_NESTING} levels deep"
+        if isinstance(value, str):
+            if "\x00" in value:
+                return "A variable holds the NUL character (\\u0000), which no field accepts"
+        elif isinstance(value, dict):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    return None
+
+
 async def _accept(
-    request: Request, settings: Settings
+    request: Request, settings: Settings, limiter: RateLimiter | None
 ) -> Response | tuple[Principal, str, dict[str, Any] | None, str | None]:
     """Who asks and what, or the response refusing the request (4xx)."""
     try:
         principal = principal_from_header(request.headers.get("authorization"), settings.secret_key)
     except AuthenticationFailed as exc:
         return _error_response(401, str(exc), "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
-    if "application/json" not in request.headers.get("content-type", ""):
-        return _error_response(415, "Send the request as application/json", "BAD_USER_INPUT")
+    if limiter is not None:
+        wait = await limiter.retry_after(principal.sub)
+        if wait is not None:
+            return _error_response(
+                429, f"More than {settings.rate_limit} requests from {principal.sub!r} "
+                "(CREDITCARE_RATE_LIMIT): try again later.", "RATE_LIMITED", {"Retry-After": str(wait)},
+            )
+    kind, params = _media_type(request.headers.get("content-type", ""))
+    if kind != "application/json" or params.get("charset", "utf-8") != "utf-8":
+        return _error_response(415, "Send the request as application/json (UTF-8)", "BAD_USER_INPUT")
     body = await _read_body(request, settings.max_body_bytes)
     if body is None:
         return _error_response(413, f"Request body exceeds {settings.max_body_bytes} bytes", "BAD_USER_INPUT")
@@ -219,12 +319,14 @@ async def _accept(
         query, variables, operation = _parse_payload(body)
     except ValueError as exc:
         return _error_response(400, str(exc), "BAD_USER_INPUT")
+    if variables is not None and (problem := _variables_problem(variables, settings.max_variable_values)) is not None:
+        return _error_response(400, problem, "BAD_USER_INPUT")
     return principal, query, variables, operation
 
 
 async def _read(
-    runtime: Runtime, principal: Principal, request_id: str, query: str, variables: dict[str, Any] | None,
-    operation: str | None, served: _Served,
+    runtime: Runtime, principal: Principal, request_id: str, client_request_id: str | None, query: str,
+    variables: dict[str, Any] | None, operation: str | None, served: _Served,
 ) -> tuple[Context, dict[str, Any] | None]:
     """Who is asking and, on the planned path, the answer, on one connection: one checkout.
 
@@ -234,7 +336,7 @@ async def _read(
     for attempt in (1, 2):
         try:
             async with runtime.read_engine.connect() as connection:
-                context = await _context(runtime, principal, request_id, connection)
+                context = await _context(runtime, principal, request_id, client_request_id, connection)
                 response = _introspection_refused(context, query)
                 if response is None:
                     response = await _planned(runtime, context, query, variables, operation, connection, served)
@@ -254,6 +356,9 @@ async def _regular(
         query, variable_values=variables, context_value=context, operation_name=operation
     )
     response: dict[str, Any] = {"data": result.data}
+    for error in result.errors or ():
+        if error.original_error is not None and outage_kind(error.original_error) is not None:
+            raise error.original_error  # the database is away: a 503 with Retry-After (api.asgi.outage)
     if result.errors:
         response["errors"] = [format_error(error) for error in result.errors]
     return response
@@ -277,7 +382,9 @@ async def _planned(
         runtime.read_paths["fallback"] += 1
         served.path, served.reason = FALLBACK, fallback_reason(why)
         return None
-    except Exception:
+    except Exception as error:
+        if outage_kind(error) is not None:
+            raise  # the database is away: the resolvers would wait as long again (OutageGuard: 503)
         # A fault on the fast path must not cost the client its answer: the regular resolvers
         # answer (and report their own faults as INTERNAL_SERVER_ERROR, masked).
         log.exception("planned read failed; the regular resolvers answer instead")
@@ -301,7 +408,8 @@ async def _planned(
 
 
 async def _context(
-    runtime: Runtime, principal: Principal, request_id: str, connection: AsyncConnection
+    runtime: Runtime, principal: Principal, request_id: str, client_request_id: str | None,
+    connection: AsyncConnection,
 ) -> Context:
     """Who is asking, as the policy sees them: roles, a valid agreement, and their rows.
 
@@ -324,7 +432,8 @@ async def _context(
         sessions=runtime.sessions,
         readers=runtime.readers,
         settings=runtime.settings,
-        request_id=request_id[:64],
+        request_id=request_id,
+        client_request_id=client_request_id,
         now=now,
         decisions=decisions,
         scope=row_scope_for(decisions.row_kinds, principal, staff, now),
@@ -360,7 +469,6 @@ def _warnings(context: Context) -> list[dict[str, str]]:
         return [{
             "code": "NO_VALID_AGREEMENT",
             "message": "The token claims a confidentiality agreement, but the staff record shows none valid "
-            "today: confidential customer information is withheld (R-I5). Query `me` for the agreement "
-            "on file.",
+            "today: confidential customer information is withheld. Query `me` for the agreement on file.",
         }]
     return []

@@ -122,7 +122,7 @@ class Step:
 
 
 # A member of staff refused only for want of an agreement is told so (R-I5), not left guessing.
-NO_AGREEMENT_REASON = ": no valid confidentiality agreement on file (R-I5)"
+NO_AGREEMENT_REASON = ": no valid confidentiality agreement on file"
 
 
 @dataclass

@@ -139,6 +139,8 @@ def problems_in(lines: Sequence[RuleLine], vocabulary: Vocabulary | None) -> lis
     names = _Names.of(well_formed, vocabulary)
     for line in well_formed:
         problems.extend(names.check(line))
+    if vocabulary is not None:
+        problems.extend(guarantee_problems(well_formed, vocabulary))
     if not lines:
         problems.append(Problem(WHOLE, None, "the policy has no rules: it would deny everyone, administrators too"))
     return problems
@@ -194,6 +196,8 @@ def _verdict_key(
     if vocabulary is not None:
         key.update(repr(sorted(vocabulary.coordinates)).encode())
         key.update(repr(sorted((c, tuple(names)) for c, names in vocabulary.classes.items())).encode())
+        key.update(repr((sorted(vocabulary.non_null), sorted((t, sorted(e)) for t, e in vocabulary.entrances.items())))
+                   .encode())
     key.update(repr([(e.location, e.row) for e in expectations] if expectations is not None else None).encode())
     return key.hexdigest()
 
@@ -355,6 +359,61 @@ class _Names:
         if action in allowed:
             return None
         return f"unknown action {action!r} for {obj}: one of {', '.join(allowed)}" + _near(action, allowed)
+
+
+# Actions whose denial takes a field's every read away (``read_masked`` alone leaves the full read).
+_DENIES_READ = frozenset({"read", "read*"})
+
+
+def guarantee_problems(
+    lines: Sequence[RuleLine], vocabulary: Vocabulary, types: frozenset[str] | None = None
+) -> list[Problem]:
+    """A ``deny`` that would take away a field the schema declares non-null, while leaving its type.
+
+    A non-null field promises a value to whoever reads its type (a customer's ``name``, a
+    statement's ``revenue``): denied on its own it could only be null, and graphql-core would then
+    null the object around it and its parents up to the nearest nullable field. So such a field may
+    be denied only together with every field that leads to its type (its *entrances*: denying
+    ``group:financial`` denies ``Customer.financialStatements`` as well as each statement's figures);
+    a root field that is non-null (``Query.me``) may not be denied at all.
+    """
+    groups: dict[str, list[str]] = {}  # group -> the coordinate patterns its g2 lines put in it
+    for line in lines:
+        if line.ptype == "g2":
+            groups.setdefault(line.args[1], []).append(line.args[0])
+
+    def reaches(obj: str, coordinate: str) -> bool:
+        if key_match(coordinate, obj):
+            return True
+        if not obj.startswith(GROUP_PREFIX):
+            return False
+        if obj[len(GROUP_PREFIX):] in vocabulary.classes.get(coordinate, ()):
+            return True
+        return any(key_match(coordinate, pattern) for pattern in groups.get(obj, ()))
+
+    problems = []
+    for line in lines:
+        if line.ptype != "p" or line.args[3] != "deny" or line.args[2] not in _DENIES_READ:
+            continue
+        obj = line.args[1]
+        for coordinate in sorted(vocabulary.non_null):
+            type_name = coordinate.split(".", 1)[0]
+            if type_name == "Mutation" or (types is not None and type_name not in types):
+                continue
+            if not reaches(obj, coordinate):
+                continue
+            entrances = vocabulary.entrances.get(type_name, frozenset())
+            left = sorted(entrance for entrance in entrances if not reaches(obj, entrance))
+            if entrances and not left:
+                continue
+            where = f"while {', '.join(left)} still lead{'s' if len(left) == 1 else ''} to {type_name}" if left else (
+                "and every caller reads the root type"
+            )
+            problems.append(Problem(line.location, line.line, (
+                f"denies {coordinate}, which the schema declares non-null (always there for whoever reads "
+                f"{type_name}), {where}: deny it only together with its type, or have the field made nullable"
+            )))
+    return problems
 
 
 def _near(name: str, known: Iterable[str]) -> str:

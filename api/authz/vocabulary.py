@@ -17,6 +17,11 @@ class Vocabulary:
     coordinates: frozenset[str]
     # coordinate -> its data classes (``financial``…, the policy's ``group:financial``), main one first
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Fields the schema declares non-null: whoever reads their type always gets a value. A policy
+    # must not deny one apart from its type (``api.authz.validation``).
+    non_null: frozenset[str] = frozenset()
+    # type name -> the coordinates of the fields that lead to it (its entrances; ``Query`` has none).
+    entrances: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def data_classes(self) -> frozenset[str]:

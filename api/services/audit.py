@@ -28,6 +28,7 @@ class AuditEvent:
     object: str
     request_id: str
     customer_id: int | None = None
+    client_request_id: str | None = None
     fields: tuple[str, ...] = ()
     detail: str | None = None
     at: datetime = field(default_factory=utcnow)
@@ -36,7 +37,7 @@ class AuditEvent:
         return {
             "at": self.at, "principal": self.principal, "roles": self.roles, "action": self.action,
             "customer_id": self.customer_id, "object": self.object, "fields": list(self.fields),
-            "request_id": self.request_id, "detail": self.detail,
+            "request_id": self.request_id, "client_request_id": self.client_request_id, "detail": self.detail,
         }
 
 
@@ -63,6 +64,8 @@ def _condition(where: Mapping[str, Any]) -> Any:
         parts.append(AuditEntry.action == where["action"])
     if where.get("request_id"):
         parts.append(AuditEntry.request_id == where["request_id"])
+    if where.get("client_request_id"):
+        parts.append(AuditEntry.client_request_id == where["client_request_id"])
     if where.get("since") is not None:
         parts.append(AuditEntry.at >= where["since"])
     if where.get("until") is not None:
@@ -103,10 +106,11 @@ class AuditTrail:
     the response leaves, so its size is paid on every request.
     """
 
-    def __init__(self, principal: str, roles: str, request_id: str) -> None:
+    def __init__(self, principal: str, roles: str, request_id: str, client_request_id: str | None = None) -> None:
         self.principal = principal
         self.roles = roles
         self.request_id = request_id
+        self.client_request_id = client_request_id
         # Appending is all a field pays; grouping happens once, when the request ends.
         self._noted: list[tuple[str, int | None, str, str]] = []
 
@@ -118,6 +122,7 @@ class AuditTrail:
         return AuditEvent(
             principal=self.principal, roles=self.roles, action=action, object=obj,
             request_id=self.request_id, customer_id=customer_id, detail=detail,
+            client_request_id=self.client_request_id,
         )
 
     def events(self) -> list[AuditEvent]:
@@ -130,6 +135,7 @@ class AuditTrail:
             AuditEvent(
                 principal=self.principal, roles=self.roles, action=action, object=" ".join(sorted(objects)),
                 request_id=self.request_id, customer_id=customer_id, fields=tuple(sorted(fields)),
+                client_request_id=self.client_request_id,
             )
             for (action, customer_id), (objects, fields) in grouped.items()
         ]

@@ -73,9 +73,16 @@ async def find_customers(
 ) -> Page[Customer]:
     """One page of customers (ORM objects) matching ``where`` in the requested order."""
     keys = fields.keys(order_by)
-    return await keyset_page(
-        session, _base(where, fields, ctx, scope), keys, first=first, after=after, last=last, before=before,
-        key_values=lambda c: [getattr(c, key.name) for key in keys],
+    # The sort keys are selected beside each customer: a key may be an expression (a nullable
+    # column's "missing?" and its neutral value), and the cursor holds what the database compared.
+    stmt = _base(where, fields, ctx, scope).add_columns(*(key.column for key in keys))
+    page = await keyset_page(
+        session, stmt, keys, first=first, after=after, last=last, before=before,
+        key_values=lambda row: row[1:], entities=False,
+    )
+    return Page(
+        items=[row[0] for row in page.items], cursors=page.cursors,
+        has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
     )
 
 

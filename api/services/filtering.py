@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic.alias_generators import to_camel
-from sqlalchemy import and_, bindparam, false, func, not_, or_, true
+from sqlalchemy import Integer, String, and_, bindparam, case, false, func, literal, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from api.errors import InvalidInput
 from api.services.pagination import SortKey, datetime_key
@@ -30,6 +33,56 @@ class QueryContext:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with the letters A–Z lowered and nothing else changed, as ``AsciiLower`` does in SQL."""
+    return text.translate(_ASCII_LOWER)
+
+
+class AsciiLower(FunctionElement[str]):
+    """``lower()`` of the letters A–Z only, the same on every database.
+
+    SQLite's ``lower()`` folds ASCII only; PostgreSQL's folds by the column's locale (``Ä`` →
+    ``ä`` under a UTF-8 ctype, nothing under ``C``). Under the ``C`` collation PostgreSQL folds
+    ASCII only too, so a case-insensitive match means one thing on both databases.
+    """
+
+    type = String()
+    name = "ascii_lower"
+    inherit_cache = True
+
+
+@compiles(AsciiLower)
+def _ascii_lower(element: AsciiLower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(AsciiLower, "postgresql")
+def _ascii_lower_postgresql(element: AsciiLower, compiler: Any, **kw: Any) -> str:
+    return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "C")'
+
+
+class Position(FunctionElement[int]):
+    """Where the second text first occurs in the first (1-based; 0 when it does not): literal
+    characters, compared exactly (SQLite ``instr``, PostgreSQL ``strpos``)."""
+
+    type = Integer()
+    name = "text_position"
+    inherit_cache = True
+
+
+@compiles(Position)
+def _position(element: Position, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Position, "postgresql")
+def _position_postgresql(element: Position, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
 class Binder:
@@ -67,16 +120,43 @@ def compare(column: Any, op: str, value: Any, field: str, binder: Binder | None 
         return column.in_(items) if op == "_in" else column.not_in(items)  # type: ignore[no-any-return]
     if op == "_is_null":
         return column.is_(None) if value else column.is_not(None)  # type: ignore[no-any-return]
-    if op == "_contains":
-        pattern = _bound(binder, column, f"%{_escape_like(value.lower())}%")
-        return func.lower(column).like(pattern, escape="\\")
-    if op == "_starts_with":
-        pattern = _bound(binder, column, f"{_escape_like(value)}%")
-        return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
+    if op in _TEXT_MATCHES:
+        return _TEXT_MATCHES[op](column, value, binder)
     comparison = _COMPARISONS.get(op)
     if comparison is None:
         raise InvalidInput.one(field, f"unsupported comparison {op}")
     return comparison(column, _bound(binder, column, value))
+
+
+def _text(binder: Binder | None, value: str) -> Any:
+    return literal(value, String()) if binder is None else binder.bind(value, String())
+
+
+def _starts_with(column: Any, value: str, binder: Binder | None) -> ColumnElement[bool]:
+    # Case-sensitive on both databases: the exact prefix decides. The LIKE on an escaped prefix
+    # keeps PostgreSQL's prefix index scan; on SQLite (whose LIKE ignores the case of A–Z) it
+    # only narrows the rows the exact comparison then checks.
+    exact = func.substr(column, 1, func.length(_text(binder, value))) == _text(binder, value)
+    return and_(column.like(_text(binder, f"{_escape_like(value)}%"), escape="\\"), exact)
+
+
+def _istarts_with(column: Any, value: str, binder: Binder | None) -> ColumnElement[bool]:
+    return AsciiLower(column).like(_text(binder, f"{_escape_like(ascii_lower(value))}%"), escape="\\")
+
+
+def _contains(column: Any, value: str, binder: Binder | None) -> ColumnElement[bool]:
+    return Position(column, _text(binder, value)) > 0
+
+
+def _icontains(column: Any, value: str, binder: Binder | None) -> ColumnElement[bool]:
+    return Position(AsciiLower(column), _text(binder, ascii_lower(value))) > 0
+
+
+# Text matches: the value is literal text (``%``, ``_``, ``*``, ``\\`` are no wildcards); the
+# ``_i…`` forms ignore the case of the letters A–Z only, the same on SQLite and PostgreSQL.
+_TEXT_MATCHES: dict[str, Callable[[Any, str, Binder | None], ColumnElement[bool]]] = {
+    "_starts_with": _starts_with, "_istarts_with": _istarts_with, "_contains": _contains, "_icontains": _icontains,
+}
 
 
 _COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
@@ -121,15 +201,51 @@ class FilterSql:
 
 @dataclass(frozen=True, slots=True)
 class SortSql:
-    """How one ``orderBy`` field sorts: a column whose values are unique with the id after it."""
+    """How one ``orderBy`` field sorts: a column whose values are unique with the id after it.
+
+    A nullable column sorts its nulls last, ascending or descending, on both databases (SQLite
+    puts them first ascending, PostgreSQL last): its order is two keys, "missing?" then the value
+    (a neutral one where missing, so that no comparison of a cursor ever meets a NULL).
+    """
 
     column: Any
 
-    def key(self, name: str, descending: bool) -> SortKey:
-        """The sort key; a cursor's JSON value is parsed back by the column's Python type."""
+    def keys(self, name: str, descending: bool) -> list[SortKey]:
+        """The sort keys; a cursor's JSON value is parsed back by the column's Python type."""
         python_type = self.column.type.python_type
-        parse: Callable[[Any], Any] = datetime_key if python_type is datetime else python_type
-        return SortKey(name, self.column, descending, parse)
+        parse: Callable[[Any], Any] = _PARSE.get(python_type, python_type)
+        if not getattr(self.column, "nullable", False):
+            return [SortKey(name, self.column, descending, parse)]
+        missing = case((self.column.is_(None), 1), else_=0)
+        neutral = func.coalesce(self.column, literal(_NEUTRAL[python_type], self.column.type))
+        return [SortKey(f"{name}_missing", missing, False, int), SortKey(name, neutral, descending, parse)]
+
+
+def _decimal_key(value: Any) -> Decimal:
+    parsed = Decimal(value)
+    if not parsed.is_finite():
+        raise ValueError("a cursor's number is finite")
+    return parsed
+
+
+# How a cursor's JSON value is read back, by the column's Python type (others: the type itself).
+_PARSE: dict[type, Callable[[Any], Any]] = {datetime: datetime_key, Decimal: _decimal_key}
+
+# What a missing value of a nullable sort key sorts as, behind its "missing" key: any value of the type.
+_NEUTRAL: dict[type, Any] = {str: "", Decimal: Decimal(0), int: 0}
+
+
+MAX_FILTER_TERMS = 200
+
+
+def _terms(where: Any) -> int:
+    """Comparisons in a ``where`` tree (each operator of each field; ``_and``/``_or``/``_not`` nest)."""
+    if isinstance(where, Mapping):
+        return sum(_terms(value) if key.startswith("_") else max(1, len(value or {}))
+                   for key, value in where.items() if value is not None)
+    if isinstance(where, list | tuple):
+        return sum(_terms(item) for item in where)
+    return 1
 
 
 def where_condition(
@@ -139,6 +255,10 @@ def where_condition(
     """SQL for a ``where`` tree: ``{field: {op: value}, _and: [...], _or: [...], _not: {...}}``."""
     if not where:
         return None
+    if path == "where" and (terms := _terms(where)) > MAX_FILTER_TERMS:
+        # Databases parse a long OR as a deep expression tree (SQLite refuses past 1,000 levels).
+        raise InvalidInput.one(path, f"the filter has {terms} comparisons, more than the {MAX_FILTER_TERMS} "
+                                     "allowed: compare with _in for a list of values")
     parts: list[ColumnElement[bool]] = []
     for field, spec in where.items():
         here = f"{path}.{to_camel(field) if not field.startswith('_') else field}"
@@ -178,11 +298,11 @@ def sort_keys(order_by: Sequence[tuple[str, bool]], sorts: Mapping[str, SortSql]
             raise InvalidInput.one(f"orderBy.{index}", f"cannot sort by {field}")
         if field in {key.name for key in keys}:
             raise InvalidInput.one(f"orderBy.{index}", f"{field} appears twice")
-        keys.append(sorts[field].key(field, descending))
+        keys.extend(sorts[field].keys(field, descending))
     if not keys or keys[-1].name != unique:
         if unique in {key.name for key in keys}:
             raise InvalidInput.one("orderBy", f"{unique}, when given, must come last")
-        keys.append(sorts[unique].key(unique, False))
+        keys.extend(sorts[unique].keys(unique, False))
     return keys
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import GradeAssessment, GradeOverride
 from api.services.information_reads import grouped_by, newest_per_customer, rows_sql
+from api.services.pagination import PageRequest, ParentPage, SortKey, counts_per_parent, pages_per_parent
 
 ASSESSMENT_ORDER = (GradeAssessment.id.desc(),)
 assessments_sql = rows_sql(GradeAssessment, ASSESSMENT_ORDER)
@@ -17,6 +19,22 @@ assessments_sql = rows_sql(GradeAssessment, ASSESSMENT_ORDER)
 async def assessments(session: AsyncSession, ids: Sequence[int], limit: int) -> dict[int, list[GradeAssessment]]:
     """The newest ``limit`` assessments of each customer, newest first."""
     return await newest_per_customer(session, GradeAssessment, ids, order=ASSESSMENT_ORDER, limit=limit)
+
+
+# A customer's grade history is newest first: by id, which grows with time.
+ASSESSMENT_KEYS = (SortKey("id", GradeAssessment.__table__.c.id, descending=True, parse=int),)
+
+
+async def assessment_pages(
+    session: AsyncSession, ids: Sequence[int], request: PageRequest
+) -> dict[int, ParentPage[Any]]:
+    """The page ``request`` asks for of each customer's assessments, newest first, in one statement."""
+    return await pages_per_parent(session, GradeAssessment.__table__, "customer_id", ids, ASSESSMENT_KEYS, request)
+
+
+async def assessment_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
+    """How many assessments each customer has."""
+    return await counts_per_parent(session, GradeAssessment.__table__, "customer_id", ids)
 
 
 async def overrides_by_assessment(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[GradeOverride]]:

@@ -16,6 +16,7 @@ from api.db.enums import InfoGroup
 from api.db.models import Customer, CustomerChange
 from api.principal import Principal
 from api.services.information_reads import newest_per_customer
+from api.services.pagination import PageRequest, ParentPage, SortKey, counts_per_parent, pages_per_parent
 
 # R-I2 names these as major changes: legal representative, business scope (major investments
 # are recorded by their own use case and are always major).
@@ -115,5 +116,36 @@ async def history_for(
     """The newest ``limit`` changes of each customer (only major ones if asked), newest first."""
     return await newest_per_customer(
         session, CustomerChange, customer_ids, order=(CustomerChange.id.desc(),), limit=limit,
-        condition=CustomerChange.major.is_(True) if major_only else None,
+        condition=_major() if major_only else None,
     )
+
+
+# A customer's history is newest first: by id, which grows with time.
+HISTORY_KEYS = (SortKey("id", CustomerChange.__table__.c.id, descending=True, parse=int),)
+
+
+def _major() -> Any:
+    return CustomerChange.__table__.c.major.is_(True)
+
+
+async def history_pages(
+    session: AsyncSession, customer_ids: Sequence[int], request: PageRequest, *, major_only: bool
+) -> dict[int, ParentPage[Any]]:
+    """The page ``request`` asks for of each customer's changes (only major ones if asked), newest
+    first, in one statement; rows are read-only snapshots."""
+    return await pages_per_parent(
+        session, CustomerChange.__table__, "customer_id", customer_ids, HISTORY_KEYS, request,
+        condition=_major() if major_only else None,
+    )
+
+
+async def history_counts(session: AsyncSession, keys: Sequence[tuple[int, bool]]) -> dict[tuple[int, bool], int]:
+    """How many changes (or major changes) each ``(customer id, major only)`` has."""
+    found: dict[tuple[int, bool], int] = {}
+    for major_only in {major for _, major in keys}:
+        ids = [customer_id for customer_id, major in keys if major is major_only]
+        counts = await counts_per_parent(
+            session, CustomerChange.__table__, "customer_id", ids, condition=_major() if major_only else None
+        )
+        found.update({(customer_id, major_only): count for customer_id, count in counts.items()})
+    return found

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.compiled import CompiledQuery, Reader
-from api.db.models import Branch, StaffMember
+from api.db.models import Branch, Customer, StaffMember
 from api.db.models.organisation import agreement_in_force
 from api.errors import InvalidInput
 from api.principal import Principal
+from api.services.filtering import FilterSql, QueryContext, Searchable
+from api.services.pagination import Page, keyset_page
 from api.services.validation import Command, Name, parse
 
 BranchCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,16}$")]
@@ -109,4 +112,94 @@ async def branches_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[
 
 async def staff_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, StaffMember]:
     rows = await session.scalars(select(StaffMember).where(StaffMember.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffScope:
+    """Which staff records a principal may list: every one, one branch's, or their own (a union).
+
+    It follows the customers they see (``schema.organisation.staff_scope_for``): whoever sees every
+    customer, or administers staff, sees every member of staff; whoever sees a branch's customers
+    sees that branch's staff; a relationship manager sees their own record.
+    """
+
+    all: bool = False
+    branch_code: str | None = None
+    staff_id: int | None = None
+
+    def condition(self) -> ColumnElement[bool] | None:
+        """SQL limiting ``staff_member`` rows to this scope (None: no limit)."""
+        if self.all:
+            return None
+        parts: list[ColumnElement[bool]] = []
+        if self.branch_code is not None:
+            parts.append(StaffMember.branch_code == self.branch_code)
+        if self.staff_id is not None:
+            parts.append(StaffMember.id == self.staff_id)
+        return or_(*parts) if parts else false()
+
+
+def _staff_within(stmt: Select[Any], scope: StaffScope) -> Select[Any]:
+    condition = scope.condition()
+    return stmt if condition is None else stmt.where(condition)
+
+
+def has_portfolio_condition(wanted: bool) -> ColumnElement[bool]:
+    """Staff who look after at least one customer (``wanted``), or none: the relationship managers.
+
+    Roles live in tokens, not in staff records; a portfolio is the one role the records show.
+    """
+    managing = exists(select(Customer.id).where(Customer.relationship_manager_id == StaffMember.id))
+    return managing if wanted else ~managing
+
+
+HAS_PORTFOLIO_FILTER = FilterSql(custom=lambda op, wanted, ctx: has_portfolio_condition(bool(wanted)))
+
+
+def _staff_base(
+    where: Mapping[str, Any] | None, fields: Searchable, ctx: QueryContext, scope: StaffScope
+) -> Select[Any]:
+    stmt = _staff_within(select(StaffMember), scope)
+    condition = fields.condition(where, ctx)
+    return stmt if condition is None else stmt.where(condition)
+
+
+async def find_staff_members(
+    session: Reader,
+    *,
+    where: Mapping[str, Any] | None,
+    order_by: Sequence[tuple[str, bool]],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    fields: Searchable,
+    ctx: QueryContext,
+    scope: StaffScope,
+) -> Page[StaffMember]:
+    """One keyset page of the staff in ``scope`` matching ``where``, in the requested order (id last)."""
+    keys = fields.keys(order_by)
+    return await keyset_page(
+        session, _staff_base(where, fields, ctx, scope), keys, first=first, after=after, last=last, before=before,
+        key_values=lambda member: [getattr(member, key.name) for key in keys],
+    )
+
+
+async def count_staff_members(
+    session: Reader, *, where: Mapping[str, Any] | None, fields: Searchable, ctx: QueryContext, scope: StaffScope
+) -> int:
+    """How many staff in ``scope`` match ``where`` (the whole list, not the page)."""
+    stmt = _staff_within(select(func.count()).select_from(StaffMember), scope)
+    condition = fields.condition(where, ctx)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def staff_members_in_scope(
+    session: AsyncSession, ids: Sequence[int], scope: StaffScope
+) -> dict[int, StaffMember]:
+    """The staff records of ``ids`` that ``scope`` lets the caller see (others are simply absent)."""
+    rows = await session.scalars(_staff_within(select(StaffMember).where(StaffMember.id.in_(ids)), scope))
     return {row.id: row for row in rows}

@@ -7,9 +7,10 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_, tuple_
+from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.compiled import Reader
@@ -48,8 +49,16 @@ def encode_cursor(values: Sequence[Any]) -> str:
     if len(values) == 1 and type(values[0]) is int:
         raw = f"[{values[0]}]"  # what json.dumps gives, for the common key (an id) at a fraction of the cost
     else:
-        raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+        raw = json.dumps([_json_value(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact: parsed back by Decimal
+    return value
 
 
 def decode_cursor(cursor: str, keys: Sequence[SortKey], argument: str) -> list[Any]:
@@ -60,7 +69,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey], argument: str) -> list[A
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError
         return [key.parse(value) for key, value in zip(keys, values, strict=True)]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ArithmeticError):  # ArithmeticError: not a decimal
         raise InvalidInput.one(argument, "not a cursor of this list in this order") from None
 
 
@@ -89,7 +98,7 @@ class PageRequest:
 
     forward: bool
     size: int
-    cursor: list[Any] | None
+    cursor: tuple[Any, ...] | None
     after: str | None
     before: str | None
 
@@ -103,7 +112,7 @@ class PageRequest:
         size = first if forward else last
         assert size is not None
         cursor, argument = (after, "after") if forward else (before, "before")
-        values = None if cursor is None else decode_cursor(cursor, keys, argument)
+        values = None if cursor is None else tuple(decode_cursor(cursor, keys, argument))
         return cls(forward, size, values, after, before)
 
     def page(self, rows: list[Any], key_values: Callable[[Any], Sequence[Any]]) -> Page[Any]:
@@ -152,3 +161,54 @@ async def keyset_page(
     paged = keyset_statement(stmt, keys, forward=request.forward, cursor=request.cursor, size=request.size + 1)
     rows = list((await session.scalars(paged) if entities else await session.execute(paged)).all())
     return request.page(rows, key_values)
+
+
+@dataclass(frozen=True, slots=True)
+class ParentPage(Generic[T]):
+    """One parent's page of a nested list (a customer's history): the parent's key and the page."""
+
+    parent: Any
+    page: Page[T]
+
+
+async def pages_per_parent(
+    session: Reader, table: Any, parent: str, parents: Sequence[Any], keys: Sequence[SortKey],
+    request: PageRequest, *, condition: ColumnElement[bool] | None = None,
+) -> dict[Any, ParentPage[Any]]:
+    """The page ``request`` asks for of each parent's rows of ``table`` (whose ``parent`` column
+    names it), in ``keys`` order, in one statement: every parent of ``parents`` has one, empty
+    or not. The keys are columns of ``table``, the last one unique; rows are Core rows."""
+    parent_column = table.c[parent]
+    order = [key.column.desc() if key.descending == request.forward else key.column.asc() for key in keys]
+    rank = func.row_number().over(partition_by=parent_column, order_by=order).label("rank")
+    inner = select(*table.c, rank).where(parent_column.in_(list(parents)))
+    if condition is not None:
+        inner = inner.where(condition)
+    if request.cursor is not None:
+        inner = inner.where(_beyond(keys, request.cursor, toward_end=request.forward))
+    ranked = inner.subquery()
+    stmt = (
+        select(*(ranked.c[column.key] for column in table.c))
+        .where(ranked.c.rank <= request.size + 1)  # one more than the page: is there a next one?
+        .order_by(ranked.c[parent], ranked.c.rank)
+    )
+    grouped: dict[Any, list[Any]] = {key: [] for key in parents}
+    for row in await session.execute(stmt):
+        grouped[getattr(row, parent)].append(row)
+    return {
+        key: ParentPage(key, request.page(rows, lambda row: [getattr(row, k.name) for k in keys]))
+        for key, rows in grouped.items()
+    }
+
+
+async def counts_per_parent(
+    session: Reader, table: Any, parent: str, parents: Sequence[Any], *, condition: ColumnElement[bool] | None = None,
+) -> dict[Any, int]:
+    """How many rows of ``table`` each parent has (0 when none), in one statement."""
+    parent_column = table.c[parent]
+    stmt = select(parent_column, func.count()).where(parent_column.in_(list(parents))).group_by(parent_column)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    found = {key: 0 for key in parents}
+    found.update({key: int(count) for key, count in (await session.execute(stmt)).all()})
+    return found

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from api.db.migrations import refuse_to_drop_records
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -117,6 +118,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The audit log is a regulatory record: never dropped while it holds entries unless the run
+    # says so (api.db.migrations, docs/database-roles.md).
+    refuse_to_drop_records(op.get_bind(), "audit_entry", revision)
     _unguard_audit_log()
     with op.batch_alter_table('staff_member', schema=None) as batch_op:
         batch_op.drop_column('agreement_reference')

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from api.db.migrations import refuse_to_drop_records
 
 revision: str = '0006'
 down_revision: str | None = '0005'
@@ -75,6 +76,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Like the audit log, the history of policies in force is kept for the regulator.
+    refuse_to_drop_records(op.get_bind(), "policy_version", revision)
     _unguard()
     with op.batch_alter_table('policy_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_policy_version_in_force_from'))

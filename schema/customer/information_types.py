@@ -1,4 +1,4 @@
-"""The four information groups (R-I1) as GraphQL types."""
+"""The four information groups (basic, financial, operating, credit) as GraphQL types."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from strawberry import relay
 
 from api.services import information_reads as reads
 from schema.context import Info
@@ -22,16 +23,17 @@ from schema.reference import (
     PeriodKindEnum,
 )
 from schema.resolve import related
+from schema.scalars import CurrencyCode
 
 
 @strawberry.type(description="An amount of money: exact decimal (a string on the wire) and its currency.")
 class Money:
     amount: Decimal = strawberry.field(description="Exact amount, two decimal places.")
-    currency: str = strawberry.field(description="ISO 4217 currency code.")
+    currency: CurrencyCode = strawberry.field(description="ISO 4217 currency code.")
 
 
 def money(amount: Decimal | None, currency: str | None) -> Money | None:
-    return None if amount is None or currency is None else Money(amount=amount, currency=currency)
+    return None if amount is None or currency is None else Money(amount=amount, currency=CurrencyCode(currency))
 
 
 # Readings of the groups' computed and related fields (``schema.reads``), used by both read paths.
@@ -106,10 +108,11 @@ def basic_information(row: Any) -> BasicInformation:
 
 @classified("financial")
 @strawberry.type(description="One reporting period's financial statements, audit opinion and tax record.")
-class FinancialStatement:
+class FinancialStatement(relay.Node):
+    id: relay.NodeID[int]
     period_end: date = strawberry.field(description="Last day of the period.")
     period_kind: PeriodKindEnum = strawberry.field(description="Annual, semi-annual or quarterly.")
-    currency: str = strawberry.field(description="Currency of every figure (ISO 4217).")
+    currency: CurrencyCode = strawberry.field(description="Currency of every figure (ISO 4217).")
     total_assets: Decimal = strawberry.field(description="Balance sheet: total assets.")
     total_liabilities: Decimal = strawberry.field(description="Balance sheet: total liabilities.")
     current_assets: Decimal | None = strawberry.field(description="Balance sheet: current assets.")
@@ -142,8 +145,9 @@ class FinancialStatement:
 
 
 @classified("operating")
-@strawberry.type(description="A major investment by the customer (a major change under R-I2).")
-class MajorInvestment:
+@strawberry.type(description="A major investment by the customer (kept in history as a major change).")
+class MajorInvestment(relay.Node):
+    id: relay.NodeID[int]
     description: str = strawberry.field(description="What was invested in.")
     decided_on: date = strawberry.field(description="When it was decided.")
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
@@ -175,7 +179,8 @@ class OperatingInformation:
 
 @classified("credit")
 @strawberry.type(description="One event of the customer's credit history.")
-class CreditEvent:
+class CreditEvent(relay.Node):
+    id: relay.NodeID[int]
     occurred_on: date = strawberry.field(description="When it happened.")
     kind: CreditEventKindEnum = strawberry.field(description="What kind of event.")
     days_past_due: int | None = strawberry.field(description="Days past due, for overdue events.")
@@ -191,7 +196,8 @@ class CreditEvent:
 
 @classified("credit")
 @strawberry.type(description="A guarantee the customer gave to a third party.")
-class Guarantee:
+class Guarantee(relay.Node):
+    id: relay.NodeID[int]
     beneficiary: str = strawberry.field(description="Whose debt is guaranteed.")
     starts_on: date = strawberry.field(description="Start of the guarantee.")
     ends_on: date | None = strawberry.field(description="End of the guarantee, if fixed.")

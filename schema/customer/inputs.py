@@ -17,6 +17,7 @@ from schema.reference import (
     IndustryPositionEnum,
     PeriodKindEnum,
 )
+from schema.scalars import CurrencyCode
 
 
 @strawberry.input(description="An amount of money.")
@@ -24,7 +25,7 @@ class MoneyInput:
     amount: Decimal = strawberry.field(
         description="Exact amount (a string such as \"1250000.00\"), at most two decimals."
     )
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. CNY.")
+    currency: CurrencyCode = strawberry.field(description="Active ISO 4217 code, e.g. CNY.")
 
 
 @strawberry.input(description="A new customer.")
@@ -38,125 +39,226 @@ class CreateCustomerInput:
     relationship_manager_username: str = strawberry.field(description="A staff member of that branch.")
 
 
-@strawberry.input(description="Changes to a customer's identity and assignment.")
+# Every mutation of a customer names it and carries the version read (optimistic concurrency).
+_CUSTOMER = "The customer's global ID."
+_VERSION = "The customer's `version` as you read it; a stale one is a CONFLICT and nothing changes."
+_KEPT = " Left out: kept; null: cleared."
+
+
+@strawberry.input(description="Changes to a customer's identity and assignment; fields left out are kept.")
 class UpdateCustomerInput:
-    id: strawberry.ID = strawberry.field(description="The customer's global ID.")
-    version: int = strawberry.field(description="The version you read; a stale one is a CONFLICT.")
-    name: str | None = UNSET
-    industry_code: str | None = UNSET
-    branch_code: str | None = UNSET
-    relationship_manager_username: str | None = UNSET
+    id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    name: str | None = strawberry.field(default=UNSET, description="New registered name (1–200 characters).")
+    industry_code: str | None = strawberry.field(
+        default=UNSET, description="New GB/T 4754-2017 code at division level or deeper; re-derives the size."
+    )
+    branch_code: str | None = strawberry.field(default=UNSET, description="The branch the customer moves to.")
+    relationship_manager_username: str | None = strawberry.field(
+        default=UNSET, description="The staff member to look after the customer, of its (new) branch."
+    )
 
 
 @strawberry.input(description="A new credit status and its basis.")
 class SetCreditStatusInput:
-    customer_id: strawberry.ID
-    version: int
-    status: CreditStatusEnum
+    customer_id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    status: CreditStatusEnum = strawberry.field(description="The new status.")
     basis: str = strawberry.field(description="The rating and repayment record it rests on (1–4000 characters).")
 
 
 @strawberry.input(description="Basic information; fields left out are kept, fields sent as null are cleared.")
 class BasicInformationInput:
-    customer_id: strawberry.ID
-    version: int
-    registration_authority: str | None = UNSET
-    established_on: date | None = UNSET
-    licence_issued_on: date | None = UNSET
-    business_term_until: date | None = UNSET
-    registered_address: str | None = UNSET
-    articles_reference: str | None = UNSET
-    articles_adopted_on: date | None = UNSET
-    legal_representative_name: str | None = UNSET
-    legal_representative_id_type: IdDocumentTypeEnum | None = UNSET
-    legal_representative_id_number: str | None = UNSET
-    legal_representative_phone: str | None = UNSET
-    registered_capital: MoneyInput | None = UNSET
-    business_scope: str | None = UNSET
+    customer_id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    registration_authority: str | None = strawberry.field(
+        default=UNSET, description="Authority that issued the business licence (1–200 characters)." + _KEPT
+    )
+    established_on: date | None = strawberry.field(
+        default=UNSET, description="Date the company was established; not in the future." + _KEPT
+    )
+    licence_issued_on: date | None = strawberry.field(
+        default=UNSET, description="Date the current licence was issued; not in the future." + _KEPT
+    )
+    business_term_until: date | None = strawberry.field(
+        default=UNSET, description="End of the business term; null if unlimited." + _KEPT
+    )
+    registered_address: str | None = strawberry.field(
+        default=UNSET, description="Registered address (1–500 characters)." + _KEPT
+    )
+    articles_reference: str | None = strawberry.field(
+        default=UNSET, description="Reference of the articles of association on file." + _KEPT
+    )
+    articles_adopted_on: date | None = strawberry.field(
+        default=UNSET, description="Date the articles were adopted; not in the future." + _KEPT
+    )
+    legal_representative_name: str | None = strawberry.field(
+        default=UNSET, description="Legal representative's name; a change is a major change." + _KEPT
+    )
+    legal_representative_id_type: IdDocumentTypeEnum | None = strawberry.field(
+        default=UNSET, description="Kind of the legal representative's identity document." + _KEPT
+    )
+    legal_representative_id_number: str | None = strawberry.field(
+        default=UNSET,
+        description="Number of that document; a resident ID card's check character is verified; a change is "
+        "a major change." + _KEPT,
+    )
+    legal_representative_phone: str | None = strawberry.field(
+        default=UNSET, description="Legal representative's phone: digits, spaces and dashes, optionally `+`." + _KEPT
+    )
+    registered_capital: MoneyInput | None = strawberry.field(default=UNSET, description="Registered capital." + _KEPT)
+    business_scope: str | None = strawberry.field(
+        default=UNSET, description="Business scope as registered (1–4000 characters); a change is a major change."
+        + _KEPT
+    )
+
+
+_AMOUNT = " An amount in `currency`: a string, at most two decimals."
+_OPTIONAL_AMOUNT = _AMOUNT + " Optional."
 
 
 @strawberry.input(description="One period's financial statements. Amounts are in `currency`.")
 class FinancialStatementInput:
-    customer_id: strawberry.ID
-    version: int
-    period_end: date
-    period_kind: PeriodKindEnum
-    currency: str
-    total_assets: Decimal
-    total_liabilities: Decimal
-    equity: Decimal
-    revenue: Decimal
-    net_profit: Decimal
-    audit_opinion: AuditOpinionEnum
-    current_assets: Decimal | None = UNSET
-    current_liabilities: Decimal | None = UNSET
-    cash: Decimal | None = UNSET
-    accounts_receivable: Decimal | None = UNSET
-    inventory: Decimal | None = UNSET
-    short_term_debt: Decimal | None = UNSET
-    long_term_debt: Decimal | None = UNSET
-    advances_from_customers: Decimal | None = UNSET
-    cost_of_sales: Decimal | None = UNSET
-    operating_profit: Decimal | None = UNSET
-    interest_expense: Decimal | None = UNSET
-    operating_cash_flow: Decimal | None = UNSET
-    investing_cash_flow: Decimal | None = UNSET
-    financing_cash_flow: Decimal | None = UNSET
-    employees: int | None = UNSET
-    auditor: str | None = UNSET
-    taxes_paid: Decimal | None = UNSET
-    tax_credit_rating: str | None = UNSET
+    customer_id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    period_end: date = strawberry.field(description="Last day of the period; not in the future.")
+    period_kind: PeriodKindEnum = strawberry.field(description="Length of the period.")
+    currency: CurrencyCode = strawberry.field(description="Currency of every amount of the statement.")
+    total_assets: Decimal = strawberry.field(description="Balance sheet: total assets; not negative." + _AMOUNT)
+    total_liabilities: Decimal = strawberry.field(
+        description="Balance sheet: total liabilities; not negative." + _AMOUNT
+    )
+    equity: Decimal = strawberry.field(description="Balance sheet: owners' equity; may be negative." + _AMOUNT)
+    revenue: Decimal = strawberry.field(description="Income statement: operating revenue; not negative." + _AMOUNT)
+    net_profit: Decimal = strawberry.field(description="Income statement: net profit; may be negative." + _AMOUNT)
+    audit_opinion: AuditOpinionEnum = strawberry.field(description="The auditor's opinion (`UNAUDITED` if none).")
+    current_assets: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: current assets; at most `totalAssets`." + _OPTIONAL_AMOUNT
+    )
+    current_liabilities: Decimal | None = strawberry.field(
+        default=UNSET,
+        description="Balance sheet: current liabilities; at most `totalLiabilities`." + _OPTIONAL_AMOUNT,
+    )
+    cash: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: cash and equivalents." + _OPTIONAL_AMOUNT
+    )
+    accounts_receivable: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: accounts receivable." + _OPTIONAL_AMOUNT
+    )
+    inventory: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: inventory." + _OPTIONAL_AMOUNT
+    )
+    short_term_debt: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: short-term borrowings." + _OPTIONAL_AMOUNT
+    )
+    long_term_debt: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: long-term borrowings." + _OPTIONAL_AMOUNT
+    )
+    advances_from_customers: Decimal | None = strawberry.field(
+        default=UNSET, description="Balance sheet: advances (contract liabilities) from customers." + _OPTIONAL_AMOUNT
+    )
+    cost_of_sales: Decimal | None = strawberry.field(
+        default=UNSET, description="Income statement: cost of sales." + _OPTIONAL_AMOUNT
+    )
+    operating_profit: Decimal | None = strawberry.field(
+        default=UNSET, description="Income statement: operating profit; may be negative." + _OPTIONAL_AMOUNT
+    )
+    interest_expense: Decimal | None = strawberry.field(
+        default=UNSET, description="Income statement: interest expense." + _OPTIONAL_AMOUNT
+    )
+    operating_cash_flow: Decimal | None = strawberry.field(
+        default=UNSET, description="Cash flow from operating activities; may be negative." + _OPTIONAL_AMOUNT
+    )
+    investing_cash_flow: Decimal | None = strawberry.field(
+        default=UNSET, description="Cash flow from investing activities; may be negative." + _OPTIONAL_AMOUNT
+    )
+    financing_cash_flow: Decimal | None = strawberry.field(
+        default=UNSET, description="Cash flow from financing activities; may be negative." + _OPTIONAL_AMOUNT
+    )
+    employees: int | None = strawberry.field(default=UNSET, description="Headcount at period end. Optional.")
+    auditor: str | None = strawberry.field(default=UNSET, description="Audit firm (1–200 characters). Optional.")
+    taxes_paid: Decimal | None = strawberry.field(
+        default=UNSET, description="Taxes paid in the period." + _OPTIONAL_AMOUNT
+    )
+    tax_credit_rating: str | None = strawberry.field(
+        default=UNSET, description="Tax credit rating: A, B, M, C or D. Optional."
+    )
+
+
+_LIST = " Up to 50 entries of 1–200 characters; the list sent replaces the list kept. Left out: kept; null: emptied."
 
 
 @strawberry.input(description="Operating information; fields left out are kept.")
 class OperatingInformationInput:
-    customer_id: strawberry.ID
-    version: int
-    market_share_percent: Decimal | None = UNSET
-    industry_position: IndustryPositionEnum | None = UNSET
-    main_products: list[str] | None = UNSET
-    sales_channels: list[str] | None = UNSET
-    upstream_partners: list[str] | None = UNSET
-    downstream_partners: list[str] | None = UNSET
+    customer_id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    market_share_percent: Decimal | None = strawberry.field(
+        default=UNSET, description="Market share in percent, 0–100, up to four decimals (a string)." + _KEPT
+    )
+    industry_position: IndustryPositionEnum | None = strawberry.field(
+        default=UNSET, description="Standing in its industry." + _KEPT
+    )
+    main_products: list[str] | None = strawberry.field(default=UNSET, description="Main products or services." + _LIST)
+    sales_channels: list[str] | None = strawberry.field(default=UNSET, description="Sales channels." + _LIST)
+    upstream_partners: list[str] | None = strawberry.field(default=UNSET, description="Main suppliers." + _LIST)
+    downstream_partners: list[str] | None = strawberry.field(default=UNSET, description="Main buyers." + _LIST)
 
 
 @strawberry.input(description="A major investment by the customer.")
 class MajorInvestmentInput:
-    customer_id: strawberry.ID
-    version: int
-    description: str
-    amount: MoneyInput
-    decided_on: date
+    customer_id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    description: str = strawberry.field(description="What is invested in (1–500 characters).")
+    amount: MoneyInput = strawberry.field(description="Amount invested.")
+    decided_on: date = strawberry.field(description="When it was decided; not in the future.")
 
 
 @strawberry.input(description="A credit-history event.")
 class CreditEventInput:
-    occurred_on: date
-    kind: CreditEventKindEnum
-    description: str
-    amount: MoneyInput | None = UNSET
-    days_past_due: int | None = UNSET
+    occurred_on: date = strawberry.field(description="When it happened; not in the future.")
+    kind: CreditEventKindEnum = strawberry.field(description="What kind of event.")
+    description: str = strawberry.field(description="What happened (1–500 characters).")
+    amount: MoneyInput | None = strawberry.field(default=UNSET, description="Amount concerned, if any.")
+    days_past_due: int | None = strawberry.field(
+        default=UNSET, description="Days past due, for an overdue payment (0–36500)."
+    )
 
 
 @strawberry.input(description="A guarantee given to a third party.")
 class GuaranteeInput:
-    beneficiary: str
-    amount: MoneyInput
-    starts_on: date
-    ends_on: date | None = UNSET
-    status: GuaranteeStatusEnum | None = UNSET
+    beneficiary: str = strawberry.field(description="Whose debt is guaranteed (1–200 characters).")
+    amount: MoneyInput = strawberry.field(description="Amount guaranteed.")
+    starts_on: date = strawberry.field(description="Start of the guarantee.")
+    ends_on: date | None = strawberry.field(
+        default=UNSET, description="End of the guarantee, if fixed; not before `startsOn`."
+    )
+    status: GuaranteeStatusEnum | None = strawberry.field(default=UNSET, description="Its state; `ACTIVE` if left out.")
 
 
 @strawberry.input(
     description="Credit information: report and rating fields left out are kept; events and guarantees are added."
 )
 class CreditInformationInput:
-    customer_id: strawberry.ID
-    version: int
-    credit_report_reference: str | None = UNSET
-    credit_report_date: date | None = UNSET
-    external_rating: str | None = UNSET
-    external_rating_agency: str | None = UNSET
-    external_rating_date: date | None = UNSET
-    add_events: list[CreditEventInput] | None = UNSET
-    add_guarantees: list[GuaranteeInput] | None = UNSET
+    customer_id: strawberry.ID = strawberry.field(description=_CUSTOMER)
+    version: int = strawberry.field(description=_VERSION)
+    credit_report_reference: str | None = strawberry.field(
+        default=UNSET, description="Reference of the latest credit report (1–64 characters)." + _KEPT
+    )
+    credit_report_date: date | None = strawberry.field(
+        default=UNSET, description="Date of that report; not in the future." + _KEPT
+    )
+    external_rating: str | None = strawberry.field(
+        default=UNSET, description="External credit rating, e.g. `AA` (1–16 characters)." + _KEPT
+    )
+    external_rating_agency: str | None = strawberry.field(
+        default=UNSET, description="Agency that gave the rating." + _KEPT
+    )
+    external_rating_date: date | None = strawberry.field(
+        default=UNSET, description="Date of the rating; not in the future." + _KEPT
+    )
+    add_events: list[CreditEventInput] | None = strawberry.field(
+        default=UNSET, description="Credit-history events to add (up to 100); events are never changed."
+    )
+    add_guarantees: list[GuaranteeInput] | None = strawberry.field(
+        default=UNSET, description="Guarantees to add (up to 100)."
+    )

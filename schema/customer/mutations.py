@@ -25,6 +25,7 @@ from schema.customer.inputs import (
     UpdateCustomerInput,
 )
 from schema.customer.types import Customer
+from schema.data_classes import classes
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.ids import decode_global_id
 from schema.mutation_runner import ErrorMember, run_mutation
@@ -32,13 +33,16 @@ from schema.mutation_runner import ErrorMember, run_mutation
 
 @strawberry.type(description="The customer after the change.")
 class CustomerPayload:
-    customer: Customer
+    customer: Customer = strawberry.field(description="The customer as it is now, with its new `version`.")
 
 
 @strawberry.type(description="The statement was recorded; the customer's size was re-derived.")
 class FinancialStatementPayload:
-    customer: Customer
-    statement: FinancialStatement
+    customer: Customer = strawberry.field(description="The customer as it is now, with its new `version` and size.")
+    statement: FinancialStatement | None = strawberry.field(
+        description="The statement as recorded; null (with an error) for a caller who may not read financial "
+        "information.", metadata=classes("financial"),
+    )
 
 
 CustomerResult = Annotated[
@@ -87,7 +91,9 @@ async def _change(
 @strawberry.type
 class CustomerMutation:
     @strawberry.mutation(description="Register a customer.")
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
+    async def create_customer(
+        self, info: Info, input: Annotated[CreateCustomerInput, strawberry.argument(description="The new customer.")]
+    ) -> CustomerResult:
         principal: Principal = info.context.principal
 
         async def act(session: AsyncSession) -> CustomerPayload:
@@ -100,34 +106,60 @@ class CustomerMutation:
         return await run_mutation(info, act)
 
     @strawberry.mutation(description="Change name, industry, branch or relationship manager.")
-    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
+    async def update_customer(
+        self, info: Info, input: Annotated[UpdateCustomerInput, strawberry.argument(description="The changes.")]
+    ) -> CustomerResult:
         return await _change(info, input, "id", customers.update_customer)
 
-    @strawberry.mutation(description="Set the credit status with its basis (R-C3).")
-    async def set_credit_status(self, info: Info, input: SetCreditStatusInput) -> CustomerResult:
+    @strawberry.mutation(
+        description="Set the credit status with its basis (the rating and repayment record it rests on)."
+    )
+    async def set_credit_status(
+        self, info: Info, input: Annotated[SetCreditStatusInput, strawberry.argument(description="The new status.")]
+    ) -> CustomerResult:
         return await _change(info, input, "customer_id", customers.set_credit_status)
 
-    @strawberry.mutation(description="Record basic information (R-I1).")
-    async def record_basic_information(self, info: Info, input: BasicInformationInput) -> CustomerResult:
+    @strawberry.mutation(
+        description="Record basic information: licence, articles, legal representative, capital and scope."
+    )
+    async def record_basic_information(
+        self, info: Info, input: Annotated[BasicInformationInput, strawberry.argument(description="The changes.")]
+    ) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_basic_information)
 
-    @strawberry.mutation(description="Record one period's financial statements (R-I1); re-derives size.")
-    async def record_financial_statement(self, info: Info, input: FinancialStatementInput) -> FinancialStatementResult:
+    @strawberry.mutation(
+        description="Record one period's financial statements; re-derives the size and regrades the customer."
+    )
+    async def record_financial_statement(
+        self, info: Info, input: Annotated[FinancialStatementInput, strawberry.argument(description="The statement.")]
+    ) -> FinancialStatementResult:
         return await _change(
             info, input, "customer_id", information.record_financial_statement, statement_payload,
             regrade=info.context.regrader(),
         )
 
-    @strawberry.mutation(description="Record operating information (R-I1).")
-    async def record_operating_information(self, info: Info, input: OperatingInformationInput) -> CustomerResult:
+    @strawberry.mutation(
+        description="Record operating information: market share, industry position, products, channels, partners."
+    )
+    async def record_operating_information(
+        self, info: Info, input: Annotated[OperatingInformationInput, strawberry.argument(description="The changes.")]
+    ) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_operating_information)
 
-    @strawberry.mutation(description="Record a major investment: a major change (R-I2).")
-    async def record_major_investment(self, info: Info, input: MajorInvestmentInput) -> CustomerResult:
+    @strawberry.mutation(description="Record a major investment; it is kept in history as a major change.")
+    async def record_major_investment(
+        self, info: Info, input: Annotated[MajorInvestmentInput, strawberry.argument(description="The investment.")]
+    ) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_major_investment)
 
-    @strawberry.mutation(description="Record credit information, credit events and guarantees (R-I1).")
-    async def record_credit_information(self, info: Info, input: CreditInformationInput) -> CustomerResult:
+    @strawberry.mutation(
+        description="Record credit information, credit events and guarantees; regrades the customer."
+    )
+    async def record_credit_information(
+        self,
+        info: Info,
+        input: Annotated[CreditInformationInput, strawberry.argument(description="The changes and additions.")],
+    ) -> CustomerResult:
         return await _change(
             info, input, "customer_id", information.record_credit_information, regrade=info.context.regrader()
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,7 +16,17 @@ from schema.comparisons import order_list, where_dict
 from schema.context import Context, Info
 from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES, CustomerOrderBy, CustomerWhere
 from schema.customer.types import Customer
-from schema.ids import decode_global_id, page_info
+from schema.ids import (
+    OrderByArgument,
+    PageAfter,
+    PageBefore,
+    PageFirst,
+    PageLast,
+    WhereArgument,
+    decode_global_id,
+    page_info,
+)
+from schema.nodes import resolve_node
 
 
 @strawberry.type(description="A page of customers (Relay connection, keyset-paginated).")
@@ -58,29 +68,36 @@ def require_readable(ctx: Context, fields: list[str], verb: str) -> None:
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="Any object by its global ID; null when there is none or it is out of your reach.")
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
-        # Resolved here rather than by strawberry's relay.node(): an id of an unknown type or no
-        # id at all is simply not found, never a server error.
-        try:
-            gid = relay.GlobalID.from_id(id)
-        except Exception:  # not a global ID: nothing has it
-            return None
-        if gid.type_name != "Customer":
-            return None
-        return (await Customer.resolve_nodes(info=info, node_ids=[gid.node_id]))[0]
+    @strawberry.field(
+        description="Any object by its global ID, under the same scope and rules as the field it is usually "
+        "read through; null when there is none or it is out of your reach, null with a FORBIDDEN error when "
+        "the policy withholds it."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="A global ID as the API returned it. A value that is no global ID is BAD_USER_INPUT."
+            ),
+        ],
+    ) -> relay.Node | None:
+        # Resolved here rather than by strawberry's relay.node(): each type keeps its usual scope and
+        # rules (schema.nodes); a value that is no global id at all is BAD_USER_INPUT, never a server error.
+        return await resolve_node(info, id)
 
     @strawberry.field(description="Customers matching `where`, in `orderBy` order (default: by id).")
     async def customers(
         self,
         info: Info,
-        where: CustomerWhere | None = None,  # type: ignore[valid-type]
-        order_by: list[CustomerOrderBy] | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> CustomerConnection:
+        where: Annotated[CustomerWhere | None, WhereArgument] = None,  # type: ignore[valid-type]
+        order_by: Annotated[list[CustomerOrderBy] | None, OrderByArgument] = None,  # type: ignore[valid-type]
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
+    ) -> CustomerConnection | None:
         limit = info.context.settings.max_page_size
         for name, value in (("first", first), ("last", last)):
             if value is not None and not 0 <= value <= limit:
@@ -107,8 +124,19 @@ class CustomerQuery:
             where=filters,
         )
 
-    @strawberry.field(description="One customer by its global ID; NOT_FOUND if there is none.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+    @strawberry.field(
+        description="One customer by its global ID; NOT_FOUND if there is none or it is out of your reach."
+    )
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The customer's global ID (`Customer.id`); any other value is BAD_USER_INPUT."
+            ),
+        ],
+    ) -> Customer | None:
         customer_id = decode_global_id(id, "Customer", "id")
         async with info.context.reading() as session:
             return Customer.from_row(

@@ -3,36 +3,50 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
+from pydantic.alias_generators import to_camel
+from sqlalchemy import Integer, String, Text, case, cast, literal, literal_column, null, type_coerce
 from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case
 
 from api.authz.masking import MASKERS
-from api.authz.policy import FieldAccess
+from api.authz.policy import Decisions, FieldAccess
 from api.db.enums import InfoGroup
+from api.db.models import BasicInformation as BasicRow
+from api.db.models import CreditInformation as CreditRow
 from api.db.models import Customer as CustomerRow
+from api.db.models import CustomerChange as ChangeRow
+from api.db.models import GradeAssessment as AssessmentRow
+from api.db.models import OperatingInformation as OperatingRow
 from api.db.models import StaffMember as StaffRow
 from api.errors import NotFound
 from api.reference.industries import all_industries
 from api.services import access, customers, grading_reads, organisation, servicing_reads
 from api.services import information_reads as reads
 from api.services.customer_query import MANAGER_USERNAME_FILTER, STALE_FILTER, is_stale
-from api.services.history import history_for
+from api.services.filtering import FilterSql, SortSql
+from api.services.history import HISTORY_KEYS, history_counts, history_pages
+from api.services.pagination import ParentPage
 from schema.access_types import Consent, consent_of
 from schema.comparisons import (
     BooleanComparison,
     CreditStatusComparison,
     DateComparison,
     DateTimeComparison,
+    DecimalComparison,
     EnterpriseSizeComparison,
+    GradeLevelComparison,
     StringComparison,
 )
 from schema.context import Context, Info
-from schema.convert import from_row
+from schema.convert import EnumNames, from_row
 from schema.customer.information_types import (
     BasicInformation,
     CreditInformation,
@@ -41,7 +55,15 @@ from schema.customer.information_types import (
     basic_information,
 )
 from schema.data_classes import classified
-from schema.grading import CustomerGrade, GradeAssessment, assessment_of, grade_of
+from schema.grading import (
+    CustomerGrade,
+    GradeAssessmentConnection,
+    assessment_connection,
+    assessment_of,
+    grade_of,
+)
+from schema.ids import page_info
+from schema.nested_pages import Paged, PagedSql, Redacted, page_arguments, page_fetch, paged
 from schema.organisation import BRANCH, Branch, StaffMember
 from schema.reads import (
     METADATA_KEY,
@@ -84,7 +106,8 @@ class CreditStatusAssessment:
 
 @classified("history")
 @strawberry.type(description="One change to a customer's record: who, when, which field, old → new.")
-class CustomerChange:
+class CustomerChange(relay.Node):
+    id: relay.NodeID[int]
     changed_at: datetime = strawberry.field(description="When.")
     changed_by: str = strawberry.field(description="Who (token `sub`).")
     info_group: InfoGroupEnum = strawberry.field(description="Which information group.")
@@ -92,7 +115,55 @@ class CustomerChange:
     old_value: str | None = strawberry.field(description="Value before, as text.")
     new_value: str | None = strawberry.field(description="Value after, as text.")
     major: bool = strawberry.field(
-        description="A major change under R-I2: legal representative, business scope or major investment."
+        description="A major change: of the legal representative, of the business scope, or a major investment."
+    )
+
+
+# The page arguments of a nested connection (history, grade history).
+_FIRST = f"The first this many entries (0–{MAX_NESTED}), after `after` if given."
+_AFTER = "A cursor of this list: the entries after it."
+_LAST = f"The last this many entries (0–{MAX_NESTED}), before `before` if given."
+_BEFORE = "A cursor of this list: the entries before it."
+
+HISTORY_COUNT = Count("count_key", history_counts, lambda: None)  # fetched, never built in SQL
+
+
+@classified("history")
+@strawberry.type(description="A change in a customer's history, with its cursor.")
+class CustomerChangeEdge:
+    cursor: str = strawberry.field(description="Opaque position of this change: pass it as `after` or `before`.")
+    node: CustomerChange = strawberry.field(description="The change.")
+    customer_id: strawberry.Private[int]
+
+
+@classified("history")
+@strawberry.type(description="A customer's changes, newest first (Relay connection, keyset-paginated).")
+class CustomerChangeConnection:
+    edges: list[CustomerChangeEdge] = strawberry.field(description="The changes of this page, newest first.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page is in the whole list.")
+    customer_id: strawberry.Private[int]
+    count_key: strawberry.Private[tuple[int, bool]]  # (customer, major only): what totalCount counts
+
+    @strawberry.field(
+        description="How many changes (major ones, with `majorOnly`) the customer has, over all pages.",
+        metadata=declare(HISTORY_COUNT, "history"),
+    )
+    async def total_count(self, info: Info) -> int:
+        return await counted(info, HISTORY_COUNT, self)
+
+
+def history_connection(
+    parent: ParentPage[Any], changes: list[CustomerChange], *, major_only: bool
+) -> CustomerChangeConnection:
+    """A customer's page of changes (each redacted for the caller) as its connection."""
+    page = parent.page
+    return CustomerChangeConnection(
+        edges=[
+            CustomerChangeEdge(cursor=cursor, node=node, customer_id=parent.parent)
+            for node, cursor in zip(changes, page.cursors, strict=True)
+        ],
+        page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
+        customer_id=parent.parent, count_key=(parent.parent, major_only),
     )
 
 
@@ -148,17 +219,26 @@ STATEMENTS = Related(
     lambda row, _: from_row(FinancialStatement, row), argument="last", default=12, bounds=(1, MAX_NESTED),
     sql_rows=reads.statements_sql, order=("period_end", "id"),
 )
-HISTORY: Related = Related(
-    "id", lambda s, ids, limit: history_for(s, ids, major_only=False, limit=limit),
-    lambda row, ctx: redacted_change(ctx, row), argument="limit", default=50, bounds=(1, MAX_NESTED),
-    variant=lambda args: MAJOR_HISTORY if args.get("majorOnly") else HISTORY,
+# On PostgreSQL the database pages a customer's history and redacts each value (redacted_change_sql).
+_HISTORY_SQL = PagedSql(
+    ChangeRow.__table__, "customer_id", redact=lambda decisions, c: redacted_change_sql(decisions, c)
 )
-MAJOR_HISTORY: Related = dataclasses.replace(
-    HISTORY, fetch=lambda s, ids, limit: history_for(s, ids, major_only=True, limit=limit), variant=None
+HISTORY: Paged = Paged(
+    "id", page_fetch(lambda s, ids, request: history_pages(s, ids, request, major_only=False)),
+    lambda row, ctx: redacted_change(ctx, row), default=50, bounds=(0, MAX_NESTED),
+    variant=lambda args: MAJOR_HISTORY if args.get("majorOnly") else HISTORY, keys=HISTORY_KEYS,
+    connection=lambda page, changes: history_connection(page, changes, major_only=False),
+    sql=_HISTORY_SQL,
 )
-GRADE_HISTORY = Related(
-    "id", grading_reads.assessments, lambda row, _: assessment_of(row), argument="limit", default=20,
-    bounds=(1, MAX_NESTED), sql_rows=grading_reads.assessments_sql, order=("id",),
+MAJOR_HISTORY: Paged = dataclasses.replace(
+    HISTORY, fetch=page_fetch(lambda s, ids, request: history_pages(s, ids, request, major_only=True)), variant=None,
+    connection=lambda page, changes: history_connection(page, changes, major_only=True),
+    sql=dataclasses.replace(_HISTORY_SQL, condition=lambda c: c.major.is_(True)),
+)
+GRADE_HISTORY = Paged(
+    "id", page_fetch(grading_reads.assessment_pages), lambda row, _: assessment_of(row), default=20,
+    bounds=(0, MAX_NESTED), keys=grading_reads.ASSESSMENT_KEYS, connection=assessment_connection,
+    sql=PagedSql(AssessmentRow.__table__, "customer_id"),
 )
 SERVICE_RECORDS = Related(
     "id", servicing_reads.latest_service_records, lambda row, _: from_row(ServiceRecord, row), argument="last",
@@ -176,11 +256,11 @@ CONSENTS = Related("id", lambda s, ids, _: access.consents_of(s, ids), lambda ro
 )
 class Customer(relay.Node):
     id: relay.NodeID[int]
-    name: str | None = strawberry.field(
+    name: str = strawberry.field(
         description="Registered name.",
         metadata=_customer.column("name", "registry", where=(StringComparison, "Registered name."), sort=True),
     )
-    credit_code: str | None = strawberry.field(
+    credit_code: str = strawberry.field(
         description="18-character Unified Social Credit Code (GB 32100-2015).",
         metadata=_customer.column(
             "credit_code", "registry", where=(StringComparison, "Unified Social Credit Code."), sort=True
@@ -211,11 +291,11 @@ class Customer(relay.Node):
         ),
     )
     size: EnterpriseSizeEnum | None = strawberry.field(
-        description="Enterprise size, derived (R-C2).",
+        description="Enterprise size, derived from industry, employees, revenue and total assets.",
         metadata=_customer.column("size", "profile", where=(EnterpriseSizeComparison, "Enterprise size.")),
     )
     credit_status: CreditStatusEnum | None = strawberry.field(
-        description="Credit status (R-C3).",
+        description="Credit status, from the grade and the repayment record.",
         metadata=_customer.column("credit_status", "profile", where=(CreditStatusComparison, "Credit status.")),
     )
     row: strawberry.Private[Any]
@@ -305,7 +385,11 @@ class Customer(relay.Node):
     @strawberry.field(
         description="Financial statements, newest period first.", metadata=declare(STATEMENTS, "financial")
     )
-    async def financial_statements(self, info: Info, last: int = 12) -> list[FinancialStatement] | None:
+    async def financial_statements(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest periods (1–100).")] = 12,
+    ) -> list[FinancialStatement] | None:
         return await related(info, STATEMENTS, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Operating information.", metadata=declare(OPERATING, "operating"))
@@ -317,43 +401,87 @@ class Customer(relay.Node):
         return await related(info, CREDIT, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="Changes to this customer, newest first. Old and new values of fields the "
-        "caller may not read are null (masked where the caller reads them masked).",
+        description="Changes to this customer, newest first, page by page (50 unless `first` or `last` "
+        "says). Old and new values of fields the caller may not read are null (masked where the caller "
+        "reads them masked).",
         metadata=declare(HISTORY, "history"),
     )
-    async def history(self, info: Info, major_only: bool = False, limit: int = 50) -> list[CustomerChange] | None:
-        reading = HISTORY.pick({"majorOnly": major_only})
-        return await related(info, reading, self.row, limit)  # type: ignore[no-any-return]
+    async def history(
+        self, info: Info,
+        major_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only major changes: legal representative, business scope, major investments."
+            ),
+        ] = False,
+        first: Annotated[int | None, strawberry.argument(description=_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=_LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=_BEFORE)] = None,
+    ) -> CustomerChangeConnection | None:
+        arguments = {"majorOnly": major_only, **page_arguments(first, after, last, before)}
+        return await paged(info, HISTORY, self.row, arguments)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="The grade in force (R-G1) with its treatment (R-G2); null until first graded.",
-        metadata=declare(GRADE, "grading"),
+        description="The grade in force (A to D) with what it means in practice; null until first graded.",
+        metadata=declare(
+            GRADE, "grading",
+            filters=[
+                _customer.filter("grade", GradeLevelComparison, "The grade in force (`grade.level`)."),
+                _customer.filter(
+                    "score", DecimalComparison, "The latest assessment's score, 0–100 (`grade.score`).",
+                    FilterSql(column=CustomerRow.__table__.c.grade_score),
+                ),
+            ],
+            sort=_customer.sort("grade"),
+            sort_description="Sort by the grade in force, A first when ascending; customers not yet graded "
+            "come last either way.",
+            more_sorts=[(
+                "score", SortSql(CustomerRow.__table__.c.grade_score),
+                "Sort by the latest assessment's score, lowest first when ascending; customers not yet "
+                "graded come last either way.",
+            )],
+        ),
     )
     def grade(self) -> CustomerGrade | None:
         return GRADE.value(self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="Every assessment of this customer, newest first.", metadata=declare(GRADE_HISTORY, "grading")
+        description="Every assessment of this customer, newest first, page by page (20 unless `first` or "
+        "`last` says).",
+        metadata=declare(GRADE_HISTORY, "grading"),
     )
-    async def grade_history(self, info: Info, limit: int = 20) -> list[GradeAssessment] | None:
-        return await related(info, GRADE_HISTORY, self.row, limit)  # type: ignore[no-any-return]
+    async def grade_history(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description=_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=_LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=_BEFORE)] = None,
+    ) -> GradeAssessmentConnection | None:
+        arguments = page_arguments(first, after, last, before)
+        return await paged(info, GRADE_HISTORY, self.row, arguments)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="The newest service contacts with this customer (R-S1 … R-S3), newest first.",
+        description="The newest service contacts with this customer, before, during and after loans; "
+        "newest first.",
         metadata=declare(SERVICE_RECORDS, "servicing"),
     )
-    async def service_records(self, info: Info, last: int = 10) -> list[ServiceRecord] | None:
+    async def service_records(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest contacts (1–100).")] = 10,
+    ) -> list[ServiceRecord] | None:
         return await related(info, SERVICE_RECORDS, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="How many of this customer's complaints are not yet closed (R-Q1 … R-Q3).",
+        description="How many of this customer's complaints are not yet closed.",
         metadata=declare(OPEN_COMPLAINTS, "complaints"),
     )
     async def open_complaint_count(self, info: Info) -> int | None:
         return await counted(info, OPEN_COMPLAINTS, self.row)
 
     @strawberry.field(
-        description="Written consents to disclose information to third parties (R-I4), newest first.",
+        description="Written consents to disclose information to third parties, newest first.",
         metadata=declare(CONSENTS, "consents"),
     )
     async def consents(self, info: Info) -> list[Consent] | None:
@@ -388,6 +516,9 @@ def history_coordinate(group: InfoGroup, field: str) -> str:
     return _HISTORY_COORDINATES.get((group, field), f"{_GROUP_TYPES[group]}.{field}")
 
 
+_AS_NAMED = EnumNames(Customer, BasicInformation, OperatingInformation, CreditInformation)
+
+
 def redacted_change(ctx: Context, row: Any) -> CustomerChange:
     """A history entry whose values show only what the caller may read of that field.
 
@@ -399,10 +530,112 @@ def redacted_change(ctx: Context, row: Any) -> CustomerChange:
     if step.access is FieldAccess.FULL:
         if step.audited and shown:
             ctx.audit.note("read", step.group or "", coordinate, row.customer_id)
-        return from_row(CustomerChange, row)
+        # An enum's value reads as the schema names it (MEDIUM), as on the field itself.
+        return from_row(CustomerChange, row, old_value=_AS_NAMED(coordinate, row.old_value),
+                        new_value=_AS_NAMED(coordinate, row.new_value))
     if step.access is FieldAccess.MASKED and coordinate in MASKERS:
         if step.audited and shown:
             ctx.audit.note("read", step.group or "", coordinate, row.customer_id)
         mask = MASKERS[coordinate]
         return from_row(CustomerChange, row, old_value=mask(row.old_value), new_value=mask(row.new_value))
     return from_row(CustomerChange, row, old_value=None, new_value=None)
+
+
+# --- the same redaction in SQL, for the planned path on PostgreSQL (schema.planned.sql_json) ---
+
+_GROUP_ROWS = {
+    InfoGroup.CUSTOMER: CustomerRow, InfoGroup.BASIC: BasicRow,
+    InfoGroup.OPERATING: OperatingRow, InfoGroup.CREDIT: CreditRow,
+}
+_SQL_TEXT = re.compile(r"[0-9A-Za-z_.:\- ]*")  # inlined as a SQL literal: nothing to escape
+
+
+def _sql_text(text: str) -> Any:
+    return literal_column(f"'{text}'", String) if _SQL_TEXT.fullmatch(text) else literal(text, String)
+
+
+@functools.cache
+def _history_fields() -> dict[InfoGroup, frozenset[str]]:
+    """Every field name a history entry of each group can hold: the group type's schema fields and
+    its table's columns (as ``apply_changes`` names them)."""
+    found: dict[InfoGroup, frozenset[str]] = {}
+    for group, type_name in _GROUP_TYPES.items():
+        cls = {"Customer": Customer, "BasicInformation": BasicInformation,
+               "OperatingInformation": OperatingInformation, "CreditInformation": CreditInformation}[type_name]
+        definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+        names = {f.graphql_name or to_camel_case(f.python_name) for f in definition.fields}
+        names |= {to_camel(column.key) for column in _GROUP_ROWS[group].__table__.c}
+        found[group] = frozenset(names)
+    return found
+
+
+def _history_coordinates() -> frozenset[str]:
+    """Every coordinate ``history_coordinate`` can give for the fields of ``_history_fields``."""
+    found = {history_coordinate(InfoGroup.FINANCIAL, "")}
+    for group, names in _history_fields().items():
+        found |= {history_coordinate(group, name) for name in names}
+    return frozenset(found)
+
+
+def redacted_change_sql(decisions: Decisions, columns: Any) -> Redacted:
+    """``redacted_change`` in SQL for the subject of ``decisions``, over a history row's ``columns``.
+
+    The row's coordinate is computed once; each value is shown as the subject reads that
+    coordinate: in full (an enum's stored value as the schema names it), masked, or null; a
+    row showing a value of an audited coordinate notes its read. A coordinate outside every
+    group's fields (none is written today) has no decision here: the statement fails on it and
+    the resolvers answer.
+    """
+    group = type_coerce(columns.info_group, String)
+    name = columns.field
+    coordinate = case(
+        (group == _sql_text(InfoGroup.FINANCIAL.value), _sql_text(history_coordinate(InfoGroup.FINANCIAL, ""))),
+        *[((group == _sql_text(g.value)) & (name == _sql_text(f)), _sql_text(c)) for (g, f), c in
+          _HISTORY_COORDINATES.items()],
+        else_=case(
+            {_sql_text(g.value): _sql_text(f"{t}.") for g, t in _GROUP_TYPES.items()}, value=group
+        ).concat(name),
+    )
+    full: list[str] = []
+    masked: dict[str, Any] = {}
+    audited: dict[str, str] = {}
+    for known in sorted(_history_coordinates()):
+        step = decisions.step(*known.split(".", 1))
+        if step.access is FieldAccess.FULL:
+            full.append(known)
+        elif step.access is FieldAccess.MASKED and known in MASKERS:
+            masked[known] = MASKERS[known]
+        else:
+            continue
+        if step.audited:
+            audited[known] = step.group or ""
+    known_all = [_sql_text(c) for c in sorted(_history_coordinates())]
+
+    def unknown(key: Any) -> Any:  # fails the statement: the resolvers answer
+        return cast(cast(literal_column("'no decision for the history field '", String).concat(key), Integer), Text)
+
+    def shown(row: Any, key: Any, column: str) -> Any:
+        value = row[column]
+        named = _AS_NAMED._names  # the enums' stored values -> their schema names, by coordinate
+        whens: list[Any] = [(value.is_(None), null())]
+        whens += [(key == _sql_text(c), case({_sql_text(k): _sql_text(v) for k, v in named[c].items()},
+                                             value=value, else_=value)) for c in full if c in named]
+        if full:
+            whens.append((key.in_([_sql_text(c) for c in full]), value))
+        whens += [(key == _sql_text(c), mask.sql(value)) for c, mask in masked.items()]
+        whens.append((key.in_(known_all), null()))
+        return type_coerce(case(*whens, else_=unknown(key)), Text)
+
+    def noted(row: Any, key: Any) -> Any:
+        whens: list[Any] = [(row.old_value.is_(None) & row.new_value.is_(None), null())]
+        if audited:
+            whens.append((key.in_([_sql_text(c) for c in audited]), key))
+        whens.append((key.in_(known_all), null()))
+        return type_coerce(case(*whens, else_=unknown(key)), Text)
+
+    return Redacted(
+        coordinate,
+        {"old_value": lambda row, key: shown(row, key, "old_value"),
+         "new_value": lambda row, key: shown(row, key, "new_value")},
+        noted, audited,
+    )

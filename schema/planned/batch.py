@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.errors import InvalidInput
 from api.services.customer_page import NodeRow
+from schema.nested_pages import Paged
 from schema.planned.run import Bound, Fallback, Run
 from schema.planned.shape import FieldShape
 from schema.reads import Count, Lookup, Related, lookup_value, related_value, size_of
@@ -71,7 +72,14 @@ class Fetcher:
         found: dict[Any, Any] = {}
         if keys:
             session = self.session()
-            if isinstance(reading, Related):
+            if isinstance(reading, Paged):  # a nested connection: the page its arguments ask for
+                try:
+                    request = reading.request(self.run.args(shape))
+                except InvalidInput as error:
+                    raise Fallback.of(error) from error
+                pages = await reading.pages(session, keys, request)
+                found = {k: reading.value(pages[k], self.run.view) for k in keys}
+            elif isinstance(reading, Related):
                 try:
                     limit = size_of(reading, self.run.args(shape).get(reading.argument or ""))
                 except InvalidInput as error:

@@ -39,11 +39,14 @@ def _root(source: Any, run: Any, shape: FieldShape) -> Any:
     return run.fetched[shape]
 
 
-def _node_id(type_name: str) -> Callable[[Any], Any]:
+def _node_id(type_name: str, column: str = "id") -> Callable[[Any], Any]:
+    """A Relay node's global id from its key ``column`` (``id``; a branch's ``code``)."""
+
     def read(source: Any) -> Any:
-        return global_id(type_name, source.id)
+        return global_id(type_name, getattr(source, column))
 
     read.relay_type = type_name  # type: ignore[attr-defined]  # the SQL form builds the same id
+    read.relay_column = column  # type: ignore[attr-defined]
     return read
 
 
@@ -63,7 +66,8 @@ class DeclaredCatalogue:
         if coordinate in self._ROOT_OWNED:
             return None, Resolved(value=_root), None
         if name == "id" and any(interface.name == "Node" for interface in parent.interfaces):
-            return _node_id(parent.name), None, None
+            origin = getattr(parent.extensions.get("strawberry-definition"), "origin", None)
+            return _node_id(parent.name, getattr(origin, "node_key_column", "id")), None, None
         strawberry_field = definition.extensions.get("strawberry-definition")
         declared: Declared | None = None
         if strawberry_field is not None:

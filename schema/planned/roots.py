@@ -19,7 +19,7 @@ from api.services.customer_query import count_customers
 from schema.comparisons import order_list, where_dict
 from schema.customer.filters import CUSTOMER_SEARCH
 from schema.customer.queries import filtered_fields, require_readable
-from schema.ids import decode_global_id, page_info
+from schema.ids import decode_global_id, node_key, page_info
 from schema.planned.run import Bound, BoundPlan, Fallback, Run
 from schema.planned.shape import NotPlannable
 from schema.planned.sql_json import NodeSql, node_sql
@@ -136,13 +136,10 @@ async def fetch_root(run: Run, root: Bound, plan: RootPlan, session: Reader) -> 
             if value is None:
                 raise Fallback("not found: the regular path reports it", "not_found")
         else:  # node
-            try:
-                gid = relay.GlobalID.from_id(run.args(shape)["id"])
-            except Exception:  # not a global ID: nothing has it
-                gid = None
-            value = None
-            if gid is not None and gid.type_name == "Customer" and gid.node_id.isdigit():
-                value = await _customer(run, plan, session, int(gid.node_id))
+            key = node_key(run.args(shape)["id"], "Customer")  # garbage: BAD_USER_INPUT, worded below
+            if key is None:  # another type's id: its own scope and rules (schema.nodes) answer
+                raise Fallback("the id of another type: the regular path resolves it", "other")
+            value = await _customer(run, plan, session, key)
     except DomainError as error:  # bad input or a refusal: the regular path words it
         raise Fallback.of(error) from error
     run.fetched[shape] = value

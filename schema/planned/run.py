@@ -25,6 +25,7 @@ from api.services.audit import AuditTrail
 from api.services.customer_page import NodeRow
 from schema.authz import customer_of
 from schema.context import Context
+from schema.nested_pages import Paged
 from schema.planned.shape import FieldShape, NotPlannable, Shape
 
 
@@ -69,6 +70,9 @@ class Bound:
     json: Any = None
     # This field or one below it is fetched for a whole level before the response is built.
     needs_fetch: bool = False
+    # The subject's decisions, for a nested connection whose rows are shown by their own rules
+    # (a history entry's values): the database redacts them as ``redacted_change`` does.
+    decisions: Decisions | None = None
 
     @property
     def plain_leaf(self) -> bool:
@@ -121,6 +125,8 @@ def bind(shape: FieldShape, decisions: Decisions) -> Bound:
         note=action in (Action.AUDIT, Action.MASK), serialize=serialize,
     )
     bound.layout = [(c.shape.key, c.plain_leaf, c.shape.read, c.serialize, c) for c in children]
+    if shape.declared is not None and isinstance(shape.declared.reading, Paged):
+        bound.decisions = decisions
     batched = shape.resolved is not None and shape.resolved.batched
     bound.needs_fetch = not bound.deny and (batched or any(c.needs_fetch for c in children))
     return bound
@@ -155,7 +161,7 @@ class Run:
         self.errors: list[dict[str, Any]] = []
         self.fetched: dict[FieldShape, Any] = {}
         # Its own trail: if the request falls back, nothing noted here is logged twice.
-        self.audit = AuditTrail(ctx.audit.principal, ctx.audit.roles, ctx.audit.request_id)
+        self.audit = AuditTrail(ctx.audit.principal, ctx.audit.roles, ctx.audit.request_id, ctx.audit.client_request_id)
         # The context as declared readings see it (a history entry notes its reads): this run's trail.
         self.view = copy.copy(ctx)
         self.view.audit = self.audit
@@ -228,10 +234,14 @@ class Run:
         note = self.audit.note
         for audited in node.noted:
             note("read", audited.step.group or "", audited.step.coordinate, row.id)
-        for (_, fields), has_rows in zip(node.flags, row.flags, strict=True):
-            if has_rows:
-                for audited in fields:
-                    note("read", audited.step.group or "", audited.step.coordinate, row.id)
+        for (_, fields), value in zip(node.flags, row.flags, strict=True):
+            if type(fields) is tuple:  # audited fields of a list's items: read if it has rows
+                if value:
+                    for audited in fields:
+                        note("read", audited.step.group or "", audited.step.coordinate, row.id)
+            else:  # the coordinates whose values a history page showed: {coordinate: group}
+                for coordinate in value or ():
+                    note("read", fields[coordinate], coordinate, row.id)
         return orjson.Fragment(row.node_json)
 
     def _list(self, bound: Bound, value: Any, path: tuple[Any, ...]) -> list[Any]:

@@ -7,13 +7,21 @@ would (``schema.planned.sql_scalars``), and the response embeds it as it comes.
 
 Which fields have a SQL form follows from their declarations (``schema.reads``): a ``Column``
 whose scalar has a form, a ``Projection`` whose ``sql`` maps its children to columns, a
-``Related`` list or row with ``sql_rows``, a ``Lookup`` with its ``sql_table``, a ``Count`` with
-its ``sql``, a Relay node's id, and a plain field of a row-built object (its column). Anything
-else (a computed value, a masked or consent-only field, a denial below the node) keeps the node
-in Python. What Python still does per node is in ``NodeSql``: the errors and audit notes of
-the node's denied fields, the reads of its audited fields, and, for a list whose items hold
-audited fields, a flag per node saying whether it had any rows (the regular path notes a read
-of those fields only for a customer with rows).
+``Related`` list or row with ``sql_rows``, a nested connection (``Paged``) with its ``sql``
+whose page arguments are written in the document, a ``Lookup`` with its ``sql_table``, a
+``Count`` with its ``sql``, a Relay node's id, and a plain field of a row-built object (its
+column). Anything else (a computed value, a masked or consent-only field, a denial below the
+node, a connection paged by variables) keeps the node in Python. What Python still does per
+node is in ``NodeSql``: the errors and audit notes of the node's denied fields, the reads of its
+audited fields, for a list whose items hold audited fields a flag per node saying whether it had
+any rows (the regular path notes a read of those fields only for a customer with rows), and for
+a history page the coordinates whose values it showed (each such value is a read).
+
+A nested connection is one correlated subquery per customer: the page's rows (``first + 1``
+along the table's ``(customer, id)`` index, past the cursor), numbered in the order read, from
+which one ``json_build_object`` writes the edges (in the page's order, the extra row left out),
+``pageInfo`` (the cursors as ``encode_cursor`` writes them, ``sql_scalars.cursor_sql``) and
+``totalCount`` (a count of the same rows).
 """
 
 from __future__ import annotations
@@ -24,8 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from graphql import ValueNode, VariableNode
+from graphql.execution.values import get_argument_values
 from sqlalchemy import (
     JSON,
+    Boolean,
     Integer,
     Text,
     bindparam,
@@ -39,12 +50,15 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from api.authz.policy import Action
 from api.db.models import Customer
+from api.errors import InvalidInput
+from api.services.pagination import PageRequest, keyset_statement
+from schema.nested_pages import Paged
 from schema.planned.run import Bound
-from schema.planned.sql_scalars import NoSqlForm, global_id_sql, name_literal, sql_form
+from schema.planned.sql_scalars import NoSqlForm, cursor_sql, global_id_sql, name_literal, sql_form
 from schema.reads import Column, Count, Lookup, Projection, Related
 
 log = logging.getLogger(__name__)
@@ -59,15 +73,16 @@ class NodeSql:
     """A node the database builds, and what Python still does for each one.
 
     ``denied``: fields null in the JSON whose FORBIDDEN errors and deny notes are made per node;
-    ``noted``: audited fields of the node, a read noted per node; ``flags``: (an expression true
-    when a list has rows, the audited fields below it), noted per node whose flag is true;
-    ``limits``: (bind parameter, list field) for each list's size argument.
+    ``noted``: audited fields of the node, a read noted per node; ``flags``: (an expression, what
+    Python notes by its value): (true when a list has rows, the audited fields below it), noted per
+    node whose flag is true, or (the coordinates a history page showed, {coordinate: group}), each
+    noted as a read; ``limits``: (bind parameter, list field) for each list's size argument.
     """
 
     expression: Any
     denied: tuple[Bound, ...] = ()
     noted: tuple[Bound, ...] = ()
-    flags: tuple[tuple[Any, tuple[Bound, ...]], ...] = ()
+    flags: tuple[tuple[Any, tuple[Bound, ...] | Mapping[str, str]], ...] = ()
     limits: tuple[tuple[str, Bound], ...] = ()
 
 
@@ -75,7 +90,7 @@ class NodeSql:
 class _Builder:
     denied: list[Bound] = field(default_factory=list)
     noted: list[Bound] = field(default_factory=list)
-    flags: list[tuple[Any, tuple[Bound, ...]]] = field(default_factory=list)
+    flags: list[tuple[Any, tuple[Bound, ...] | Mapping[str, str]]] = field(default_factory=list)
     limits: list[tuple[str, Bound]] = field(default_factory=list)
 
     def object(self, bound: Bound, columns: Any, depth: int, audited: list[Bound] | None) -> Any:
@@ -116,7 +131,7 @@ class _Builder:
                 raise _NoJson(f"{shape.coordinate} is computed")
             relay_type = getattr(shape.read, "relay_type", None)
             if relay_type is not None:  # a Relay node's id
-                return global_id_sql(relay_type, columns.id)
+                return global_id_sql(relay_type, columns[getattr(shape.read, "relay_column", "id")])
             return self.leaf(child, columns, shape.python_name)  # a plain field: its row's column
         reading = declared.reading
         if isinstance(reading, Column):
@@ -130,6 +145,8 @@ class _Builder:
             inner = self.mapped(child, columns, reading.sql, noted=depth == 0 and not reading.null_if)
             nulls = [columns[name].is_(None) for name in reading.null_if]
             return inner if not nulls else case((or_(*nulls), null()), else_=inner)
+        if isinstance(reading, Paged):
+            return self.paged(child, reading, columns, depth)
         if isinstance(reading, Related) and reading.sql_rows is not None and reading.variant is None:
             return self.related(child, reading, columns, depth, audited)
         if isinstance(reading, Lookup) and reading.sql_table is not None and reading.sql_key is not None:
@@ -204,6 +221,102 @@ class _Builder:
         ordered = aggregate_order_by(item, *(rows.c[name].desc() for name in reading.order))
         return select(func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))).scalar_subquery()
 
+    def paged(self, child: Bound, reading: Paged, columns: Any, depth: int) -> Any:
+        """A nested connection of the node: one page of its rows, as the regular path pages them."""
+        shape = child.shape
+        if depth:
+            raise _NoJson(f"{shape.coordinate}: a connection below the node")
+        arguments = _written_arguments(child)
+        picked = reading.pick(arguments)
+        if not isinstance(picked, Paged) or picked.sql is None or len(picked.keys) != 1:
+            raise _NoJson(f"{shape.coordinate} has no SQL form")
+        try:
+            request = picked.request(arguments)
+        except InvalidInput:
+            raise _NoJson(f"{shape.coordinate}: bad input, the resolvers word it") from None
+        page = _Page(picked, request, columns, child)
+        pairs: list[Any] = []
+        inside: list[Bound] = []
+        for part in child.children:  # the connection's fields: never null for an existing customer
+            part_shape = part.shape
+            pairs.append(name_literal(part_shape.key))
+            if part_shape.definition is None:
+                pairs.append(name_literal(part_shape.parent))
+                continue
+            if part.action is Action.AUDIT:
+                self.noted.append(part)  # noted per customer, as the node's own
+            elif part.action is not Action.PASS:
+                raise _NoJson(f"{part_shape.coordinate} is not plainly readable")
+            if part_shape.name == "edges":
+                pairs.append(self.edges(part, page, inside))
+            elif part_shape.name == "pageInfo":
+                pairs.append(self.page_info(part, page))
+            elif part_shape.name == "totalCount":
+                pairs.append(page.count())
+            else:
+                raise _NoJson(f"{part_shape.coordinate} has no SQL form")
+        if inside:  # read per item: noted for a customer whose page has rows
+            self.flags.append((exists(select(literal_column("1")).select_from(page.rows).where(page.kept)),
+                               tuple(inside)))
+        if page.redacted is not None and page.redacted.noted is not None and page.redacted.groups:
+            shown = page.rows.c.history_noted
+            coordinates = (
+                select(func.array_agg(aggregate_order_by(shown.distinct(), shown), type_=ARRAY(Text)))
+                .select_from(page.rows).where(page.kept, shown.is_not(None)).scalar_subquery()
+            )
+            self.flags.append((coordinates, dict(page.redacted.groups)))
+        return select(func.json_build_object(*pairs)).select_from(page.rows).scalar_subquery()
+
+    def edges(self, bound: Bound, page: _Page, inside: list[Bound]) -> Any:
+        """The page's edges in the page's order (the row read beyond it left out)."""
+        pairs: list[Any] = []
+        for part in bound.children:
+            shape = part.shape
+            pairs.append(name_literal(shape.key))
+            if shape.definition is None:
+                pairs.append(name_literal(shape.parent))
+                continue
+            if part.action is Action.AUDIT or part.action is Action.MASK:
+                inside.append(part)
+            elif part.action is not Action.PASS:
+                raise _NoJson(f"{shape.coordinate} is not plainly readable")
+            if shape.name == "cursor":
+                pairs.append(cursor_sql(page.rows.c[page.key_name]))
+            elif shape.name == "node" and shape.leaf is None:
+                pairs.append(self.object(part, page.rows.c, 2, inside))
+            else:
+                raise _NoJson(f"{shape.coordinate} has no SQL form")
+        rank = page.rows.c.page_rank
+        ordered = aggregate_order_by(func.json_build_object(*pairs), rank if page.request.forward else rank.desc())
+        return func.coalesce(func.json_agg(ordered).filter(page.kept), literal_column("'[]'::json"))
+
+    def page_info(self, bound: Bound, page: _Page) -> Any:
+        """``PageInfo`` as ``PageRequest.page`` and ``schema.ids.page_info`` make it."""
+        request = page.request
+        more = func.count() > literal_column(str(request.size), Integer)
+        key = page.rows.c[page.key_name]
+        # The row read first has the greatest key when the rows are read in descending order.
+        first_read = func.max(key) if page.read_descending else func.min(key)
+        last_read = func.min(key) if page.read_descending else func.max(key)
+        start, end = (first_read, last_read) if request.forward else (last_read, first_read)
+        values = {
+            "hasNextPage": more if request.forward else _boolean(request.before is not None),
+            "hasPreviousPage": more if not request.forward else _boolean(request.after is not None),
+            "startCursor": cursor_sql(cast(start.filter(page.kept), Integer)),
+            "endCursor": cursor_sql(cast(end.filter(page.kept), Integer)),
+        }
+        pairs: list[Any] = []
+        for part in bound.children:
+            shape = part.shape
+            pairs.append(name_literal(shape.key))
+            if shape.definition is None:
+                pairs.append(name_literal(shape.parent))
+            elif part.action is not Action.PASS or shape.name not in values:
+                raise _NoJson(f"{shape.coordinate} is not plainly readable")
+            else:
+                pairs.append(values[shape.name])
+        return func.json_build_object(*pairs)
+
     def rows(self, reading: Related, columns: Any, needed: list[str], child: Bound) -> Any:
         """The subquery of the related rows, its size a parameter when the field has one."""
         assert reading.sql_rows is not None
@@ -216,6 +329,82 @@ class _Builder:
             self.limits.append((parameter, child))
             rows = reading.sql_rows(columns[reading.key], needed, _limit(parameter))
         return rows
+
+
+class _Page:
+    """One customer's page of a nested connection, as a subquery correlated to the customer.
+
+    ``rows``: the rows read (up to ``size + 1``, past the cursor, in the order read) with their
+    ``page_rank`` in that order, redacted columns in place of the stored ones and, for a history
+    page, ``history_noted`` (the coordinate whose read a row's shown values are); ``kept``: the
+    rows on the page (the one beyond it only says there is more).
+    """
+
+    def __init__(self, reading: Paged, request: PageRequest, columns: Any, bound: Bound) -> None:
+        assert reading.sql is not None
+        spec = reading.sql
+        table = spec.table
+        key = reading.keys[0]
+        self.reading = reading
+        self.request = request
+        self.key_name = key.column.key
+        self.read_descending = key.descending == request.forward
+        self._scope = [table.c[spec.parent] == columns[reading.key]]
+        if spec.condition is not None:
+            self._scope.append(spec.condition(table.c))
+        self._table = table
+        order = key.column.desc() if self.read_descending else key.column.asc()
+        self.redacted = spec.redact(bound.decisions, table.c) if spec.redact is not None else None
+        selected: list[Any] = [*table.c, func.row_number().over(order_by=order).label("page_rank")]
+        if self.redacted is not None:
+            selected.append(self.redacted.key.label("history_key"))
+        cursor = None
+        if request.cursor is not None:
+            cursor = [literal_column(str(int(value)), Integer) for value in request.cursor]  # ints: inlined
+        read = keyset_statement(
+            select(*selected).where(*self._scope), reading.keys, forward=request.forward, cursor=cursor,
+            size=literal_column(str(request.size + 1), Integer),
+        ).correlate_except(table).subquery()
+        if self.redacted is not None:
+            redacted = self.redacted
+            shown = [
+                redacted.values[column.key](read.c, read.c.history_key).label(column.key)
+                if column.key in redacted.values else read.c[column.key]
+                for column in table.c
+            ]
+            if redacted.noted is not None:
+                shown.append(redacted.noted(read.c, read.c.history_key).label("history_noted"))
+            read = select(*shown, read.c.page_rank).select_from(read).subquery()
+        self.rows = read
+        self.kept = read.c.page_rank <= literal_column(str(request.size), Integer)
+
+    def count(self) -> Any:
+        """``totalCount``: every row of the customer's list, on every page."""
+        return select(func.count()).select_from(self._table).where(*self._scope).correlate_except(
+            self._table
+        ).scalar_subquery()
+
+
+def _boolean(value: bool) -> Any:
+    return literal_column("true" if value else "false", Boolean)
+
+
+def _written_arguments(bound: Bound) -> dict[str, Any]:
+    """The field's arguments (GraphQL names, defaults applied) when the document writes them all;
+    an argument given by a variable changes per request, so the statement cannot inline it."""
+    shape = bound.shape
+    assert shape.definition is not None
+    for argument in shape.node.arguments or ():
+        if _has_variable(argument.value):
+            raise _NoJson(f"{shape.coordinate}: an argument given by a variable")
+    return get_argument_values(shape.definition, shape.node, None)
+
+
+def _has_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    nested = [*getattr(value, "values", ()), *(f.value for f in getattr(value, "fields", ()))]
+    return any(_has_variable(item) for item in nested)
 
 
 def _cases(bound: Bound, column: Any, domain: Mapping[Any, Any]) -> Any:
@@ -272,7 +461,8 @@ def _columns_below(bound: Bound) -> list[str]:
         if shape.definition is None:
             continue
         if declared is None:
-            names.append("id" if getattr(shape.read, "relay_type", None) else shape.python_name)
+            names.append(getattr(shape.read, "relay_column", "id") if getattr(shape.read, "relay_type", None)
+                         else shape.python_name)
             continue
         reading = declared.reading
         if isinstance(reading, Column):

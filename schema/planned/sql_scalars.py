@@ -281,6 +281,8 @@ _SCALARS: dict[str, tuple[Callable[[Any], Any] | None, SqlForm]] = {
     "Date": (DEFAULT_SCALAR_REGISTRY[dt.date].serialize, date_sql),
     "Decimal": (DEFAULT_SCALAR_REGISTRY[decimal.Decimal].serialize, decimal_sql),
     "JSON": (DEFAULT_SCALAR_REGISTRY[StrawberryJSON].serialize, _json),
+    # A validated code on input; on output String's own serializer (``schema/scalars.py``).
+    "CurrencyCode": (GraphQLString.serialize, _string_like("CurrencyCode")),
 }
 
 
@@ -356,3 +358,18 @@ def global_id_sql(type_name: str, id_column: ColumnElement[Any]) -> ColumnElemen
     raw = literal_column(f"'{type_name}:'", String).concat(cast(id_column, Text))
     encoded = func.encode(func.convert_to(raw, literal_column("'UTF8'")), literal_column("'base64'"))
     return func.replace(encoded, literal_column("E'\\n'"), literal_column("''"))
+
+
+def cursor_sql(key_column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The cursor ``api.services.pagination.encode_cursor([key])`` of a row whose one sort key is
+    the integer ``key_column``: ``urlsafe_b64encode("[<key>]")`` without its ``=`` padding.
+
+    ``encode(…, 'base64')`` is the standard alphabet with line breaks every 76 characters: the
+    breaks are taken out and ``+/`` become ``-_``.
+    """
+    if not isinstance(_base_type("cursor", key_column), Integer):
+        raise _refuse("a cursor", key_column)
+    raw = literal_column("'['", String).concat(cast(key_column, Text)).concat(literal_column("']'", String))
+    encoded = func.encode(func.convert_to(raw, literal_column("'UTF8'")), literal_column("'base64'"))
+    unbroken = func.replace(encoded, literal_column("E'\\n'"), literal_column("''"))
+    return func.rtrim(func.translate(unbroken, _sql("'+/'"), _sql("'-_'")), _sql("'='"), type_=String)

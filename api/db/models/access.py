@@ -44,7 +44,9 @@ class AuditEntry(Base):
     customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     object: Mapped[str] = mapped_column(String(200))
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The service's id of the request; the client's own X-Request-ID, if it sent one, beside it.
     request_id: Mapped[str] = mapped_column(String(64))
+    client_request_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
 
 

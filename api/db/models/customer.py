@@ -48,7 +48,7 @@ class Customer(Base):
     # The grade in force (latest assessment, or its approved override), kept on the row so that
     # lists filter by it and a page reads it without a join.
     grade: Mapped[str | None] = mapped_column(String(1), index=True)
-    grade_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    grade_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), index=True)
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Kept on the row so "stale" and "recent major change" filter and sort with an index.
