@@ -206,7 +206,7 @@ async def _serve(request: Request, runtime: Runtime, metrics: Metrics, started: 
         except CallerRefused as refused:
             log.info("refused %r (%s): %s", principal.sub, refused.code, refused.message)
             metrics.rejected(perf_counter() - started, label)
-            return _error_response(403, refused.message, refused.code, {"X-Request-ID": request_id})
+            return _error_response(403, refused.message, refused.code, _ids(request_id, client_request_id))
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -214,7 +214,7 @@ async def _serve(request: Request, runtime: Runtime, metrics: Metrics, started: 
             return _error_response(
                 503, f"The request ran longer than the {settings.max_execution_seconds:g} s allowed "
                 "(CREDITCARE_MAX_EXECUTION_SECONDS) and was stopped; a mutation was rolled back.", "TIMEOUT",
-                {"X-Request-ID": request_id},
+                _ids(request_id, client_request_id),
             )
         events = context.audit.events()
         if events:
@@ -244,17 +244,18 @@ async def _serve(request: Request, runtime: Runtime, metrics: Metrics, started: 
         return _error_response(
             400, f"The answer is {len(body)} bytes, more than the {settings.max_result_bytes} allowed "
             "(CREDITCARE_MAX_RESULT_BYTES): ask for smaller pages or fewer fields.", "RESULT_TOO_LARGE",
-            {"X-Request-ID": request_id},
+            _ids(request_id, client_request_id),
         )
-    reply = Response(body, media_type="application/json", headers=_ids(context), background=background)
+    reply = Response(body, media_type="application/json", headers=_ids(context.request_id, context.client_request_id),
+                     background=background)
     metrics.request(label, ERRORS if "errors" in response else OK, served.path, served.reason, perf_counter() - started)
     return reply
 
 
-def _ids(context: Context) -> dict[str, str]:
-    headers = {"X-Request-ID": context.request_id}
-    if context.client_request_id is not None:
-        headers["X-Client-Request-ID"] = context.client_request_id
+def _ids(request_id: str, client_request_id: str | None) -> dict[str, str]:
+    headers = {"X-Request-ID": request_id}
+    if client_request_id is not None:
+        headers["X-Client-Request-ID"] = client_request_id
     return headers
 
 
