@@ -18,7 +18,7 @@ caller's own rules (a history entry's old and new values), how each value is red
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from api.errors import InvalidInput
@@ -37,20 +37,26 @@ def page_fetch(fetch: FetchPages) -> FetchRows:
 
 
 @dataclass(frozen=True, slots=True)
-class Redacted:
-    """Values of a nested list's rows as the caller may see them, in SQL (a history entry's).
+class RedactedBy:
+    """Values of a nested list's rows shown as the caller reads another field (a history entry's
+    old and new values, ``redacted_change``), described for the SQL that redacts them
+    (``schema.planned.sql_json``).
 
-    ``key`` is an expression over the table's row that the rest depends on (the schema coordinate
-    whose rule governs the values), computed once per row of the page. ``values`` maps each
-    column shown redacted to ``(row columns, key column) -> the value shown``; ``noted(row columns,
-    key column)`` is the coordinate whose read the row's shown values are (NULL when none), and
-    ``groups`` each such coordinate's group, for the audit note.
+    A row's coordinate comes from its ``group`` and ``field`` columns: a group of
+    ``whole_groups`` names one coordinate for all its fields, a pair of ``special`` its own, and
+    otherwise it is ``<group_types[group]>.<field>``. ``known()`` is every coordinate a row can
+    name (a row naming another has no decision in SQL), and ``enum_names(coordinate)`` maps an
+    enum's stored values to their schema names, as the field itself shows them.
     """
 
-    key: Any
-    values: Mapping[str, Callable[[Any, Any], Any]]
-    noted: Callable[[Any, Any], Any] | None = None
-    groups: Mapping[str, str] = field(default_factory=dict)
+    columns: tuple[str, ...]
+    group: str
+    field: str
+    whole_groups: Mapping[str, str]
+    special: Mapping[tuple[str, str], str]
+    group_types: Mapping[str, str]
+    known: Callable[[], frozenset[str]]
+    enum_names: Callable[[str], Mapping[str, str] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +64,15 @@ class PagedSql:
     """How PostgreSQL reads a nested connection (``schema.planned.sql_json``).
 
     The rows of ``table`` whose ``parent`` column equals the parent's key, narrowed by
-    ``condition(table columns)`` when given; ``redact(decisions, table columns)`` when the rows'
-    values are shown by the subject's own rules (a ``Redacted``). The connection's ``totalCount``
-    counts the same rows.
+    ``condition(table columns)`` when given; ``redact()`` (called when planned, so it may name what
+    its module defines later) when some values of the rows are shown by the subject's own rules for
+    another field. The connection's ``totalCount`` counts the same rows.
     """
 
     table: Any
     parent: str
     condition: Callable[[Any], Any] | None = None
-    redact: Callable[[Any, Any], Redacted] | None = None
+    redact: Callable[[], RedactedBy] | None = None
 
 
 @dataclass(frozen=True, slots=True)

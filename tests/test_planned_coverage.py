@@ -202,7 +202,8 @@ IN_SQL = {
     "grade_history_page": """query { customers(first: 5) { edges { node { id
       older: gradeHistory(last: 2) { pageInfo { hasPreviousPage startCursor endCursor } edges { cursor
         node { __typename grade score } } __typename }
-      none: gradeHistory(first: 0) { totalCount pageInfo { hasNextPage endCursor } edges { cursor } } } } } }""",
+      none: gradeHistory(first: 0) { totalCount pageInfo { hasNextPage endCursor } edges { cursor } }
+      counted: history(first: 1) { totalCount } named: history { __typename } } } } }""",
     # History: each value shown as the subject reads its own field (full, masked or null), audited reads noted.
     "history": """query($id: ID!) { customer(id: $id) { id
       history(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id changedAt
@@ -249,3 +250,28 @@ async def test_a_value_outside_a_cases_domain_is_answered_by_the_resolvers(seede
     dialect = runtime.engine.dialect.name
     # On PostgreSQL the database refused to build the node; the resolvers answered instead.
     assert runtime.read_paths["failed" if dialect == "postgresql" else "planned"] == 1
+
+
+async def test_a_history_entry_of_a_field_without_a_decision_is_answered_by_the_resolvers(
+    seeded: Any, api: Any
+) -> None:
+    from sqlalchemy import insert
+
+    from api.db.models import CustomerChange
+    from schema.ids import decode_global_id
+
+    runtime = seeded.state.runtime
+    some_id = await _graded_customer(api)
+    async with runtime.engine.begin() as connection:  # a field no schema type or table has (none is written today)
+        await connection.execute(insert(CustomerChange.__table__).values(
+            customer_id=decode_global_id(some_id, "Customer", "id"), changed_by="alice", info_group="customer",
+            field="noSuchField", old_value="a", new_value="b", major=False,
+        ))
+    auditor = token(sub="alice", roles=("compliance_auditor",), branch="HZ01")
+    before = dict(runtime.read_paths)
+    data = await api.ok(IN_SQL["history"], {"id": some_id}, bearer=auditor)
+    newest = data["customer"]["history"]["edges"][0]["node"]
+    assert (newest["field"], newest["oldValue"], newest["newValue"]) == ("noSuchField", None, None)
+    path = "failed" if runtime.engine.dialect.name == "postgresql" else "planned"
+    # On PostgreSQL the statement refused the row it has no decision for; the resolvers answered.
+    assert runtime.read_paths[path] == before.get(path, 0) + 1

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
 from pydantic.alias_generators import to_camel
-from sqlalchemy import Integer, String, Text, case, cast, literal, literal_column, null, type_coerce
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case
 
 from api.authz.masking import MASKERS
-from api.authz.policy import Decisions, FieldAccess
+from api.authz.policy import FieldAccess
 from api.db.enums import InfoGroup
 from api.db.models import BasicInformation as BasicRow
 from api.db.models import CreditInformation as CreditRow
@@ -63,7 +61,7 @@ from schema.grading import (
     grade_of,
 )
 from schema.ids import page_info
-from schema.nested_pages import Paged, PagedSql, Redacted, page_arguments, page_fetch, paged
+from schema.nested_pages import Paged, PagedSql, RedactedBy, page_arguments, page_fetch, paged
 from schema.organisation import BRANCH, Branch, StaffMember
 from schema.reads import (
     METADATA_KEY,
@@ -220,9 +218,7 @@ STATEMENTS = Related(
     sql_rows=reads.statements_sql, order=("period_end", "id"),
 )
 # On PostgreSQL the database pages a customer's history and redacts each value (redacted_change_sql).
-_HISTORY_SQL = PagedSql(
-    ChangeRow.__table__, "customer_id", redact=lambda decisions, c: redacted_change_sql(decisions, c)
-)
+_HISTORY_SQL = PagedSql(ChangeRow.__table__, "customer_id", redact=lambda: HISTORY_REDACTION)
 HISTORY: Paged = Paged(
     "id", page_fetch(lambda s, ids, request: history_pages(s, ids, request, major_only=False)),
     lambda row, ctx: redacted_change(ctx, row), default=50, bounds=(0, MAX_NESTED),
@@ -541,101 +537,33 @@ def redacted_change(ctx: Context, row: Any) -> CustomerChange:
     return from_row(CustomerChange, row, old_value=None, new_value=None)
 
 
-# --- the same redaction in SQL, for the planned path on PostgreSQL (schema.planned.sql_json) ---
+# --- the same redaction as the database does it (schema.planned.sql_json), for the planned path ---
 
 _GROUP_ROWS = {
     InfoGroup.CUSTOMER: CustomerRow, InfoGroup.BASIC: BasicRow,
     InfoGroup.OPERATING: OperatingRow, InfoGroup.CREDIT: CreditRow,
 }
-_SQL_TEXT = re.compile(r"[0-9A-Za-z_.:\- ]*")  # inlined as a SQL literal: nothing to escape
-
-
-def _sql_text(text: str) -> Any:
-    return literal_column(f"'{text}'", String) if _SQL_TEXT.fullmatch(text) else literal(text, String)
 
 
 @functools.cache
-def _history_fields() -> dict[InfoGroup, frozenset[str]]:
-    """Every field name a history entry of each group can hold: the group type's schema fields and
-    its table's columns (as ``apply_changes`` names them)."""
-    found: dict[InfoGroup, frozenset[str]] = {}
+def _history_coordinates() -> frozenset[str]:
+    """Every coordinate ``history_coordinate`` gives for a field a history entry can name: the
+    group type's schema fields and its table's columns (as ``apply_changes`` names them)."""
+    types = {"Customer": Customer, "BasicInformation": BasicInformation,
+             "OperatingInformation": OperatingInformation, "CreditInformation": CreditInformation}
+    found = {history_coordinate(InfoGroup.FINANCIAL, "")}
     for group, type_name in _GROUP_TYPES.items():
-        cls = {"Customer": Customer, "BasicInformation": BasicInformation,
-               "OperatingInformation": OperatingInformation, "CreditInformation": CreditInformation}[type_name]
-        definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+        definition = types[type_name].__strawberry_definition__  # type: ignore[attr-defined]
         names = {f.graphql_name or to_camel_case(f.python_name) for f in definition.fields}
         names |= {to_camel(column.key) for column in _GROUP_ROWS[group].__table__.c}
-        found[group] = frozenset(names)
-    return found
-
-
-def _history_coordinates() -> frozenset[str]:
-    """Every coordinate ``history_coordinate`` can give for the fields of ``_history_fields``."""
-    found = {history_coordinate(InfoGroup.FINANCIAL, "")}
-    for group, names in _history_fields().items():
         found |= {history_coordinate(group, name) for name in names}
     return frozenset(found)
 
 
-def redacted_change_sql(decisions: Decisions, columns: Any) -> Redacted:
-    """``redacted_change`` in SQL for the subject of ``decisions``, over a history row's ``columns``.
-
-    The row's coordinate is computed once; each value is shown as the subject reads that
-    coordinate: in full (an enum's stored value as the schema names it), masked, or null; a
-    row showing a value of an audited coordinate notes its read. A coordinate outside every
-    group's fields (none is written today) has no decision here: the statement fails on it and
-    the resolvers answer.
-    """
-    group = type_coerce(columns.info_group, String)
-    name = columns.field
-    coordinate = case(
-        (group == _sql_text(InfoGroup.FINANCIAL.value), _sql_text(history_coordinate(InfoGroup.FINANCIAL, ""))),
-        *[((group == _sql_text(g.value)) & (name == _sql_text(f)), _sql_text(c)) for (g, f), c in
-          _HISTORY_COORDINATES.items()],
-        else_=case(
-            {_sql_text(g.value): _sql_text(f"{t}.") for g, t in _GROUP_TYPES.items()}, value=group
-        ).concat(name),
-    )
-    full: list[str] = []
-    masked: dict[str, Any] = {}
-    audited: dict[str, str] = {}
-    for known in sorted(_history_coordinates()):
-        step = decisions.step(*known.split(".", 1))
-        if step.access is FieldAccess.FULL:
-            full.append(known)
-        elif step.access is FieldAccess.MASKED and known in MASKERS:
-            masked[known] = MASKERS[known]
-        else:
-            continue
-        if step.audited:
-            audited[known] = step.group or ""
-    known_all = [_sql_text(c) for c in sorted(_history_coordinates())]
-
-    def unknown(key: Any) -> Any:  # fails the statement: the resolvers answer
-        return cast(cast(literal_column("'no decision for the history field '", String).concat(key), Integer), Text)
-
-    def shown(row: Any, key: Any, column: str) -> Any:
-        value = row[column]
-        named = _AS_NAMED._names  # the enums' stored values -> their schema names, by coordinate
-        whens: list[Any] = [(value.is_(None), null())]
-        whens += [(key == _sql_text(c), case({_sql_text(k): _sql_text(v) for k, v in named[c].items()},
-                                             value=value, else_=value)) for c in full if c in named]
-        if full:
-            whens.append((key.in_([_sql_text(c) for c in full]), value))
-        whens += [(key == _sql_text(c), mask.sql(value)) for c, mask in masked.items()]
-        whens.append((key.in_(known_all), null()))
-        return type_coerce(case(*whens, else_=unknown(key)), Text)
-
-    def noted(row: Any, key: Any) -> Any:
-        whens: list[Any] = [(row.old_value.is_(None) & row.new_value.is_(None), null())]
-        if audited:
-            whens.append((key.in_([_sql_text(c) for c in audited]), key))
-        whens.append((key.in_(known_all), null()))
-        return type_coerce(case(*whens, else_=unknown(key)), Text)
-
-    return Redacted(
-        coordinate,
-        {"old_value": lambda row, key: shown(row, key, "old_value"),
-         "new_value": lambda row, key: shown(row, key, "new_value")},
-        noted, audited,
-    )
+HISTORY_REDACTION: RedactedBy = RedactedBy(
+    ("old_value", "new_value"), "info_group", "field",
+    whole_groups={InfoGroup.FINANCIAL.value: history_coordinate(InfoGroup.FINANCIAL, "")},
+    special={(group.value, name): coordinate for (group, name), coordinate in _HISTORY_COORDINATES.items()},
+    group_types={group.value: type_name for group, type_name in _GROUP_TYPES.items()},
+    known=_history_coordinates, enum_names=lambda coordinate: _AS_NAMED._names.get(coordinate),
+)

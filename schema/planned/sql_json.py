@@ -27,6 +27,7 @@ which one ``json_build_object`` writes the edges (in the page's order, the extra
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,9 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Integer,
+    String,
     Text,
+    and_,
     bindparam,
     case,
     cast,
@@ -49,14 +52,16 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
-from api.authz.policy import Action
+from api.authz.masking import MASKERS
+from api.authz.policy import Action, Decisions, FieldAccess
 from api.db.models import Customer
 from api.errors import InvalidInput
 from api.services.pagination import PageRequest, keyset_statement
-from schema.nested_pages import Paged
+from schema.nested_pages import Paged, RedactedBy
 from schema.planned.run import Bound
 from schema.planned.sql_scalars import NoSqlForm, cursor_sql, global_id_sql, name_literal, sql_form
 from schema.reads import Column, Count, Lookup, Projection, Related
@@ -258,14 +263,18 @@ class _Builder:
         if inside:  # read per item: noted for a customer whose page has rows
             self.flags.append((exists(select(literal_column("1")).select_from(page.rows).where(page.kept)),
                                tuple(inside)))
-        if page.redacted is not None and page.redacted.noted is not None and page.redacted.groups:
+        if page.redacted is not None and page.redacted.noted is not None:
+            # Always asked, even when no coordinate the subject reads is audited: a row of a
+            # coordinate without a decision must fail the statement (see redacted_change_sql).
             shown = page.rows.c.history_noted
             coordinates = (
                 select(func.array_agg(aggregate_order_by(shown.distinct(), shown), type_=ARRAY(Text)))
                 .select_from(page.rows).where(page.kept, shown.is_not(None)).scalar_subquery()
             )
             self.flags.append((coordinates, dict(page.redacted.groups)))
-        return select(func.json_build_object(*pairs)).select_from(page.rows).scalar_subquery()
+        # One row whatever the page holds and whichever parts are selected: an aggregate over no group.
+        connection = select(func.json_build_object(*pairs)).select_from(page.rows).group_by(literal_column("()"))
+        return connection.scalar_subquery()
 
     def edges(self, bound: Bound, page: _Page, inside: list[Bound]) -> Any:
         """The page's edges in the page's order (the row read beyond it left out)."""
@@ -276,7 +285,7 @@ class _Builder:
             if shape.definition is None:
                 pairs.append(name_literal(shape.parent))
                 continue
-            if part.action is Action.AUDIT or part.action is Action.MASK:
+            if part.action is Action.AUDIT:
                 inside.append(part)
             elif part.action is not Action.PASS:
                 raise _NoJson(f"{shape.coordinate} is not plainly readable")
@@ -354,7 +363,7 @@ class _Page:
             self._scope.append(spec.condition(table.c))
         self._table = table
         order = key.column.desc() if self.read_descending else key.column.asc()
-        self.redacted = spec.redact(bound.decisions, table.c) if spec.redact is not None else None
+        self.redacted = _redacted(spec.redact(), bound.decisions, table.c) if spec.redact is not None else None
         selected: list[Any] = [*table.c, func.row_number().over(order_by=order).label("page_rank")]
         if self.redacted is not None:
             selected.append(self.redacted.key.label("history_key"))
@@ -383,6 +392,89 @@ class _Page:
         return select(func.count()).select_from(self._table).where(*self._scope).correlate_except(
             self._table
         ).scalar_subquery()
+
+
+@dataclass(frozen=True, slots=True)
+class _Redacted:
+    """A ``RedactedBy`` in SQL for one subject: ``key`` the row's coordinate (computed once per
+    row), ``values`` each redacted column as ``(row columns, key) -> shown``, ``noted(row columns,
+    key)`` the coordinate whose read the row's shown values are (NULL: none), ``groups`` the
+    group of each audited coordinate."""
+
+    key: Any
+    values: Mapping[str, Any]
+    noted: Any
+    groups: Mapping[str, str]
+
+
+_SQL_TEXT = re.compile(r"[0-9A-Za-z_.:\- ]*")
+
+
+def _text(text: str) -> Any:
+    """A fixed string inlined as a SQL literal when nothing in it needs escaping, else a parameter."""
+    return literal_column(f"'{text}'", String) if _SQL_TEXT.fullmatch(text) else literal(text, String)
+
+
+def _redacted(spec: RedactedBy, decisions: Decisions | None, columns: Any) -> _Redacted:
+    """``redacted_change`` in SQL for the subject of ``decisions``, over a history row's ``columns``.
+
+    Each value is shown as the subject reads the row's coordinate: in full (an enum's stored
+    value as the schema names it), masked, or null; a row showing a value of an audited
+    coordinate notes its read. A coordinate outside ``spec.known()`` (none is written today)
+    has no decision here: the statement fails on it and the resolvers answer.
+    """
+    assert decisions is not None, "bound with the subject's decisions (run.bind)"
+    group = type_coerce(columns[spec.group], String)
+    name = columns[spec.field]
+    key = case(
+        *[(group == _text(g), _text(c)) for g, c in spec.whole_groups.items()],
+        *[((group == _text(g)) & (name == _text(f)), _text(c)) for (g, f), c in spec.special.items()],
+        else_=case({_text(g): _text(f"{t}.") for g, t in spec.group_types.items()}, value=group).concat(name),
+    )
+    known = sorted(spec.known())
+    full: list[str] = []
+    masked: dict[str, Any] = {}
+    audited: dict[str, str] = {}
+    for coordinate in known:
+        step = decisions.step(*coordinate.split(".", 1))
+        if step.access is FieldAccess.FULL:
+            full.append(coordinate)
+        elif step.access is FieldAccess.MASKED and coordinate in MASKERS:
+            masked[coordinate] = MASKERS[coordinate]
+        else:
+            continue
+        if step.audited:
+            audited[coordinate] = step.group or ""
+
+    def unknown(row_key: Any) -> Any:  # no decision: the statement fails, the resolvers answer
+        return cast(cast(literal_column("'no decision for the history field '", String).concat(row_key), Integer),
+                    Text)
+
+    def shown(column: str) -> Any:
+        def value_of(row: Any, row_key: Any) -> Any:
+            value = row[column]
+            whens: list[Any] = [(value.is_(None), null())]
+            for coordinate in full:
+                names = spec.enum_names(coordinate)
+                if names:
+                    named = case({_text(k): _text(v) for k, v in names.items()}, value=value, else_=value)
+                    whens.append((row_key == _text(coordinate), named))
+            if full:
+                whens.append((row_key.in_([_text(c) for c in full]), value))
+            whens += [(row_key == _text(c), mask.sql(value)) for c, mask in masked.items()]
+            whens.append((row_key.in_([_text(c) for c in known]), null()))
+            return type_coerce(case(*whens, else_=unknown(row_key)), Text)
+
+        return value_of
+
+    def noted(row: Any, row_key: Any) -> Any:
+        whens: list[Any] = [(and_(*(row[c].is_(None) for c in spec.columns)), null())]
+        if audited:
+            whens.append((row_key.in_([_text(c) for c in audited]), row_key))
+        whens.append((row_key.in_([_text(c) for c in known]), null()))
+        return type_coerce(case(*whens, else_=unknown(row_key)), Text)
+
+    return _Redacted(key, {column: shown(column) for column in spec.columns}, noted, audited)
 
 
 def _boolean(value: bool) -> Any:
