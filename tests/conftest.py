@@ -195,3 +195,15 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
+
+
+# --- scheduling ----------------------------------------------------------------------------------
+
+# Files that run for minutes in one piece (a benchmark with its own servers, browsers, private
+# database servers) go first: with two test processes (scripts/test) the other takes the many
+# short files meanwhile, instead of the suite waiting on a long file scheduled last.
+_LONG_FILES = ("test_bench.py", "test_browser.py", "test_faults.py", "test_migration_safety.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in _LONG_FILES)  # stable: the rest keep their order
