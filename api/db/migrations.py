@@ -12,6 +12,7 @@ the rules every migration run follows (docs/database-roles.md):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from alembic import command, context
@@ -70,8 +71,9 @@ def downgrade(
     )
 
 
+@cache
 def head_revision() -> str | None:
-    """The newest revision the code ships."""
+    """The newest revision the code ships (read once: the scripts are compiled to find it)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

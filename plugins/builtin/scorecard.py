@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +331,13 @@ def load_card(path: Path) -> Scorecard:
 CARDS = Path(__file__).resolve().parent / "cards"
 
 
+@cache
+def _shipped_cards() -> tuple[Scorecard, ...]:
+    # Cards are immutable and the package's files do not change while it runs: every plugin host
+    # of the process (one per app, so one per test) shares one parse.
+    return tuple(load_card(path) for path in sorted(CARDS.glob("*.toml")))
+
+
 def builtin_cards() -> list[Scorecard]:
     """Every card shipped in ``cards/``."""
-    return [load_card(path) for path in sorted(CARDS.glob("*.toml"))]
+    return list(_shipped_cards())
