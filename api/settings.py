@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Values in a request's variables (every key, item and scalar): strawberry turns each into
     # its input type at some 10 µs apiece, so a 3,000-term filter would cost seconds.
     max_variable_values: int = Field(default=2_000, ge=10)
+    # Comparisons in one `where` (each operator of each field, through _and/_or/_not), literal
+    # documents included: databases parse a long OR as a deep tree (SQLite stops at 1,000 levels).
+    max_filter_terms: int = Field(default=200, ge=1, le=900)
     # Bounds while and after a request runs: its answer (serialised JSON), its run time.
     max_result_bytes: int = Field(default=5_000_000, ge=1_000)
     max_execution_seconds: float = Field(default=10.0, gt=0, le=600)

@@ -9,9 +9,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from api.authz.policy import FieldAccess
 from api.errors import InvalidInput
 from api.services import access, audit
 from schema.access_types import AuditAction, AuditEntry, Consent, ConsentGroupEnum, audit_entry_of, consent_of
+from schema.authz import forbidden
 from schema.context import Info
 from schema.convert import from_row, input_dict
 from schema.data_classes import classes
@@ -97,6 +99,19 @@ class AuditEntryConnection:
     async def total_count(self, info: Info) -> int:
         async with info.context.reading() as session:
             return await audit.count_entries(session, where=self.where)
+
+
+AUDIT_LOG = "Query.auditLog"
+
+
+async def audit_entry_node(info: Info, key: int) -> AuditEntry | None:
+    """``node(id:)`` of an audit entry: as readable as the audit log (``Query.auditLog``)."""
+    ctx = info.context
+    if ctx.decisions.field(AUDIT_LOG) is FieldAccess.DENIED:
+        raise forbidden(ctx, AUDIT_LOG, None)
+    async with ctx.reading() as session:
+        row = await audit.find_entry(session, key)
+    return None if row is None else audit_entry_of(row)
 
 
 @strawberry.type

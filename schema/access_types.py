@@ -67,7 +67,8 @@ class AuditAction(Enum):
 
 
 @strawberry.type(description="One entry of the append-only audit log.")
-class AuditEntry:
+class AuditEntry(relay.Node):
+    id: relay.NodeID[int]
     at: datetime = strawberry.field(description="When.")
     principal: str = strawberry.field(description="Who (token `sub`).")
     roles: str = strawberry.field(description="The roles they held, space-separated.")
@@ -86,7 +87,7 @@ class AuditEntry:
 
 def audit_entry_of(row: Any) -> AuditEntry:
     return AuditEntry(
-        at=row.at, principal=row.principal, roles=row.roles, action=AuditAction(row.action),
+        id=row.id, at=row.at, principal=row.principal, roles=row.roles, action=AuditAction(row.action),
         customer_id=(
             strawberry.ID(str(relay.GlobalID("Customer", str(row.customer_id))))
             if row.customer_id is not None else None

@@ -131,6 +131,15 @@ class _Sum:
         self.cost += times * other.cost
         self.nul = self.nul or other.nul
 
+    def worst(self, other: _Sum) -> None:
+        """Keep the larger of each measure: operations run one at a time, so they do not add up."""
+        self.selections = max(self.selections, other.selections)
+        self.aliases = max(self.aliases, other.aliases)
+        self.depth = max(self.depth, other.depth)
+        self.directives = max(self.directives, other.directives)
+        self.cost = max(self.cost, other.cost)
+        self.nul = self.nul or other.nul
+
 
 def _holds_nul(value: ValueNode) -> bool:
     if isinstance(value, StringValueNode):
@@ -239,12 +248,7 @@ def _measure(schema: GraphQLSchema, document: DocumentNode, variables: Mapping[s
             measured = walk.of_fragment(definition.name.value, frozenset()) or _Sum()
         else:
             continue
-        worst.selections = max(worst.selections, measured.selections)
-        worst.aliases = max(worst.aliases, measured.aliases)
-        worst.depth = max(worst.depth, measured.depth)
-        worst.directives = max(worst.directives, measured.directives)
-        worst.cost = max(worst.cost, measured.cost)
-        worst.nul = worst.nul or measured.nul
+        worst.worst(measured)
     return Measure(worst.selections, worst.aliases, worst.depth, worst.directives, worst.cost, worst.nul)
 
 

@@ -138,7 +138,7 @@ class Context:
 
     @property
     def query_context(self) -> QueryContext:
-        return QueryContext(stale_cutoff=self.stale_cutoff)
+        return QueryContext(stale_cutoff=self.stale_cutoff, max_filter_terms=self.settings.max_filter_terms)
 
     @cached_property
     def stale_cutoff(self) -> date:

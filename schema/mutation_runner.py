@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -51,7 +52,7 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
         if not _lost_a_race(exc):
             raise
         # A concurrent change won: the caller retries on fresh data, as for a stale version.
-        return error_result(Conflict("The record", current_version=None))
+        return error_result(Conflict(_what_changed(exc), current_version=None))
     finally:
         if not committed:  # changes that were rolled back are never announced
             ctx.grade_changes.clear()
@@ -74,6 +75,12 @@ def _lost_a_race(exc: Exception) -> bool:
         return True
     state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
     return state in _RACE_STATES
+
+
+def _what_changed(exc: Exception) -> str:
+    # SQLAlchemy names the table whose row version moved ("UPDATE statement on table 'customer' …").
+    table = re.search(r"on table '(\w+)'", str(exc)) if isinstance(exc, StaleDataError) else None
+    return f"The {table.group(1).replace('_', ' ')}" if table else "The record"
 
 
 def announce_grade_changes(ctx: Context) -> None:

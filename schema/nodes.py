@@ -20,6 +20,7 @@ from strawberry import relay
 from api.authz.policy import Action
 from api.db import models
 from api.services import nodes
+from schema.access import audit_entry_node
 from schema.authz import CONSENT_GROUPS, forbidden
 from schema.context import Context, Info
 from schema.customer.information_types import EVENTS, GUARANTEES, INVESTMENTS
@@ -68,7 +69,7 @@ OWNED: dict[str, OwnedNode] = {
     ),
 }
 # Every type ``node(id:)`` resolves (the tests check each ``Node`` type of the schema is here).
-NODE_TYPES = frozenset({"Customer", "Branch", "StaffMember", *OWNED})
+NODE_TYPES = frozenset({"Customer", "Branch", "StaffMember", "AuditEntry", *OWNED})
 
 
 def _denied(ctx: Context, coordinate: str) -> bool:
@@ -121,6 +122,8 @@ async def resolve_node(info: Info, value: str) -> relay.Node | None:
         return await branch_node(info, parse_global_id(value, "id").node_id)
     if type_name == "StaffMember":
         return await staff_member_node(info, str(decode_global_id(value, type_name, "id")))
+    if type_name == "AuditEntry":
+        return await audit_entry_node(info, decode_global_id(value, type_name, "id"))
     kind = OWNED.get(type_name)
     if kind is None:
         return None

@@ -12,7 +12,6 @@ from strawberry import relay
 from api.authz.policy import FieldAccess
 from api.db.models import Branch as BranchRow
 from api.db.models import StaffMember as StaffRow
-from api.errors import InvalidInput
 from api.services import organisation
 from api.services.organisation import HAS_PORTFOLIO_FILTER, StaffScope
 from schema.authz import forbidden
@@ -22,6 +21,7 @@ from schema.convert import from_row, input_dict
 from schema.data_classes import classified
 from schema.errors import ConflictError, InvalidInputError
 from schema.ids import OrderByArgument, PageAfter, PageBefore, PageFirst, PageLast, WhereArgument, page_info
+from schema.list_arguments import page_sizes, require_searchable
 from schema.mutation_runner import run_mutation
 from schema.reads import METADATA_KEY, Declarer, Lookup, TypeReads, declare
 from schema.resolve import looked_up
@@ -113,27 +113,6 @@ def staff_scope_for(ctx: Context) -> StaffScope:
         branch_code=scope.branch_code if "branch" in kinds else None,
         staff_id=scope.staff_id if "own" in kinds else None,
     )
-
-
-def _require_readable(ctx: Context, fields: list[str], verb: str) -> None:
-    """Filtering or sorting on a field reveals it: only on a field the caller reads in full."""
-    for field in fields:
-        coordinate = _STAFF_COORDINATES.get(field, f"StaffMember.{field}")
-        if ctx.decisions.field(coordinate) is not FieldAccess.FULL:
-            raise forbidden(ctx, coordinate, None, verb)
-
-
-def _filtered(where: dict[str, Any] | None) -> list[str]:
-    found: list[str] = []
-    for key, value in (where or {}).items():
-        if key in ("_and", "_or"):
-            for item in value:
-                found += _filtered(item)
-        elif key == "_not":
-            found += _filtered(value)
-        else:
-            found.append(key)
-    return found
 
 
 @strawberry.type(description="A page of staff members (Relay connection, keyset-paginated).")
@@ -229,16 +208,10 @@ class OrganisationQuery:
         before: PageBefore = None,
     ) -> StaffMemberConnection | None:
         ctx = info.context
-        limit = ctx.settings.max_page_size
-        for name, value in (("first", first), ("last", last)):
-            if value is not None and not 0 <= value <= limit:
-                raise InvalidInput.one(name, f"must be between 0 and {limit}")
-        if first is None and last is None:
-            first = min(20, limit)
+        first, last = page_sizes(first, last, ctx.settings.max_page_size)
         filters = where_dict(where)
         order = order_list(order_by)
-        _require_readable(ctx, _filtered(filters), "filter on")
-        _require_readable(ctx, [field for field, _ in order], "sort by")
+        require_searchable(ctx, "StaffMember", _STAFF_COORDINATES, filters, order)
         scope = staff_scope_for(ctx)
         async with ctx.reading() as session:
             page = await organisation.find_staff_members(

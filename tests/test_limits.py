@@ -181,14 +181,28 @@ async def test_a_filter_of_three_thousand_terms_is_refused_before_it_is_converte
     assert "CREDITCARE_MAX_VARIABLE_VALUES" in refused(response, "BAD_USER_INPUT")
 
 
-async def test_a_literal_filter_of_hundreds_of_terms_is_bad_input_on_every_database(client, api):
+async def test_a_literal_filter_over_the_filter_term_limit_is_bad_input_naming_it(client, api, settings):
     await f.organisation(api)  # the caller, a relationship manager, may list customers
+    assert settings.max_filter_terms == 200
     terms = ", ".join(f'{{name: {{_eq: "n{i}"}}}}' for i in range(201))  # within the token limit
     response = await post(client, f"{{ customers(where: {{_or: [{terms}]}}) {{ totalCount }} }}",
                           headers={"Authorization": f"Bearer {api.bearer}"})
     assert response.status_code == 200, response.text
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "_in" in error["message"]
+    assert "CREDITCARE_MAX_FILTER_TERMS" in error["message"]
+
+
+async def test_the_filter_term_limit_is_a_setting(api, settings):
+    await f.organisation(api)
+    terms = ", ".join(f'{{name: {{_eq: "n{i}"}}}}' for i in range(6))
+    query = f"{{ customers(where: {{_or: [{terms}]}}) {{ totalCount }} }}"
+    headers = {"Authorization": f"Bearer {api.bearer}"}
+    async with serving(settings, max_filter_terms=5) as tight:
+        error = (await post(tight, query, headers=headers)).json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT" and "more than the 5 allowed" in error["message"]
+    async with serving(settings, max_filter_terms=6) as roomy:
+        assert (await post(roomy, query, headers=headers)).json()["data"]["customers"]["totalCount"] == 0
 
 
 async def test_variables_nested_beyond_reason_are_bad_input(client):

@@ -181,6 +181,21 @@ async def test_a_currency_that_is_not_an_active_iso_4217_code_is_bad_input_namin
     assert "ISO 4217" in error["message"]
 
 
+@pytest.mark.parametrize("code", ["XXQ", "XTS", "XXX"])
+def test_services_hold_input_from_outside_graphql_to_the_same_currency_list(code: str) -> None:
+    """The CLI, demo data and plugins reach the services without the GraphQL scalar in between."""
+    from api.errors import InvalidInput
+    from api.services.information import FinancialStatementInput
+    from api.services.validation import parse
+
+    statement = {"customerId": 1, "periodEnd": "2024-12-31", "periodKind": "annual", "currency": code,
+                 "totalAssets": "1", "totalLiabilities": "1", "revenue": "1", "netProfit": "1"}
+    with pytest.raises(InvalidInput) as refused:
+        parse(FinancialStatementInput, statement)
+    [problem] = [p for p in refused.value.problems if p.field == "input.currency"]
+    assert "ISO 4217" in problem.message
+
+
 async def test_every_active_code_is_money_and_reads_back_as_written(api):
     c = await _customer_with_statement(api)
     variables = {"input": f.statement_input(c["id"], 2, periodEnd="2024-12-31", currency="XCG")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLNonNull, GraphQLObjectType
+from strawberry.relay import GlobalID
 
 import factories as f
 from conftest import token
@@ -120,7 +121,7 @@ def test_every_type_with_an_identity_implements_node_and_node_resolves_it():
         if isinstance(graphql_type, GraphQLObjectType) and any(i.name == "Node" for i in graphql_type.interfaces)
     }
     assert nodes == NODE_TYPES
-    assert {"Branch", "StaffMember", "FinancialStatement", "ServiceRecord", "Consent", "GradeAssessment",
+    assert {"Branch", "StaffMember", "AuditEntry", "FinancialStatement", "ServiceRecord", "Consent", "GradeAssessment",
             "GradeOverride", "CustomerChange", "CreditEvent", "Guarantee", "MajorInvestment"} <= nodes
 
 
@@ -169,6 +170,20 @@ async def test_node_resolves_a_history_entry_branches_and_staff(api):
     assert (await api.ok(NODE, {"id": alice["id"]}, bearer=SUE))["node"] is None  # another branch's staff
     body = await api(NODE, {"id": alice["id"]}, bearer=ACME)
     assert body["data"]["node"] is None and _errors(body) == [("FORBIDDEN", ["node"])]
+
+
+async def test_node_resolves_an_audit_entry_for_whoever_may_read_the_audit_log(api):
+    await f.organisation(api)
+    await f.customer(api)
+    log = "{ auditLog(first: 1) { edges { node { id principal object requestId } } } }"
+    [entry] = [e["node"] for e in (await api.ok(log, bearer=AUDITOR))["auditLog"]["edges"]]
+    by_id = "query($id: ID!) { node(id: $id) { __typename id ... on AuditEntry { principal object requestId } } }"
+    assert (await api.ok(by_id, {"id": entry["id"]}, bearer=AUDITOR))["node"] == {"__typename": "AuditEntry", **entry}
+    # The audit log is compliance's: a relationship manager is refused it by id as by list.
+    body = await api(by_id, {"id": entry["id"]})
+    assert body["data"]["node"] is None and _errors(body) == [("FORBIDDEN", ["node"])]
+    missing = str(GlobalID("AuditEntry", "999999"))
+    assert (await api.ok(by_id, {"id": missing}, bearer=AUDITOR))["node"] is None
 
 
 # ------------------------------------------------------------------------- non-null where it holds

@@ -90,6 +90,11 @@ async def find_entries(
     )
 
 
+async def find_entry(session: AsyncSession, entry_id: int) -> AuditEntry | None:
+    """One audit entry by its id (None when there is none)."""
+    return await session.get(AuditEntry, entry_id)
+
+
 async def count_entries(session: AsyncSession, *, where: Mapping[str, Any]) -> int:
     stmt = select(func.count()).select_from(AuditEntry)
     condition = _condition(where)

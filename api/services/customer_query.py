@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, not_, or_, select
+from sqlalchemy import func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.compiled import Reader
 from api.db.models import Customer, StaffMember
 from api.services.filtering import FilterSql, QueryContext, Searchable
-from api.services.pagination import Page, keyset_page
+from api.services.pagination import Page
 from api.services.scope import RowScope, within
 
 
@@ -52,12 +52,6 @@ MANAGER_USERNAME_FILTER = FilterSql(
 )
 
 
-def _base(where: Mapping[str, Any] | None, fields: Searchable, ctx: QueryContext, scope: RowScope) -> Select[Any]:
-    stmt = within(select(Customer), scope)
-    condition = fields.condition(where, ctx)
-    return stmt if condition is None else stmt.where(condition)
-
-
 async def find_customers(
     session: Reader,
     *,
@@ -71,18 +65,10 @@ async def find_customers(
     ctx: QueryContext,
     scope: RowScope,
 ) -> Page[Customer]:
-    """One page of customers (ORM objects) matching ``where`` in the requested order."""
-    keys = fields.keys(order_by)
-    # The sort keys are selected beside each customer: a key may be an expression (a nullable
-    # column's "missing?" and its neutral value), and the cursor holds what the database compared.
-    stmt = _base(where, fields, ctx, scope).add_columns(*(key.column for key in keys))
-    page = await keyset_page(
-        session, stmt, keys, first=first, after=after, last=last, before=before,
-        key_values=lambda row: row[1:], entities=False,
-    )
-    return Page(
-        items=[row[0] for row in page.items], cursors=page.cursors,
-        has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
+    """One page of customers (ORM objects) in scope matching ``where`` in the requested order."""
+    return await fields.page(
+        session, within(select(Customer), scope), ctx, where=where, order_by=order_by, first=first, after=after,
+        last=last, before=before,
     )
 
 
@@ -90,8 +76,4 @@ async def count_customers(
     session: Reader, *, where: Mapping[str, Any] | None, fields: Searchable, ctx: QueryContext, scope: RowScope
 ) -> int:
     """How many customers in scope match ``where`` (the whole list, not the page)."""
-    condition = fields.condition(where, ctx)
-    stmt = within(select(func.count()).select_from(Customer), scope)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    return int(await session.scalar(stmt) or 0)
+    return await fields.count(session, within(select(func.count()).select_from(Customer), scope), ctx, where)

@@ -9,7 +9,6 @@ from pydantic import AfterValidator, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from api.db.base import utcnow
 from api.db.enums import CreditStatus, InfoGroup
@@ -214,11 +213,11 @@ async def commit_changes(
 
 
 async def save(session: AsyncSession) -> None:
-    """Flush, turning a lost race into a CONFLICT and a duplicate credit code into bad input."""
+    """Flush, turning a duplicate credit code or statement period into bad input.
+
+    A lost race (a stale version) is left to the mutation runner, which maps every kind of it."""
     try:
         await session.flush()
-    except StaleDataError:
-        raise Conflict("Customer", current_version=None) from None
     except IntegrityError as exc:
         if "credit_code" in str(exc.orig):
             raise InvalidInput.one("input.creditCode", "a customer with this credit code exists") from None

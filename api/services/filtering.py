@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic.alias_generators import to_camel
-from sqlalchemy import Integer, String, and_, bindparam, case, false, func, literal, not_, or_, true
+from sqlalchemy import Integer, Select, String, and_, bindparam, case, false, func, literal, not_, or_, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from api.db.compiled import Reader
 from api.errors import InvalidInput
-from api.services.pagination import SortKey, datetime_key
+from api.services.pagination import Page, SortKey, datetime_key, keyset_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class QueryContext:
     """What a filter needs to know besides its own values."""
 
     stale_cutoff: date
+    max_filter_terms: int  # comparisons one `where` may hold (settings: CREDITCARE_MAX_FILTER_TERMS)
 
 
 def _escape_like(text: str) -> str:
@@ -235,9 +237,6 @@ _PARSE: dict[type, Callable[[Any], Any]] = {datetime: datetime_key, Decimal: _de
 _NEUTRAL: dict[type, Any] = {str: "", Decimal: Decimal(0), int: 0}
 
 
-MAX_FILTER_TERMS = 200
-
-
 def _terms(where: Any) -> int:
     """Comparisons in a ``where`` tree (each operator of each field; ``_and``/``_or``/``_not`` nest)."""
     if isinstance(where, Mapping):
@@ -255,10 +254,11 @@ def where_condition(
     """SQL for a ``where`` tree: ``{field: {op: value}, _and: [...], _or: [...], _not: {...}}``."""
     if not where:
         return None
-    if path == "where" and (terms := _terms(where)) > MAX_FILTER_TERMS:
+    if path == "where" and (terms := _terms(where)) > ctx.max_filter_terms:
         # Databases parse a long OR as a deep expression tree (SQLite refuses past 1,000 levels).
-        raise InvalidInput.one(path, f"the filter has {terms} comparisons, more than the {MAX_FILTER_TERMS} "
-                                     "allowed: compare with _in for a list of values")
+        raise InvalidInput.one(path, f"the filter has {terms} comparisons, more than the {ctx.max_filter_terms} "
+                                     "allowed (limit CREDITCARE_MAX_FILTER_TERMS): compare with _in for a list of "
+                                     "values")
     parts: list[ColumnElement[bool]] = []
     for field, spec in where.items():
         here = f"{path}.{to_camel(field) if not field.startswith('_') else field}"
@@ -322,3 +322,33 @@ class Searchable:
 
     def keys(self, order_by: Sequence[tuple[str, bool]]) -> list[SortKey]:
         return sort_keys(order_by, self.sorts)
+
+    def _matching(self, scoped: Select[Any], where: Mapping[str, Any] | None, ctx: QueryContext) -> Select[Any]:
+        condition = self.condition(where, ctx)
+        return scoped if condition is None else scoped.where(condition)
+
+    async def page(
+        self, session: Reader, scoped: Select[Any], ctx: QueryContext, *, where: Mapping[str, Any] | None,
+        order_by: Sequence[tuple[str, bool]], first: int | None, after: str | None, last: int | None,
+        before: str | None,
+    ) -> Page[Any]:
+        """One keyset page of ``scoped``'s rows (what it selects first, already limited to the
+        caller's scope) matching ``where``, in ``order_by`` order, the unique key last."""
+        keys = self.keys(order_by)
+        # The sort keys are selected beside each row: a key may be an expression (a nullable
+        # column's "missing?" and its neutral value), and the cursor holds what the database compared.
+        stmt = self._matching(scoped, where, ctx).add_columns(*(key.column for key in keys))
+        page = await keyset_page(
+            session, stmt, keys, first=first, after=after, last=last, before=before,
+            key_values=lambda row: row[1:], entities=False,
+        )
+        return Page(
+            items=[row[0] for row in page.items], cursors=page.cursors,
+            has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
+        )
+
+    async def count(
+        self, session: Reader, scoped_count: Select[Any], ctx: QueryContext, where: Mapping[str, Any] | None
+    ) -> int:
+        """How many rows ``scoped_count`` (a ``count()`` limited to the caller's scope) finds matching ``where``."""
+        return int(await session.scalar(self._matching(scoped_count, where, ctx)) or 0)

@@ -18,7 +18,7 @@ from api.db.models.organisation import agreement_in_force
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.services.filtering import FilterSql, QueryContext, Searchable
-from api.services.pagination import Page, keyset_page
+from api.services.pagination import Page
 from api.services.validation import Command, Name, parse
 
 BranchCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,16}$")]
@@ -157,14 +157,6 @@ def has_portfolio_condition(wanted: bool) -> ColumnElement[bool]:
 HAS_PORTFOLIO_FILTER = FilterSql(custom=lambda op, wanted, ctx: has_portfolio_condition(bool(wanted)))
 
 
-def _staff_base(
-    where: Mapping[str, Any] | None, fields: Searchable, ctx: QueryContext, scope: StaffScope
-) -> Select[Any]:
-    stmt = _staff_within(select(StaffMember), scope)
-    condition = fields.condition(where, ctx)
-    return stmt if condition is None else stmt.where(condition)
-
-
 async def find_staff_members(
     session: Reader,
     *,
@@ -179,10 +171,9 @@ async def find_staff_members(
     scope: StaffScope,
 ) -> Page[StaffMember]:
     """One keyset page of the staff in ``scope`` matching ``where``, in the requested order (id last)."""
-    keys = fields.keys(order_by)
-    return await keyset_page(
-        session, _staff_base(where, fields, ctx, scope), keys, first=first, after=after, last=last, before=before,
-        key_values=lambda member: [getattr(member, key.name) for key in keys],
+    return await fields.page(
+        session, _staff_within(select(StaffMember), scope), ctx, where=where, order_by=order_by, first=first,
+        after=after, last=last, before=before,
     )
 
 
@@ -190,11 +181,7 @@ async def count_staff_members(
     session: Reader, *, where: Mapping[str, Any] | None, fields: Searchable, ctx: QueryContext, scope: StaffScope
 ) -> int:
     """How many staff in ``scope`` match ``where`` (the whole list, not the page)."""
-    stmt = _staff_within(select(func.count()).select_from(StaffMember), scope)
-    condition = fields.condition(where, ctx)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    return int(await session.scalar(stmt) or 0)
+    return await fields.count(session, _staff_within(select(func.count()).select_from(StaffMember), scope), ctx, where)
 
 
 async def staff_members_in_scope(

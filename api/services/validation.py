@@ -6,14 +6,25 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from api.errors import FieldProblem, InvalidInput
+from api.reference.currencies import currency_error
 
 M = TypeVar("M", bound=BaseModel)
 
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+def _active_currency(code: str) -> str:
+    # The same list as the GraphQL scalar: input from the CLI, demo data or a plugin is held to it too.
+    problem = currency_error(code)
+    if problem is not None:
+        raise ValueError(problem)
+    return code
+
+
+CurrencyCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code"), AfterValidator(_active_currency)
+]
 # 15 significant digits (a trillion yuan and cents): what SQLite, the embedded default, keeps
 # exactly; PostgreSQL would keep more.
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]

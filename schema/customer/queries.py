@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
-from api.authz.policy import FieldAccess
-from api.errors import InvalidInput
 from api.services import customers as customer_service
 from api.services.customer_query import count_customers, find_customers
-from schema.authz import forbidden
 from schema.comparisons import order_list, where_dict
-from schema.context import Context, Info
+from schema.context import Info
 from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES, CustomerOrderBy, CustomerWhere
 from schema.customer.types import Customer
 from schema.ids import (
@@ -26,6 +23,7 @@ from schema.ids import (
     decode_global_id,
     page_info,
 )
+from schema.list_arguments import page_sizes, require_searchable
 from schema.nodes import resolve_node
 
 
@@ -40,30 +38,6 @@ class CustomerConnection(relay.Connection[Customer]):
                 session, where=self.where, fields=CUSTOMER_SEARCH, ctx=info.context.query_context,
                 scope=info.context.scope,
             )
-
-
-def filtered_fields(where: dict[str, Any] | None) -> list[str]:
-    """Every field a ``where`` tree tests, however deeply nested in _and/_or/_not."""
-    if not where:
-        return []
-    found: list[str] = []
-    for key, value in where.items():
-        if key in ("_and", "_or"):
-            for item in value:
-                found += filtered_fields(item)
-        elif key == "_not":
-            found += filtered_fields(value)
-        else:
-            found.append(key)
-    return found
-
-
-def require_readable(ctx: Context, fields: list[str], verb: str) -> None:
-    """Filtering or sorting on a field reveals it: only a field the principal reads in full."""
-    for field in fields:
-        coordinate = FIELD_COORDINATES.get(field, f"Customer.{field}")
-        if ctx.decisions.field(coordinate) is not FieldAccess.FULL:
-            raise forbidden(ctx, coordinate, None, verb)
 
 
 @strawberry.type
@@ -98,16 +72,10 @@ class CustomerQuery:
         last: PageLast = None,
         before: PageBefore = None,
     ) -> CustomerConnection | None:
-        limit = info.context.settings.max_page_size
-        for name, value in (("first", first), ("last", last)):
-            if value is not None and not 0 <= value <= limit:
-                raise InvalidInput.one(name, f"must be between 0 and {limit}")
-        if first is None and last is None:
-            first = min(20, limit)
+        first, last = page_sizes(first, last, info.context.settings.max_page_size)
         filters = where_dict(where)
         order = order_list(order_by)
-        require_readable(info.context, filtered_fields(filters), "filter on")
-        require_readable(info.context, [field for field, _ in order], "sort by")
+        require_searchable(info.context, "Customer", FIELD_COORDINATES, filters, order)
         async with info.context.reading() as session:
             page = await find_customers(
                 session, where=filters, order_by=order, first=first, after=after,

@@ -13,13 +13,13 @@ from typing import Any
 from strawberry import relay
 
 from api.db.compiled import Reader
-from api.errors import DomainError
+from api.errors import DomainError, InvalidInput
 from api.services.customer_page import PageSpec, customer_node, customer_page
 from api.services.customer_query import count_customers
 from schema.comparisons import order_list, where_dict
-from schema.customer.filters import CUSTOMER_SEARCH
-from schema.customer.queries import filtered_fields, require_readable
+from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES
 from schema.ids import decode_global_id, node_key, page_info
+from schema.list_arguments import page_sizes, require_searchable
 from schema.planned.run import Bound, BoundPlan, Fallback, Run
 from schema.planned.shape import NotPlannable
 from schema.planned.sql_json import NodeSql, node_sql
@@ -91,19 +91,15 @@ def _list_params(run: Run, plan: RootPlan) -> dict[str, Any]:
 
 async def _customers(run: Run, root: Bound, plan: RootPlan, session: Reader) -> Any:
     args = run.python_args(root.shape)
-    limit = run.ctx.settings.max_page_size
-    first, last = args.get("first"), args.get("last")
-    for value in (first, last):
-        if value is not None and not 0 <= value <= limit:
-            raise Fallback("out of range: the regular path words the error", "bad_input")
-    if first is None and last is None:
-        first = min(20, limit)
+    try:
+        first, last = page_sizes(args.get("first"), args.get("last"), run.ctx.settings.max_page_size)
+    except InvalidInput as error:
+        raise Fallback("out of range: the regular path words the error", "bad_input") from error
     ctx = run.ctx
     filters = where_dict(args.get("where"))
     order = order_list(args.get("order_by"))
     # A refusal notes a denial: on the run's own trail, which a fallback discards.
-    require_readable(run.view, filtered_fields(filters), "filter on")
-    require_readable(run.view, [field for field, _ in order], "sort by")
+    require_searchable(run.view, "Customer", FIELD_COORDINATES, filters, order)
     page = await customer_page(
         session, plan.spec, where=filters, order_by=order, first=first, after=args.get("after"), last=last,
         before=args.get("before"), fields=CUSTOMER_SEARCH, ctx=ctx.query_context, scope=ctx.scope,
