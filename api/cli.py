@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from api.settings import get_settings
+from api.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -45,6 +45,7 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     settings = get_settings()
+    _check_plugins(settings, keep=workers == 1)  # one worker: the app uses the host checked here
     with _metrics_directory(workers):
         uvicorn.run(
             "api.asgi:create_app", factory=True, host=host, port=port, workers=workers,
@@ -55,6 +56,20 @@ def serve(host: str, port: int, workers: int) -> None:
             # (named, not imported: the command does not import the application's modules).
             http="api.asgi.connections:GuardedHttp",
         )
+
+
+def _check_plugins(settings: Settings, *, keep: bool) -> None:
+    """Refuse to start, in one line naming the plugin and the setting that disables it, when an
+    installed plugin cannot load: grading with some strategies missing would be wrong quietly."""
+    from api.lifespan import plugin_host
+    from plugins.manager import PluginConfigurationError
+
+    try:
+        host = plugin_host(settings)
+    except PluginConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not keep:
+        host.close()  # each server process starts its own
 
 
 _PROMETHEUS_FILE = re.compile(r"(?:counter|histogram|summary|gauge_(?:live)?(?:all|min|max|sum|mostrecent))_\d+\.db")
@@ -497,14 +512,22 @@ def plugins() -> None:
 
 @plugins.command("list")
 def plugins_list() -> None:
-    """List each plugin, its distribution and version, its strategies and their industries."""
+    """List each plugin, its distribution and version, its strategies and their industries; then,
+    per industry code prefix, which strategy grades it and why."""
     from api.lifespan import plugin_host
+    from plugins.manager import PluginConfigurationError
 
-    host = plugin_host(get_settings())
+    try:
+        host = plugin_host(get_settings())
+    except PluginConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     for plugin in host.plugins:
         click.echo(f"{plugin.name}  ({plugin.distribution} {plugin.distribution_version})")
         for strategy in plugin.strategies:
             click.echo(f"  {strategy.id} {strategy.version}: {', '.join(strategy.industries)}")
+    click.echo("industry codes (the longest matching prefix decides; * grades codes no prefix matches):")
+    for prefix, strategy, why in host.routing():
+        click.echo(f"  {prefix:<6} {strategy.id}  ({why})")
     if host.blocked:
         click.echo(f"blocked: {', '.join(sorted(host.blocked))}")
 

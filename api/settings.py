@@ -27,6 +27,11 @@ class PolicyStoreKind(StrEnum):
     DATABASE = "database"
 
 
+class PluginIsolation(StrEnum):
+    PROCESS = "process"
+    NONE = "none"
+
+
 class RateLimitStorage(StrEnum):
     MEMORY = "memory"
     REDIS = "redis"
@@ -61,6 +66,11 @@ class Settings(BaseSettings):
     disabled_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     grading_preferences: dict[str, str] = Field(default_factory=dict)
     grading_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Where plugins' code runs: in worker processes (`process`: a scrubbed environment, killed past
+    # their deadline, a pool per plugin) or in the service's own process (`none`: debugging only).
+    plugin_isolation: PluginIsolation = PluginIsolation.PROCESS
+    plugin_workers: int = Field(default=2, ge=1, le=64)  # worker processes per plugin (and per service worker)
+    plugin_hook_timeout_seconds: float = Field(default=5.0, gt=0, le=300)  # one event hook call
     stale_financials_months: int = Field(default=15, ge=1, le=120)
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

@@ -132,10 +132,11 @@ async def load(url: str, customers: int) -> float:
     return time.perf_counter() - started
 
 
-async def grade_all(url: str, batch_size: int) -> dict[str, Any]:
+async def grade_all(url: str, batch_size: int, isolation: str) -> dict[str, Any]:
     engine = create_engine(to_async_url(url))
     sessions = create_sessionmaker(engine)
-    host = PluginHost()
+    # As the service runs them (CREDITCARE_PLUGIN_ISOLATION): strategies in worker processes by default.
+    host = PluginHost(isolation=isolation)
     async with sessions.begin() as session:
         run = await bulk.open_run(session, industry=None, resume=False, started_by="bench")
         run_id = run.id
@@ -151,6 +152,7 @@ async def grade_all(url: str, batch_size: int) -> dict[str, Any]:
             break
     seconds = time.perf_counter() - started
     await engine.dispose()
+    host.close()
     quarter = max(1, len(peaks) // 4)
     return {"customers": processed, "changed": changed, "failed": failed, "seconds": round(seconds, 2),
             "customers_per_second": round(processed / seconds, 1), "rss_mb_before": round(rss_before, 1),
@@ -164,6 +166,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL; default: temporary SQLite")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark database")
+    parser.add_argument("--isolation", choices=("process", "none"), default="process",
+                        help="where strategies run: worker processes (the service's default) or this process")
     parser.add_argument("--output", type=Path, default=None,
                         help="where to write the JSON (default: bench/results/regrade-<backend>.json)")
     args = parser.parse_args()
@@ -174,15 +178,16 @@ def main() -> None:
     try:
         migrations.upgrade(url)
         load_seconds = asyncio.run(load(url, args.customers))
-        result = asyncio.run(grade_all(url, args.batch_size))
+        result = asyncio.run(grade_all(url, args.batch_size, args.isolation))
     finally:
         # Also when grading fails half-way: a run must not leave its database behind.
         if backend == "postgresql" and not args.keep:
             asyncio.run(drop_postgres_database(args.database_url, make_url(url).database or ""))
-    result.update(backend=backend, load_seconds=round(load_seconds, 1), batch_size=args.batch_size,
+    result.update(backend=backend, isolation=args.isolation, load_seconds=round(load_seconds, 1),
+                  batch_size=args.batch_size,
                   python=sys.version.split()[0], when=datetime.now(UTC).isoformat(timespec="seconds"))
     print(json.dumps(result, indent=2))
-    output = args.output or RESULTS / f"regrade-{backend}.json"
+    output = args.output or RESULTS / f"regrade-{backend}{'' if args.isolation == 'process' else '-in-process'}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -768,9 +768,9 @@ async def test_a_slow_strategy_does_not_hold_up_other_requests(api, faulty, sett
         timed(api(NAME, {"id": other["id"]})),
     )
     assert query_body == {"data": {"customer": {"name": "Another Client Co., Ltd."}}}
-    # Answered before the slow grading was even cut off at its limit.
-    assert query_time < settings.grading_timeout_seconds, f"the query waited {query_time:.2f} s"
-    assert query_time < grading_time
+    # Answered before the slow grading was cut off at its limit (not an absolute time: the query
+    # runs twice in the suite's verify mode, on a machine busy with the other test process).
+    assert query_time < grading_time, f"the query waited {query_time:.2f} s, the grading {grading_time:.2f} s"
     assert grading_time < 0.9, f"grading was not cut off at the limit: {grading_time:.2f} s"
     assert (await read(api, c["id"]))["gradeHistory"] == []
 

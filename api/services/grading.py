@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -30,7 +30,9 @@ from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.customers import customer_in_scope
 from api.services.information_reads import grouped_by, newest_per_customer
 from api.services.scope import RowScope
-from plugins.manager import PluginHost, StrategyInfo
+from plugins.manager import PluginHost, StrategyInfo, grade_many
+from plugins.remote import RemoteStrategy
+from plugins.sandbox import Failed
 from plugins.spec import CreditHistoryEvent, Decision, FactorResult, Facts, Grade, Ratios, StatementFigures
 
 log = logging.getLogger(__name__)
@@ -187,7 +189,25 @@ def snapshot(value: Any) -> Any:
 # --------------------------------------------------------------------------------- deciding
 
 
-def _problem(decision: object) -> str | None:
+# What a strategy's decision may hold: the service stores it and shows it to staff, so it is
+# bounded in count and length like any other input.
+MAX_FACTORS = 50
+MAX_REASONS = 20
+MAX_TEXT = 500  # a reason, a knock-out, a factor's reason
+MAX_LABEL = 100  # a factor's code, name, value and band
+
+
+def _text_problem(what: str, text: object, limit: int) -> str | None:
+    if type(text) is not str:
+        if not isinstance(text, str):
+            return f"returned {what} that is not text"
+        text = str(text)
+    if len(text) > limit:
+        return f"returned {what} of {len(text)} characters; at most {limit}"
+    return None
+
+
+def _problem(decision: object, reason_codes: tuple[str, ...] | None = None) -> str | None:
     if not isinstance(decision, Decision):
         return f"returned {type(decision).__name__}, not a Decision"
     if not isinstance(decision.grade, Grade):
@@ -195,21 +215,34 @@ def _problem(decision: object) -> str | None:
     score = decision.score
     if not isinstance(score, Decimal) or not score.is_finite() or not Decimal(0) <= score <= Decimal(100):
         return f"returned score {score!r}; scores are 0–100"
+    if len(decision.factors) > MAX_FACTORS or len(decision.reasons) > MAX_REASONS:
+        return f"returned more than {MAX_FACTORS} factors or {MAX_REASONS} reasons"
     for factor in decision.factors:
         if not isinstance(factor, FactorResult):
             return f"returned a factor that is a {type(factor).__name__}, not a FactorResult"
         if not (isinstance(factor.points, Decimal) and isinstance(factor.max_points, Decimal)
                 and factor.points.is_finite() and Decimal(0) <= factor.points <= factor.max_points):
             return f"factor {factor.code!r} has {factor.points!r} of {factor.max_points!r} points"
-    if not all(isinstance(text, str) for text in (*decision.reasons, *decision.knock_outs)):
-        return "returned reasons that are not text"
+        if reason_codes is not None and factor.code not in reason_codes:
+            return f"returned factor code {factor.code!r}, which is not one of the reason codes it declares"
+        problem = (_text_problem("a factor code", factor.code, MAX_LABEL)
+                   or _text_problem("a factor name", factor.name, MAX_LABEL)
+                   or _text_problem("a factor band", factor.band, MAX_LABEL)
+                   or (None if factor.value is None else _text_problem("a factor value", factor.value, MAX_LABEL))
+                   or _text_problem("a factor reason", factor.reason, MAX_TEXT))
+        if problem is not None:
+            return problem
+    for what, texts in (("a reason", decision.reasons), ("a knock-out", decision.knock_outs)):
+        for text in texts:
+            if (problem := _text_problem(what, text, MAX_TEXT)) is not None:
+                return problem
     return None
 
 
 def check_decision(strategy: StrategyInfo, decision: object) -> Decision:
     """The decision, if it is one a strategy may give; else GRADING_FAILED saying what is wrong."""
     try:
-        problem = _problem(decision)
+        problem = _problem(decision, getattr(strategy.strategy, "reason_codes", None))
     except Exception as exc:  # a malformed decision can break even the checks
         problem = f"returned a malformed decision ({type(exc).__name__})"
     if problem is not None:
@@ -224,20 +257,35 @@ def _failure(strategy: StrategyInfo, exc: Exception) -> GradingFailed:
     return GradingFailed(strategy.id, f"raised {type(exc).__name__} (details in the server log)")
 
 
-def decide_now(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decision:
-    """Run the strategy in this thread (bulk regrading); a slow one is failed after it returns."""
-    started = time.perf_counter()
-    try:
-        decision = strategy.strategy.grade(facts)
-    except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
-        raise _failure(strategy, exc) from exc
-    if time.perf_counter() - started > timeout:
-        raise GradingFailed(strategy.id, f"took longer than {timeout:g} s")
-    return check_decision(strategy, decision)
+def _outcome(strategy: StrategyInfo, result: object) -> Decision:
+    """The checked decision, or GRADING_FAILED naming the strategy and its plugin."""
+    if isinstance(result, Failed):
+        if result.detail is not None:  # may quote the customer's figures: the log, not the client
+            log.error("grading strategy %s of plugin %s: %s", strategy.id, strategy.plugin, result.detail)
+        raise GradingFailed(strategy.id, f"plugin {strategy.plugin!r} {result.message}")
+    return check_decision(strategy, result)
+
+
+def decide_many(strategy: StrategyInfo, facts: Sequence[Facts], timeout: float) -> Iterator[Decision | GradingFailed]:
+    """Grade many customers with one strategy (bulk regrading), each outcome as soon as it is in."""
+    for result in grade_many(strategy.strategy, facts, timeout):
+        try:
+            yield _outcome(strategy, result)
+        except GradingFailed as failed:
+            yield failed
 
 
 async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decision:
     """Run the strategy off the event loop, bounded in time, so a bad plugin never stalls the API."""
+    remote = strategy.strategy
+    if isinstance(remote, RemoteStrategy):
+        # In the plugin's own threads: a plugin that hangs holds its own capacity, nobody else's.
+        queued = time.monotonic()
+        [result] = await asyncio.get_running_loop().run_in_executor(
+            remote.pool.executor, remote.run, [facts], timeout, queued
+        )
+        return _outcome(strategy, result)
+    # A plugin object in this process (tests, tools): a thread, which cannot be stopped.
     try:
         decision = await asyncio.wait_for(asyncio.to_thread(strategy.strategy.grade, facts), timeout)
     except TimeoutError:

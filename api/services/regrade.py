@@ -22,12 +22,13 @@ from api.services.grading import (
     GradeChange,
     GradeRecord,
     GradingFailed,
-    decide_now,
+    decide_many,
     load_fact_inputs,
     plan_record,
     reusable_answers,
 )
-from plugins.manager import PluginHost
+from plugins.manager import PluginHost, StrategyInfo
+from plugins.spec import Facts
 
 REGRADER = Principal(sub="regrade", roles=frozenset())
 
@@ -120,21 +121,29 @@ async def regrade_batch(
         inputs = await load_fact_inputs(session, ids)
         answers = await _last_answers(session, ids)
         now, today = utcnow(), business_today()
-        plans: list[GradeRecord] = []
-        failed = 0
+        # One request per strategy for the whole batch: a plugin's workers get the batch at once.
+        groups: dict[str, tuple[StrategyInfo, list[Customer], list[Facts]]] = {}
         for customer in customers:
             strategy = host.strategy_for(customer.industry_code)
             last_strategy, last_answers = answers.get(customer.id, (None, {}))
             facts = inputs.facts(
                 customer, reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {}, today
             )
-            try:
-                decision = decide_now(strategy, facts, timeout)
-            except GradingFailed:
-                failed += 1
-                continue
-            plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
-                                     principal=REGRADER, trigger="regrade", now=now))
+            group = groups.setdefault(strategy.id, (strategy, [], []))
+            group[1].append(customer)
+            group[2].append(facts)
+        plans: list[GradeRecord] = []
+        failed = 0
+        for strategy, members, facts_list in groups.values():
+            for customer, facts, decision in zip(
+                members, facts_list, decide_many(strategy, facts_list, timeout), strict=True
+            ):
+                if isinstance(decision, GradingFailed):
+                    failed += 1
+                    continue
+                plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
+                                         principal=REGRADER, trigger="regrade", now=now))
+        plans.sort(key=lambda plan: plan.assessment["customer_id"])
         await _write(session, plans)
         changes = [plan.change for plan in plans if plan.change is not None]
         await audit.append(session, [audit.AuditEvent(

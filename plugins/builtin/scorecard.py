@@ -115,6 +115,8 @@ class Scorecard:
         self.factors = factors
         self.scored_questions = questions
         self.questions = tuple(q.question for q in questions)
+        # The codes of the factors it reports: a decision with any other is refused by the service.
+        self.reason_codes = tuple(f.code for f in factors) + tuple(q.question.id.upper() for q in questions)
         self.knock_outs = knock_outs
         self.red_lines = red_lines
 
