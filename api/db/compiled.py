@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
+from api.db.session import silence_of
+
 # What a read runs on: a session, or (cheaper per request, for hot reads) a connection.
 Reader = AsyncSession | AsyncConnection
 
@@ -65,4 +67,12 @@ class CompiledQuery:
             # part. The pool's older connections are likely gone too: it discards them all.
             connection.engine.sync_engine.pool._invalidate(pooled, lost)
             raise DBAPIError(sql, arguments, lost, connection_invalidated=True) from lost
+        except (TimeoutError, OSError):
+            # Unanswered (a command timeout) or the socket failed: the connection's state is unknown
+            # and the server likely silent. Abort it now and have the pool discard the older ones.
+            silence = silence_of(connection.engine.sync_engine)
+            if silence is not None:
+                silence.unanswered()
+            raw.terminate()
+            raise
         return rows

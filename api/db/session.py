@@ -3,9 +3,9 @@ outage looks like from here (``outage_kind``)."""
 
 from __future__ import annotations
 
-import functools
 import math
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +98,7 @@ def create_engine(
             connect_args["timeout"] = timeouts.connect
     engine = create_async_engine(async_url, pool_pre_ping=pre_ping, connect_args=connect_args, **kwargs)
     silence = _Silence()
+    _SILENCES[engine.sync_engine] = silence
     event.listen(engine.sync_engine, "connect", silence.opened)
     event.listen(engine.sync_engine, "checkout", silence.checkout)
     event.listen(engine.sync_engine, "handle_error", silence.noticed)
@@ -115,7 +116,8 @@ class _Silence:
     connection the server closed (a restart) is discarded at checkout as well, without a round trip.
 
     Timeouts are seen two ways: statements run through SQLAlchemy raise into ``handle_error``;
-    statements run on the driver directly (``api.db.compiled``) are seen by an asyncpg query logger.
+    statements run on the driver directly (``api.db.compiled``) report it through ``silence_of``
+    (a query logger would see them too, but costs every statement some microseconds).
     SQLAlchemy closes a discarded connection politely, which on a silent server waits for a reply
     that does not come; so a connection opened before the silence is aborted instead, at once.
     """
@@ -125,14 +127,10 @@ class _Silence:
 
     def opened(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         record.info[_OPENED] = time.monotonic()
-        driver = record.driver_connection
-        if driver is not None and hasattr(driver, "add_query_logger"):  # asyncpg
-            driver.add_query_logger(functools.partial(self._logged, driver))
 
-    def _logged(self, driver: Any, query: Any) -> None:
-        if isinstance(query.exception, (TimeoutError, OSError)):
-            self.since = time.monotonic()
-            driver.terminate()
+    def unanswered(self) -> None:
+        """A round trip run on the driver directly timed out or lost its socket (``api.db.compiled``)."""
+        self.since = time.monotonic()
 
     def noticed(self, context: ExceptionContext) -> None:
         if isinstance(context.original_exception, (TimeoutError, OSError)):
@@ -154,6 +152,12 @@ class _Silence:
 
 
 _OPENED = "creditcare_opened_at"
+_SILENCES: weakref.WeakKeyDictionary[Any, _Silence] = weakref.WeakKeyDictionary()
+
+
+def silence_of(engine: Any) -> _Silence | None:
+    """The outage handling of ``engine`` (a sync ``Engine``) made by ``create_engine``, if it was."""
+    return _SILENCES.get(engine)
 
 
 def is_disconnect(error: BaseException) -> bool:
