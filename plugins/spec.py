@@ -76,6 +76,8 @@ class StatementFigures:
     operating_cash_flow: Decimal | None = None
     employees: int | None = None
     audit_opinion: str = "unaudited"  # unqualified, qualified, adverse, disclaimer, unaudited
+    taxes_paid: Decimal | None = None
+    tax_credit_rating: str | None = None  # the tax authority's rating for the period: A, B, M, C, D
 
 
 def _ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
@@ -176,6 +178,9 @@ class Facts:
     non_performing: bool = False  # a loan of the customer is classified non-performing
     guarantees_given: Decimal = Decimal(0)  # total of active guarantees to others
     answers: Mapping[str, str] = field(default_factory=dict)  # question id → answer id
+    external_rating: str | None = None  # a rating agency's rating, as the agency writes it
+    external_rating_agency: str | None = None
+    external_rating_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +205,49 @@ class Decision:
     factors: tuple[FactorResult, ...]
     reasons: tuple[str, ...]  # the few that mattered most, plain language
     knock_outs: tuple[str, ...] = ()  # knock-out rules that capped the grade, plain language
+
+
+@dataclass(frozen=True, slots=True)
+class KnockOut:
+    """A rule every grade obeys, whatever the strategy: when it applies, the grade is ``cap`` or worse."""
+
+    code: str
+    cap: Grade
+    text: str  # plain language, as a decision's knock-out
+
+    def applies(self, facts: Facts) -> bool:
+        if self.code == "NON_PERFORMING":
+            return facts.non_performing
+        if self.code == "PAST_DUE_30":
+            return facts.days_past_due >= 30
+        if self.code == "ADVERSE_AUDIT":
+            return facts.latest is not None and facts.latest.audit_opinion == "adverse"
+        raise ValueError(f"unknown knock-out {self.code!r}")
+
+
+#: The knock-outs the service applies after every strategy, as ceilings: a strategy may be
+#: stricter (a card may cap "overdue at all" at C), never more lenient.
+MANDATORY_KNOCK_OUTS: tuple[KnockOut, ...] = (
+    KnockOut("NON_PERFORMING", Grade.D, "Non-performing loan: grade D"),
+    KnockOut("PAST_DUE_30", Grade.C, "30 days or more past due: grade C or worse"),
+    KnockOut("ADVERSE_AUDIT", Grade.C, "Adverse audit opinion on the latest statement: grade C or worse"),
+)
+
+
+def apply_mandatory_knock_outs(facts: Facts, decision: Decision) -> Decision:
+    """``decision`` with every mandatory knock-out that applies to ``facts`` as a ceiling on its grade.
+
+    A knock-out that lowers the grade is added to ``knock_outs`` (and leads the reasons); one the
+    strategy already respected changes nothing."""
+    grade, added = decision.grade, []
+    for rule in MANDATORY_KNOCK_OUTS:
+        if rule.applies(facts) and grade.at_most(rule.cap) is not grade:
+            grade = grade.at_most(rule.cap)
+            added.append(rule.text)
+    if not added:
+        return decision
+    return Decision(grade=grade, score=decision.score, factors=decision.factors,
+                    reasons=(*added, *decision.reasons), knock_outs=(*decision.knock_outs, *added))
 
 
 @runtime_checkable

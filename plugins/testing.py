@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from plugins.spec import (
+    MANDATORY_KNOCK_OUTS,
     PROJECT,
     CreditHistoryEvent,
     Decision,
@@ -65,7 +66,7 @@ _AS_OF = date(2026, 3, 31)
 _FACT_FIELDS = frozenset(f.name for f in dataclasses.fields(Facts))
 _FIGURE_FIELDS = frozenset(f.name for f in dataclasses.fields(StatementFigures))
 _INT_FIGURES = frozenset({"employees"})
-_TEXT_FIGURES = frozenset({"period_end", "currency", "audit_opinion"})
+_TEXT_FIGURES = frozenset({"period_end", "currency", "audit_opinion", "tax_credit_rating"})
 
 
 # ----------------------------------------------------------------------------------- facts
@@ -95,6 +96,7 @@ _HEALTHY_LATEST = dict(
     short_term_debt=5_000_000, long_term_debt=10_000_000, advances_from_customers=2_000_000,
     cost_of_sales=110_000_000, operating_profit=20_000_000, interest_expense=1_000_000,
     operating_cash_flow=18_000_000, employees=300, audit_opinion="unqualified",
+    taxes_paid=4_500_000, tax_credit_rating="A",
 )
 _HEALTHY_PREVIOUS = dict(
     _HEALTHY_LATEST, period_end=date(2024, 12, 31), total_assets=92_000_000, total_liabilities=38_000_000,
@@ -110,6 +112,7 @@ _WEAK_LATEST = dict(
     short_term_debt=30_000_000, long_term_debt=40_000_000, advances_from_customers=0,
     cost_of_sales=38_000_000, operating_profit=-3_000_000, interest_expense=5_000_000,
     operating_cash_flow=-4_000_000, employees=120, audit_opinion="qualified",
+    taxes_paid=300_000, tax_credit_rating="C",
 )
 _WEAK_PREVIOUS = dict(
     _WEAK_LATEST, period_end=date(2024, 12, 31), total_liabilities=85_000_000, equity=15_000_000,
@@ -334,10 +337,16 @@ def _worse_than(grade: Grade, cap: Grade) -> bool:
 
 
 #: The knock-outs every strategy applies: (what, overrides, the best grade allowed).
-KNOCK_OUTS: tuple[tuple[str, Mapping[str, Any], Grade], ...] = (
-    ("a non-performing loan (non_performing=True)", {"non_performing": True}, Grade.D),
-    ("30 days past due (days_past_due=30)", {"days_past_due": 30}, Grade.C),
-    ("an adverse audit opinion on the latest statement", {"audit_opinion": "adverse"}, Grade.C),
+_KNOCK_OUT_FACTS: dict[str, tuple[str, Mapping[str, Any]]] = {
+    "NON_PERFORMING": ("a non-performing loan (non_performing=True)", {"non_performing": True}),
+    "PAST_DUE_30": ("30 days past due (days_past_due=30)", {"days_past_due": 30}),
+    "ADVERSE_AUDIT": ("an adverse audit opinion on the latest statement", {"audit_opinion": "adverse"}),
+}
+#: The mandatory knock-outs (``plugins.spec.MANDATORY_KNOCK_OUTS``) as facts that trigger them.
+#: The service applies them after any strategy, as ceilings; a strategy that applies them itself
+#: explains its grade better, which is why the contract check asks for them.
+KNOCK_OUTS: tuple[tuple[str, Mapping[str, Any], Grade], ...] = tuple(
+    (*_KNOCK_OUT_FACTS[rule.code], rule.cap) for rule in MANDATORY_KNOCK_OUTS
 )
 
 

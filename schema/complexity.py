@@ -252,7 +252,6 @@ def _measure(schema: GraphQLSchema, document: DocumentNode, variables: Mapping[s
     return Measure(worst.selections, worst.aliases, worst.depth, worst.directives, worst.cost, worst.nul)
 
 
-@lru_cache(maxsize=1024)
 def _measured(schema: GraphQLSchema, query: str, sizes: tuple[tuple[str, int], ...], limits: DocumentLimits) -> Measure:
     document = parsed(query, limits.tokens)
     assert isinstance(document, DocumentNode)
@@ -281,6 +280,16 @@ def admit(schema: GraphQLSchema, query: str, operation_name: str | None, variabl
           limits: DocumentLimits) -> Admitted | Refusal | GraphQLError:
     """The document and its operation if they are within ``limits``, why not (a ``Refusal``), or
     the syntax error that stops it being read (reported by the regular path, as graphql-core words it)."""
+    # Only integer variables (page sizes) change a document's cost: the answer is kept per them.
+    sizes = tuple(sorted(
+        (k, v) for k, v in (variables or {}).items() if type(v) is int
+    ))
+    return _admitted(schema, query, operation_name, sizes, limits)
+
+
+@lru_cache(maxsize=1024)
+def _admitted(schema: GraphQLSchema, query: str, operation_name: str | None, sizes: tuple[tuple[str, int], ...],
+              limits: DocumentLimits) -> Admitted | Refusal | GraphQLError:
     document = parsed(query, limits.tokens)
     if isinstance(document, GraphQLError):
         if "tokens" in document.message:
@@ -290,9 +299,6 @@ def admit(schema: GraphQLSchema, query: str, operation_name: str | None, variabl
     operation = _operation(document, operation_name)
     if isinstance(operation, str):
         return Refusal("BAD_USER_INPUT", operation)
-    sizes = tuple(sorted(
-        (k, v) for k, v in (variables or {}).items() if isinstance(v, int) and not isinstance(v, bool)
-    ))
     measure = _measured(schema, query, sizes, limits)
     refused = _refusal(measure, limits)
     return refused if refused is not None else Admitted(document, operation, measure)

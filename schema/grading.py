@@ -142,7 +142,9 @@ class GradeAssessment(relay.Node):
     )
     assessed_at: datetime = strawberry.field(description="When it was graded.")
     assessed_by: str = strawberry.field(description="Who (token `sub`) or which process graded.")
-    trigger: str = strawberry.field(description="assessment, financial_statement, credit_information or regrade.")
+    trigger: str = strawberry.field(
+        description="assessment, financial_statement, credit_information, industry_change or regrade."
+    )
     customer_id: strawberry.Private[int]
     assessment_id: strawberry.Private[int]
     factor_rows: strawberry.Private[list[dict[str, Any]]]

@@ -39,6 +39,24 @@ def steady(facts: Facts) -> Decision:
     return Decision(Grade.B, Decimal(60), (factor,), ("Steady as it goes.",))
 
 
+def _always_a(facts: Facts) -> Decision:
+    """Ignores every knock-out: the service applies them anyway."""
+    factor = FactorResult("STEADY", "Steady", "1", "strong", Decimal(95), Decimal(100), "Never worried.")
+    return Decision(Grade.A, Decimal(95), (factor,), ("Never worried.",))
+
+
+def _echo(facts: Facts) -> Decision:
+    """Puts the stored facts a strategy may use where the test can read them."""
+    seen = {
+        "external_rating": [facts.external_rating, facts.external_rating_agency],
+        "external_rating_date": facts.external_rating_date.isoformat() if facts.external_rating_date else None,
+        "tax_credit_rating": facts.latest.tax_credit_rating if facts.latest else None,
+        "taxes_paid": str(facts.latest.taxes_paid) if facts.latest else None,
+    }
+    decision = steady(facts)
+    return Decision(decision.grade, decision.score, decision.factors, (json.dumps(seen),))
+
+
 def _hang(facts: Facts) -> Decision:
     time.sleep(3600)
     raise AssertionError("unreachable")
@@ -99,6 +117,8 @@ class Listener(Plugin):
             notes.write(json.dumps({"customer": customer_ref, "grade": new_grade}) + "\n")
 
 
+lenient = Plugin(Card("lenient", _always_a))
+echo = Plugin(Card("echo", _echo))
 hangs = Plugin(Card("hangs", _hang))
 crashes = Plugin(Card("crashes", _crash))
 snoops = Plugin(Card("snoops", _snoop))

@@ -775,6 +775,29 @@ async def test_a_slow_strategy_does_not_hold_up_other_requests(api, faulty, sett
     assert (await read(api, c["id"]))["gradeHistory"] == []
 
 
+UPDATE_CUSTOMER = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
+  __typename ... on CustomerPayload { customer { version industry { code } } } } }"""
+
+
+async def test_a_change_of_industry_regrades_with_the_new_industrys_strategy(api):
+    await f.organisation(api)
+    cid = await graded(api, STRONG, BEST)  # manufacturing (C), with its questions answered
+    before = await read(api, cid)
+    assert before["gradeHistory"][0]["strategyId"] == "manufacturing"
+    moved = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": before["version"], "industryCode": "I65"}})
+    assert moved["updateCustomer"]["customer"]["industry"]["code"] == "I65", moved
+    after = await read(api, cid)
+    newest = after["gradeHistory"][0]
+    assert (newest["strategyId"], newest["trigger"]) == ("services", "industry_change")
+    assert after["grade"]["assessment"]["id"] == newest["id"]  # the new strategy's grade is in force
+    assert len(after["gradeHistory"]) == len(before["gradeHistory"]) + 1
+    # A change that keeps the industry does not re-grade.
+    renamed = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": after["version"],
+                                                       "name": "Renamed Co., Ltd."}})
+    assert renamed["updateCustomer"]["__typename"] == "CustomerPayload"
+    assert len((await read(api, cid))["gradeHistory"]) == len(after["gradeHistory"])
+
+
 async def test_a_failing_automatic_reassessment_does_not_stop_new_information_being_recorded(api, faulty):
     await f.organisation(api)
     c = await f.customer(api)

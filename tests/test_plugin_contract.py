@@ -37,7 +37,7 @@ def test_sample_facts_are_healthy_decimal_figures_with_derived_ratios():
     assert isinstance(facts, Facts) and facts.latest is not None and facts.previous is not None
     for field in dataclasses.fields(StatementFigures):
         value = getattr(facts.latest, field.name)
-        if field.name not in ("period_end", "currency", "audit_opinion", "employees"):
+        if field.name not in ("period_end", "currency", "audit_opinion", "employees", "tax_credit_rating"):
             assert isinstance(value, Decimal), field.name
     assert facts.ratios.debt_to_assets == Decimal("0.4000")
     assert facts.latest.audit_opinion == "unqualified"

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from plugins.sandbox import PluginSource
 
 ASSESS = """mutation($input: AssessGradeInput!) { assessGrade(input: $input) {
   __typename
-  ... on GradePayload { assessment { grade strategyId reasons } }
+  ... on GradePayload { assessment { grade strategyId reasons knockOuts } }
   ... on GradingFailedError { code message strategyId }
 } }"""
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +159,47 @@ async def test_a_grade_changed_hook_in_a_worker_is_told_of_each_change(api, sand
             break
         await asyncio.sleep(0.05)
     assert [json.loads(line) for line in notes.read_text().splitlines()] == [{"customer": c["id"], "grade": "B"}]
+
+
+RECORD_CREDIT = """mutation($input: CreditInformationInput!) { recordCreditInformation(input: $input) {
+  __typename ... on CustomerPayload { customer { version } } } }"""
+VERSION = "query($id: ID!) { customer(id: $id) { version } }"
+
+
+@pytest.mark.parametrize(("event", "grade", "knock_out"), [
+    ({"kind": "DEFAULT", "description": "Defaulted on a term loan."}, "D", "Non-performing loan: grade D"),
+    ({"kind": "OVERDUE", "daysPastDue": 45, "description": "45 days late."}, "C",
+     "30 days or more past due: grade C or worse"),
+], ids=["non-performing", "45-days-past-due"])
+async def test_the_mandatory_knock_outs_cap_any_strategys_grade(api, sandboxed, event, grade, knock_out):
+    await f.organisation(api)
+    c = await f.customer(api)
+    sandboxed("lenient")  # grades A whatever the facts
+    assert (await _assess(api, c["id"]))["assessment"]["grade"] == "A"
+    version = (await api.ok(VERSION, {"id": c["id"]}))["customer"]["version"]
+    recorded = await api.ok(RECORD_CREDIT, {"input": {"customerId": c["id"], "version": version, "addEvents": [
+        {"occurredOn": (date.today() - timedelta(days=10)).isoformat(), **event}]}})
+    assert recorded["recordCreditInformation"]["__typename"] == "CustomerPayload", recorded
+    assessment = (await _assess(api, c["id"]))["assessment"]
+    assert assessment["grade"] == grade and assessment["strategyId"] == "lenient"
+    assert knock_out in assessment["knockOuts"] and assessment["reasons"][0] == knock_out
+
+
+async def test_a_strategy_sees_the_stored_facts_it_needs_without_asking_the_assessor(api, sandboxed):
+    await f.organisation(api)
+    c = await f.customer(api)
+    sandboxed("echo")
+
+    version = (await api.ok(VERSION, {"id": c["id"]}))["customer"]["version"]
+    rated = await api.ok(RECORD_CREDIT, {"input": {
+        "customerId": c["id"], "version": version, "externalRating": "AA-", "externalRatingAgency": "China Chengxin",
+        "externalRatingDate": "2025-06-30"}})
+    assert rated["recordCreditInformation"]["__typename"] == "CustomerPayload", rated
+    version = (await api.ok(VERSION, {"id": c["id"]}))["customer"]["version"]
+    await f.statement(api, c["id"], version, taxCreditRating="A", taxesPaid="4500000.00")
+    seen = json.loads((await _assess(api, c["id"]))["assessment"]["reasons"][0])
+    assert seen == {"external_rating": ["AA-", "China Chengxin"], "external_rating_date": "2025-06-30",
+                    "tax_credit_rating": "A", "taxes_paid": "4500000.00"}
 
 
 def test_a_plugin_that_fails_to_import_stops_the_host_with_one_line_naming_it():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -116,8 +117,12 @@ async def update_customer(
     customer_id: int,
     expected_version: int,
     data: dict[str, Any],
+    regrade: Callable[[AsyncSession, Customer, str], Awaitable[None]] | None = None,
 ) -> Customer:
-    """Change a customer's name, industry, branch or relationship manager."""
+    """Change a customer's name, industry, branch or relationship manager.
+
+    A graded customer whose industry changes is re-assessed (``regrade``) by the new industry's
+    strategy: a grade stays the work of the strategy that now grades the customer."""
     edit = parse(CustomerEdit, data)
     customer = await customer_for_update(session, customer_id, expected_version, scope=scope)
     values: dict[str, Any] = edit.model_dump(exclude_unset=True, exclude_none=True)
@@ -139,8 +144,11 @@ async def update_customer(
     for change in changes:
         if change.field == "relationshipManagerId":  # history speaks of people, not row ids
             change.field, change.old_value, change.new_value = "relationshipManager", previous_manager, username
+    industry_changed = any(change.field == "industryCode" for change in changes)
     if "industry_code" in values:
         changes += await refresh_size(session, customer, principal=principal, now=now)
+    if industry_changed and customer.grade is not None and regrade is not None:
+        await regrade(session, customer, "industry_change")
     result = await commit_changes(session, customer, changes, now)
     # Nobody hands a customer to where they themselves could no longer see it.
     await _require_in_scope(session, customer.id, scope, "input.branchCode" if "branch_code" in values

@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.clock import business_today
 from api.db.base import utcnow
 from api.db.enums import GuaranteeStatus, InfoGroup, PeriodKind
-from api.db.models import CreditEvent, Customer, CustomerChange, FinancialStatement, GradeAssessment, Guarantee
+from api.db.models import (
+    CreditEvent,
+    CreditInformation,
+    Customer,
+    CustomerChange,
+    FinancialStatement,
+    GradeAssessment,
+    Guarantee,
+)
 from api.errors import DomainError, InvalidInput
 from api.principal import Principal
 from api.services.credit_status import NPL_DAYS, derive_credit_status
@@ -33,7 +41,16 @@ from api.services.scope import RowScope
 from plugins.manager import PluginHost, StrategyInfo, grade_many
 from plugins.remote import RemoteStrategy
 from plugins.sandbox import Failed
-from plugins.spec import CreditHistoryEvent, Decision, FactorResult, Facts, Grade, Ratios, StatementFigures
+from plugins.spec import (
+    CreditHistoryEvent,
+    Decision,
+    FactorResult,
+    Facts,
+    Grade,
+    Ratios,
+    StatementFigures,
+    apply_mandatory_knock_outs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +90,7 @@ def figures(row: FinancialStatement) -> StatementFigures:
         advances_from_customers=row.advances_from_customers, cost_of_sales=row.cost_of_sales,
         operating_profit=row.operating_profit, interest_expense=row.interest_expense,
         operating_cash_flow=row.operating_cash_flow, employees=row.employees,
-        audit_opinion=row.audit_opinion.value,
+        audit_opinion=row.audit_opinion.value, taxes_paid=row.taxes_paid, tax_credit_rating=row.tax_credit_rating,
     )
 
 
@@ -87,7 +104,7 @@ def arrears(history: Sequence[CreditHistoryEvent]) -> int:
 
 def build_facts(
     *, customer: Customer, statements: Sequence[FinancialStatement], events: Sequence[CreditEvent],
-    guarantees_total: Decimal, answers: Mapping[str, str], as_of: date,
+    guarantees_total: Decimal, answers: Mapping[str, str], as_of: date, credit: CreditInformation | None = None,
 ) -> Facts:
     """The facts a strategy sees, from rows already loaded (newest annual statement first)."""
     latest = figures(statements[0]) if statements else None
@@ -104,22 +121,26 @@ def build_facts(
         ratios=Ratios.derive(latest, previous), credit_history=history, days_past_due=days,
         non_performing=days > NPL_DAYS or any(e.kind == "default" and e.occurred_on >= year_ago for e in history),
         guarantees_given=guarantees_total, answers=dict(answers),
+        external_rating=credit.external_rating if credit else None,
+        external_rating_agency=credit.external_rating_agency if credit else None,
+        external_rating_date=credit.external_rating_date if credit else None,
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FactInputs:
-    """The rows grading reads for a set of customers, loaded in three statements whatever their count."""
+    """The rows grading reads for a set of customers, loaded in four statements whatever their count."""
 
     statements: Mapping[int, Sequence[FinancialStatement]]  # newest two annual, newest first
     events: Mapping[int, Sequence[CreditEvent]]
     guarantees: Mapping[int, Decimal]  # total of active guarantees given
+    credit: Mapping[int, CreditInformation] = dataclasses.field(default_factory=dict)
 
     def facts(self, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
         return build_facts(
             customer=customer, statements=self.statements.get(customer.id, []),
             events=self.events.get(customer.id, []), guarantees_total=self.guarantees.get(customer.id, Decimal(0)),
-            answers=answers, as_of=as_of,
+            answers=answers, as_of=as_of, credit=self.credit.get(customer.id),
         )
 
 
@@ -139,7 +160,11 @@ async def load_fact_inputs(session: AsyncSession, ids: Sequence[int]) -> FactInp
             .group_by(Guarantee.customer_id)
         )
     }
-    return FactInputs(statements, events, guarantees)
+    # The facts are stored with the assessment and shown as financial and credit information: only
+    # those classes go in (an establishment date or operating figures would need their own classes).
+    credit = {row.customer_id: row for row in await session.scalars(
+        select(CreditInformation).where(CreditInformation.customer_id.in_(ids)))}
+    return FactInputs(statements, events, guarantees, credit)
 
 
 async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
@@ -257,20 +282,21 @@ def _failure(strategy: StrategyInfo, exc: Exception) -> GradingFailed:
     return GradingFailed(strategy.id, f"raised {type(exc).__name__} (details in the server log)")
 
 
-def _outcome(strategy: StrategyInfo, result: object) -> Decision:
-    """The checked decision, or GRADING_FAILED naming the strategy and its plugin."""
+def _outcome(strategy: StrategyInfo, result: object, facts: Facts) -> Decision:
+    """The checked decision with the mandatory knock-outs applied, or GRADING_FAILED naming the
+    strategy and its plugin."""
     if isinstance(result, Failed):
         if result.detail is not None:  # may quote the customer's figures: the log, not the client
             log.error("grading strategy %s of plugin %s: %s", strategy.id, strategy.plugin, result.detail)
         raise GradingFailed(strategy.id, f"plugin {strategy.plugin!r} {result.message}")
-    return check_decision(strategy, result)
+    return apply_mandatory_knock_outs(facts, check_decision(strategy, result))
 
 
 def decide_many(strategy: StrategyInfo, facts: Sequence[Facts], timeout: float) -> Iterator[Decision | GradingFailed]:
     """Grade many customers with one strategy (bulk regrading), each outcome as soon as it is in."""
-    for result in grade_many(strategy.strategy, facts, timeout):
+    for one, result in zip(facts, grade_many(strategy.strategy, facts, timeout), strict=True):
         try:
-            yield _outcome(strategy, result)
+            yield _outcome(strategy, result, one)
         except GradingFailed as failed:
             yield failed
 
@@ -284,7 +310,7 @@ async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decisi
         [result] = await asyncio.get_running_loop().run_in_executor(
             remote.pool.executor, remote.run, [facts], timeout, queued
         )
-        return _outcome(strategy, result)
+        return _outcome(strategy, result, facts)
     # A plugin object in this process (tests, tools): a thread, which cannot be stopped.
     try:
         decision = await asyncio.wait_for(asyncio.to_thread(strategy.strategy.grade, facts), timeout)
@@ -292,7 +318,7 @@ async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decisi
         raise GradingFailed(strategy.id, f"took longer than {timeout:g} s") from None
     except Exception as exc:  # any fault of a plugin is the plugin's, reported, never ours
         raise _failure(strategy, exc) from exc
-    return check_decision(strategy, decision)
+    return apply_mandatory_knock_outs(facts, check_decision(strategy, decision))
 
 
 def reusable_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:

@@ -109,7 +109,7 @@ class CustomerMutation:
     async def update_customer(
         self, info: Info, input: Annotated[UpdateCustomerInput, strawberry.argument(description="The changes.")]
     ) -> CustomerResult:
-        return await _change(info, input, "id", customers.update_customer)
+        return await _change(info, input, "id", customers.update_customer, regrade=info.context.regrader())
 
     @strawberry.mutation(
         description="Set the credit status with its basis (the rating and repayment record it rests on)."

@@ -22,7 +22,8 @@ class GradeAssessment(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assessed_by: Mapped[str] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(24))  # assessment, financial_statement, credit_information, regrade
+    # assessment, financial_statement, credit_information, industry_change, regrade
+    trigger: Mapped[str] = mapped_column(String(24))
     grade: Mapped[str] = mapped_column(String(1))
     score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     strategy_id: Mapped[str] = mapped_column(String(100))
