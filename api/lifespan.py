@@ -17,7 +17,7 @@ from api.authz.watcher import follow, listening, start_watcher, stop_watcher, su
 from api.db.migrations import head_revision
 from api.db.session import DatabaseTimeouts, autocommit, create_engine, create_sessionmaker
 from api.settings import PolicyStoreKind, Settings
-from plugins.manager import PluginHost, keep_until_exit
+from plugins.manager import PluginHost, keep_until_exit, unpackaged
 from schema.planned import Planner
 from schema.vocabulary import vocabulary_of
 
@@ -53,13 +53,14 @@ def plugin_host(settings: Settings) -> PluginHost:
     One host per configuration for the process's life: its worker processes are started once,
     whatever number of apps the process builds (the tests build one per test)."""
     key = (tuple(sorted(settings.disabled_plugins)), tuple(sorted(settings.grading_preferences.items())),
-           settings.plugin_isolation, settings.plugin_workers, settings.plugin_hook_timeout_seconds)
+           tuple(settings.extra_plugins), settings.plugin_isolation, settings.plugin_workers,
+           settings.plugin_hook_timeout_seconds)
     host = _HOSTS.get(key)
     if host is None:
         host = _HOSTS[key] = keep_until_exit(PluginHost(
             blocked=settings.disabled_plugins, preferences=settings.grading_preferences,
             isolation=settings.plugin_isolation.value, workers=settings.plugin_workers,
-            hook_timeout=settings.plugin_hook_timeout_seconds,
+            hook_timeout=settings.plugin_hook_timeout_seconds, sources=unpackaged(settings.extra_plugins),
         ))
     return host
 

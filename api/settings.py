@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Grading plugins: names of plugins not to load; which strategy wins an industry two claim
     # (JSON, e.g. {"G": "transport-logistics"}); how long one grading may take.
     disabled_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Plugins loaded by import reference as if installed (`name=module` or `name=module:attribute`,
+    # comma-separated): a plugin under development, or one vendored without packaging.
+    extra_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     grading_preferences: dict[str, str] = Field(default_factory=dict)
     grading_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     # Where plugins' code runs: in worker processes (`process`: a scrubbed environment, killed past
@@ -182,7 +185,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"rate limit {value!r} is not of the form '100/second' or '1000 per minute'") from None
         return value.strip()
 
-    @field_validator("disabled_plugins", "cors_origins", mode="before")
+    @field_validator("extra_plugins")
+    @classmethod
+    def _plugin_references(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            name, _, reference = entry.partition("=")
+            if not name.strip() or not reference.strip():
+                raise ValueError(f"{entry!r}: write name=module or name=module:attribute")
+        return value
+
+    @field_validator("disabled_plugins", "extra_plugins", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         # Accept `a,b` as well as a JSON list: people type the former.

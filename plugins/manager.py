@@ -72,6 +72,20 @@ def installed_plugins(blocked: Iterable[str] = ()) -> list[PluginSource]:
     ]
 
 
+def unpackaged(references: Iterable[str]) -> list[PluginSource]:
+    """Plugins named by import reference (``name=module[:attribute]``), each credited to the
+    distribution that installed its top-level module, if one did."""
+    owners = importlib.metadata.packages_distributions()
+    sources = []
+    for entry in references:
+        name, _, reference = (part.strip() for part in entry.partition("="))
+        top = reference.split(":", 1)[0].split(".", 1)[0]
+        distribution = next(iter(owners.get(top, ())), None)
+        version = importlib.metadata.version(distribution) if distribution else "unpackaged"
+        sources.append(PluginSource(name, reference, distribution or top, version))
+    return sources
+
+
 def _disable_hint(name: str) -> str:
     return f"disable it with CREDITCARE_DISABLED_PLUGINS={name}"
 
@@ -99,7 +113,9 @@ class PluginHost:
             self.pm.set_blocked(name)
         self._dists: dict[int, tuple[str, str]] = {}
         self.pools: dict[str, PluginPool] = {}
-        remote = [*(installed_plugins(self.blocked) if entry_points else ()), *sources]
+        # A plugin named by reference replaces an installed one of the same name (the copy under work).
+        remote = list({s.name: s for s in [*(installed_plugins(self.blocked) if entry_points else ()), *sources]
+                       if s.name not in self.blocked}.values())
         try:
             if isolation == "process":
                 for source in remote:

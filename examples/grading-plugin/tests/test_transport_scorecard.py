@@ -104,3 +104,24 @@ def test_the_plugin_imports_nothing_of_creditcare_but_plugins_spec():
                 top = name.split(".")[0]
                 assert top not in ("api", "schema"), f"{source.name} imports {name}"
                 assert top != "plugins" or name == "plugins.spec", f"{source.name} imports {name}; only plugins.spec"
+
+
+def test_the_real_service_grades_a_haulier_with_this_plugin():
+    """The service itself, in this process, with this plugin registered by its import reference
+    (as installed, it is also found by its entry point: the reference wins): a customer in section
+    G, a statement, an assessment through GraphQL."""
+    import asyncio
+
+    from api.testing import running_service
+
+    async def grade() -> dict:
+        async with running_service("transport-scorecard=creditcare_transport.plugin") as service:
+            customer = await service.customer(industry_code="G54", name="Ningbo Coastal Haulage Co., Ltd.")
+            await service.statement(customer, totalAssets="100000000.00", totalLiabilities="62000000.00",
+                                    equity="38000000.00", revenue="80000000.00", netProfit="3200000.00")
+            return await service.assess(customer, BEST)
+
+    assessment = asyncio.run(grade())
+    assert (assessment["strategyId"], assessment["pluginName"]) == ("transport-logistics", "transport-scorecard")
+    assert assessment["grade"] in ("A", "B", "C", "D") and assessment["answers"] == BEST
+    assert {factor["code"] for factor in assessment["factors"]} >= {"LEVERAGE", "COVERAGE"}
