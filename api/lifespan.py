@@ -16,6 +16,7 @@ from api.authz.store import DatabasePolicyStore, FilePolicyStore, PolicyHolder
 from api.authz.watcher import follow, listening, start_watcher, stop_watcher, supervise
 from api.db.migrations import head_revision
 from api.db.session import DatabaseTimeouts, autocommit, create_engine, create_sessionmaker
+from api.reference.sizes import size_rules_for
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost, keep_until_exit, unpackaged
 from schema.planned import Planner
@@ -73,6 +74,7 @@ def lifespan_for(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         plugins = plugin_host(settings)  # fails fast, before anything needs stopping
+        size_rules_for(settings.size_rules_file)  # a broken rule file stops the start, naming the file
         engine = create_engine(
             # No ping per checkout (three round trips on asyncpg): a request whose connection the
             # server dropped reads once more on a new one (api/asgi/graphql_endpoint.py).

@@ -17,6 +17,7 @@ from api.authz.policy import Decisions
 from api.authz.store import PolicyHolder
 from api.clock import business_date
 from api.principal import Principal
+from api.reference.sizes import SizeRules, size_rules_for
 from api.services import access
 from api.services.audit import AuditTrail
 from api.services.customer_query import stale_cutoff
@@ -126,6 +127,11 @@ class Context:
             principal=self.principal, host=self.plugins, timeout=self.settings.grading_timeout_seconds,
             on_change=self.grade_changes.append,
         )
+
+    @property
+    def size_rules(self) -> SizeRules:
+        """The enterprise-size rules in force (``CREDITCARE_SIZE_RULES_FILE``, loaded once)."""
+        return size_rules_for(self.settings.size_rules_file)
 
     @cached_property
     def today(self) -> date:

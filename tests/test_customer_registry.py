@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 import factories as f
 
 CUSTOMER = """query($id: ID!) { customer(id: $id) {
@@ -189,3 +193,38 @@ async def test_industries_code_list_is_queryable(api):
     assert codes[:3] == ["K", "K70", "K701"]
     assert data["industries"][0]["assignable"] is False
     assert {i["category"] for i in data["industries"]} == {"REAL_ESTATE"}
+
+
+async def test_a_size_rule_file_chosen_by_setting_sizes_customers_and_is_named_with_each_size(
+        api, app, settings, tmp_path, monkeypatch):
+    """A newer rule without a release: the file the setting names decides, and its version is kept."""
+    import json
+
+    from api.reference.sizes import load_size_rules
+
+    shipped = Path(__file__).resolve().parent.parent / "api" / "reference" / "size_rules_2011.json"
+    rules = json.loads(shipped.read_text(encoding="utf-8"))
+    rules["version"] = "LENDER-2026-1"
+    for rule in rules["rules"]:
+        if rule["id"] == "industry":  # manufacturing: large from 50 million yuan of revenue instead of 400
+            rule["tiers"]["large"] = {"employees": "300", "revenue": "50000000"}
+    path = tmp_path / "size_rules.json"
+    path.write_text(json.dumps(rules))
+    assert load_size_rules(path).version == "LENDER-2026-1"
+    monkeypatch.setattr(settings, "size_rules_file", str(path))
+    await f.organisation(api)
+    c = await f.customer(api)
+    after = await f.statement(api, c["id"], c["version"])  # 350 employees, 120 million yuan of revenue
+    assert after["size"] == "LARGE"
+    assert (after["sizeAssessment"]["ruleVersion"], after["sizeAssessment"]["ruleId"]) == ("LENDER-2026-1", "industry")
+
+
+async def test_a_malformed_size_rule_file_stops_the_start_naming_the_file(settings, tmp_path):
+    from api.asgi import create_app
+
+    path = tmp_path / "size_rules.json"
+    path.write_text('{"version": "broken"')
+    app = create_app(settings.model_copy(update={"size_rules_file": str(path)}))
+    with pytest.raises(ValueError, match=r"size_rules\.json"):
+        async with app.router.lifespan_context(app):
+            pass

@@ -227,6 +227,12 @@ def default_size_rules() -> SizeRules:
     return load_size_rules()
 
 
+@cache
+def size_rules_for(path: str | None) -> SizeRules:
+    """The rules of the file at ``path`` (``CREDITCARE_SIZE_RULES_FILE``), or the shipped ones; loaded once."""
+    return default_size_rules() if path is None else load_size_rules(path)
+
+
 def _metric_values(inputs: SizeInputs) -> dict[str, Decimal | None]:
     return {
         "employees": None if inputs.employees is None else Decimal(inputs.employees),

@@ -18,6 +18,7 @@ from api.errors import Conflict, InvalidInput, NotFound
 from api.principal import Principal
 from api.reference.identifiers import credit_code_error
 from api.reference.industries import get_industry, is_assignable
+from api.reference.sizes import SizeRules
 from api.services.history import apply_changes, touch
 from api.services.organisation import BranchCode, Username, find_staff_member, require_branch
 from api.services.scope import RowScope, within
@@ -118,6 +119,7 @@ async def update_customer(
     expected_version: int,
     data: dict[str, Any],
     regrade: Callable[[AsyncSession, Customer, str], Awaitable[None]] | None = None,
+    size_rules: SizeRules | None = None,
 ) -> Customer:
     """Change a customer's name, industry, branch or relationship manager.
 
@@ -146,7 +148,7 @@ async def update_customer(
             change.field, change.old_value, change.new_value = "relationshipManager", previous_manager, username
     industry_changed = any(change.field == "industryCode" for change in changes)
     if "industry_code" in values:
-        changes += await refresh_size(session, customer, principal=principal, now=now)
+        changes += await refresh_size(session, customer, principal=principal, now=now, rules=size_rules)
     if industry_changed and customer.grade is not None and regrade is not None:
         await regrade(session, customer, "industry_change")
     result = await commit_changes(session, customer, changes, now)

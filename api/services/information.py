@@ -36,6 +36,7 @@ from api.db.models import (
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.reference.identifiers import resident_id_error
+from api.reference.sizes import SizeRules
 from api.services.customers import commit_changes, customer_for_update, save
 from api.services.grading import Regrader
 from api.services.history import apply_changes, note_event
@@ -236,6 +237,7 @@ async def record_financial_statement(
     expected_version: int,
     data: dict[str, Any],
     regrade: Regrader | None = None,
+    size_rules: SizeRules | None = None,
 ) -> tuple[Customer, FinancialStatement]:
     """Add one period's statements; re-derive the size, and re-assess the grade (``regrade``)."""
     statement_input = parse(FinancialStatementInput, data)
@@ -267,7 +269,7 @@ async def record_financial_statement(
     ]
     if customer.latest_statement_period_end is None or statement.period_end > customer.latest_statement_period_end:
         customer.latest_statement_period_end = statement.period_end
-    changes += await refresh_size(session, customer, principal=principal, now=now)
+    changes += await refresh_size(session, customer, principal=principal, now=now, rules=size_rules)
     if regrade is not None:
         await regrade(session, customer, "financial_statement")
     return await commit_changes(session, customer, changes, now), statement

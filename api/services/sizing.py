@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.enums import InfoGroup, PeriodKind
 from api.db.models import Customer, CustomerChange, FinancialStatement
 from api.principal import Principal
-from api.reference.sizes import SizeInputs, classify_size, default_size_rules
+from api.reference.sizes import SizeInputs, SizeRules, classify_size, default_size_rules
 from api.services.history import apply_changes
 
 
@@ -27,13 +27,14 @@ async def latest_annual_statement(session: AsyncSession, customer_id: int) -> Fi
 
 
 async def refresh_size(
-    session: AsyncSession, customer: Customer, *, principal: Principal, now: datetime
+    session: AsyncSession, customer: Customer, *, principal: Principal, now: datetime, rules: SizeRules | None = None,
 ) -> list[CustomerChange]:
     """Recompute the customer's size from its latest annual statement; history if it changed.
 
     The standard is stated in annual revenue, so only annual statements count. Without one, or
     when a figure the industry's rule needs is missing, the size is unknown (never guessed).
     """
+    rules = rules or default_size_rules()
     statement = await latest_annual_statement(session, customer.id)
     result = None
     if statement is not None:
@@ -44,11 +45,11 @@ async def refresh_size(
                 revenue=statement.revenue,
                 total_assets=statement.total_assets,
             ),
-            default_size_rules(),
+            rules,
         )
     values = {
         "size": result.size if result else None,
-        "size_rule_version": result.rule_version if result else default_size_rules().version,
+        "size_rule_version": result.rule_version if result else rules.version,
         "size_rule_id": result.rule_id if result else None,
         "size_inputs": result.inputs if result else None,
     }

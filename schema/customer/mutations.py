@@ -109,7 +109,8 @@ class CustomerMutation:
     async def update_customer(
         self, info: Info, input: Annotated[UpdateCustomerInput, strawberry.argument(description="The changes.")]
     ) -> CustomerResult:
-        return await _change(info, input, "id", customers.update_customer, regrade=info.context.regrader())
+        return await _change(info, input, "id", customers.update_customer, regrade=info.context.regrader(),
+                             size_rules=info.context.size_rules)
 
     @strawberry.mutation(
         description="Set the credit status with its basis (the rating and repayment record it rests on)."
@@ -135,7 +136,7 @@ class CustomerMutation:
     ) -> FinancialStatementResult:
         return await _change(
             info, input, "customer_id", information.record_financial_statement, statement_payload,
-            regrade=info.context.regrader(),
+            regrade=info.context.regrader(), size_rules=info.context.size_rules,
         )
 
     @strawberry.mutation(
