@@ -169,7 +169,7 @@ class Facts:
 
     as_of: date
     industry_code: str  # GB/T 4754-2017, e.g. "C34", "K701"
-    size: str | None  # large, medium, small, micro, or None when unknown
+    size: str | None  # large, medium, small, micro, not_applicable (sections S, T), or None when unknown
     latest: StatementFigures | None
     previous: StatementFigures | None
     ratios: Ratios

@@ -62,6 +62,8 @@ described_enum(
         "MEDIUM": "Medium-sized enterprise.",
         "SMALL": "Small enterprise.",
         "MICRO": "Micro enterprise.",
+        "NOT_APPLICABLE": "Not sized: the standard does not apply to the customer's industry (public "
+        "administration and social organisations, section S; international organisations, section T).",
     },
 )
 described_enum(

@@ -228,3 +228,32 @@ async def test_a_malformed_size_rule_file_stops_the_start_naming_the_file(settin
     with pytest.raises(ValueError, match=r"size_rules\.json"):
         async with app.router.lifespan_context(app):
             pass
+
+
+@pytest.mark.parametrize("industry", ["S92", "T97"])
+async def test_public_bodies_and_international_organisations_are_not_sized(api, industry):
+    """Sections S and T are outside the size standard: not applicable from registration on, with
+    or without statements, and never "unknown"."""
+    await f.organisation(api)
+    c = await f.customer(api, industryCode=industry)
+    registered = (await api.ok(CUSTOMER, {"id": c["id"]}))["customer"]
+    assert registered["size"] == "NOT_APPLICABLE"
+    after = await f.statement(api, c["id"], c["version"])
+    assert after["size"] == "NOT_APPLICABLE"
+    assert (after["sizeAssessment"]["ruleId"], after["sizeAssessment"]["inputs"]) == ("not_applicable", {})
+    listed = await api.ok('{ customers(where: {size: {_eq: NOT_APPLICABLE}}) { totalCount } }')
+    assert listed["customers"]["totalCount"] == 1
+
+
+def test_a_rule_file_may_not_both_size_and_exempt_a_prefix(tmp_path):
+    import json
+
+    from api.reference.sizes import load_size_rules
+
+    shipped = Path(__file__).resolve().parent.parent / "api" / "reference" / "size_rules_2011.json"
+    rules = json.loads(shipped.read_text(encoding="utf-8"))
+    rules["not_applicable"]["prefixes"].append("A")
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(rules))
+    with pytest.raises(ValueError, match="'A' is both sized by 'agriculture' and not applicable"):
+        load_size_rules(path)

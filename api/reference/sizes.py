@@ -20,6 +20,7 @@ from typing import Any
 _DEFAULT_FILE = "size_rules_2011.json"
 
 METRICS: tuple[str, ...] = ("employees", "revenue", "total_assets")
+NOT_APPLICABLE_RULE = "not_applicable"
 
 
 class Size(StrEnum):
@@ -29,6 +30,9 @@ class Size(StrEnum):
     MEDIUM = "medium"
     SMALL = "small"
     MICRO = "micro"
+    # Sections the standard does not size at all (public administration, international
+    # organisations): named, so a customer there is never "unknown, statement missing".
+    NOT_APPLICABLE = "not_applicable"
 
 
 # Tiers are tried from the top down; micro is whatever meets no tier, so it has no thresholds.
@@ -89,6 +93,13 @@ class SizeRules:
     title: str
     rules: tuple[SizeRule, ...]
     fallback_rule_id: str
+    not_applicable_prefixes: tuple[str, ...] = ()
+
+    def not_applicable(self, industry_code: str, inputs: SizeInputs | None = None) -> SizeResult | None:
+        """The result for an industry the standard does not size (``not_applicable.prefixes``), else None."""
+        if not any(industry_code.startswith(prefix) for prefix in self.not_applicable_prefixes):
+            return None
+        return SizeResult(size=Size.NOT_APPLICABLE, rule_version=self.version, rule_id=NOT_APPLICABLE_RULE, inputs={})
 
     def rule_for(self, industry_code: str) -> SizeRule:
         """Pick the rule whose prefix is the longest match for ``industry_code``.
@@ -199,7 +210,15 @@ def _parse_rules(doc: Any, source: str) -> SizeRules:
             owner[prefix] = rule.id
     if fallback not in ids:
         raise _fail(source, f"fallback_rule {fallback!r} is not a rule id")
-    return SizeRules(version=version, title=title, rules=rules, fallback_rule_id=fallback)
+    unsized = doc.get("not_applicable", {"prefixes": []})
+    prefixes = unsized.get("prefixes") if isinstance(unsized, dict) else None
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) and p for p in prefixes):
+        raise _fail(source, "'not_applicable.prefixes' must be a list of GB/T 4754 code prefixes")
+    for prefix in prefixes:
+        if prefix in owner:
+            raise _fail(source, f"industry prefix {prefix!r} is both sized by '{owner[prefix]}' and not applicable")
+    return SizeRules(version=version, title=title, rules=rules, fallback_rule_id=fallback,
+                     not_applicable_prefixes=tuple(prefixes))
 
 
 def load_size_rules(path: str | os.PathLike[str] | None = None) -> SizeRules:
@@ -252,6 +271,9 @@ def classify_size(industry_code: str, inputs: SizeInputs, rules: SizeRules | Non
     unknown, and guessing would put a wrong class on a credit file.
     """
     rules = rules if rules is not None else default_size_rules()
+    unsized = rules.not_applicable(industry_code)
+    if unsized is not None:
+        return unsized
     rule = rules.rule_for(industry_code)
     all_values = _metric_values(inputs)
     values: dict[str, Decimal] = {}

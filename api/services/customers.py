@@ -18,7 +18,7 @@ from api.errors import Conflict, InvalidInput, NotFound
 from api.principal import Principal
 from api.reference.identifiers import credit_code_error
 from api.reference.industries import get_industry, is_assignable
-from api.reference.sizes import SizeRules
+from api.reference.sizes import SizeRules, default_size_rules
 from api.services.history import apply_changes, touch
 from api.services.organisation import BranchCode, Username, find_staff_member, require_branch
 from api.services.scope import RowScope, within
@@ -69,9 +69,13 @@ class CreditStatusChange(Command):
 
 
 async def create_customer(
-    session: AsyncSession, *, principal: Principal, scope: RowScope, data: dict[str, Any]
+    session: AsyncSession, *, principal: Principal, scope: RowScope, data: dict[str, Any],
+    size_rules: SizeRules | None = None,
 ) -> Customer:
-    """Register a customer; its credit status starts as *general* with that stated as its basis."""
+    """Register a customer; its credit status starts as *general* with that stated as its basis.
+
+    In an industry the size standard does not cover, the size is *not applicable* from the start
+    (elsewhere it is unknown until the first annual statement)."""
     draft = parse(CustomerDraft, data)
     await require_branch(session, draft.branch_code, field="input.branchCode")
     manager = await _manager_of_branch(session, draft.relationship_manager_username, draft.branch_code)
@@ -91,6 +95,11 @@ async def create_customer(
         created_by=principal.sub,
         updated_at=now,
     )
+    unsized = (size_rules or default_size_rules()).not_applicable(draft.industry_code)
+    if unsized is not None:
+        customer.size, customer.size_rule_version, customer.size_rule_id = (
+            unsized.size, unsized.rule_version, unsized.rule_id)
+        customer.size_inputs, customer.size_determined_at = unsized.inputs, now
     session.add(customer)
     await save(session)
     await _require_in_scope(session, customer.id, scope, "input.relationshipManagerUsername")

@@ -35,8 +35,8 @@ async def refresh_size(
     when a figure the industry's rule needs is missing, the size is unknown (never guessed).
     """
     rules = rules or default_size_rules()
-    statement = await latest_annual_statement(session, customer.id)
-    result = None
+    result = rules.not_applicable(customer.industry_code)  # not sized, with or without statements
+    statement = None if result is not None else await latest_annual_statement(session, customer.id)
     if statement is not None:
         result = classify_size(
             customer.industry_code,

@@ -99,7 +99,8 @@ class CustomerMutation:
         async def act(session: AsyncSession) -> CustomerPayload:
             return customer_payload(
                 await customers.create_customer(
-                    session, principal=principal, scope=info.context.scope, data=input_dict(input)
+                    session, principal=principal, scope=info.context.scope, data=input_dict(input),
+                    size_rules=info.context.size_rules,
                 )
             )
 
