@@ -8,15 +8,20 @@ README promises. No timing is asserted: this machine's speed is not the code's p
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+
+from conftest import _admin
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CREDITCARE_TEST_POSTGRES_URL")
@@ -35,10 +40,12 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    # A database of the test's own, so a developer's full-size benchmark database is left alone.
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.CompletedProcess[str], Path]]:
+    # A database of the test's own, uniquely named (the benchmark drops and re-creates it, then drops
+    # it at the end): a developer's benchmark database and other runs' databases are left alone.
     assert POSTGRES_URL is not None
-    url = make_url(POSTGRES_URL).set(database="creditcare_bench_test").render_as_string(hide_password=False)
+    name = f"creditcare_bench_test_{uuid.uuid4().hex[:10]}"
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     output = tmp_path_factory.mktemp("bench") / "quick.json"
     done = subprocess.run(
         # Shorter runs than --quick's own: the suite checks that everything runs and agrees, not speed.
@@ -46,7 +53,9 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
          "--output", str(output), "--drop-after"],
         cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )
-    return done, output
+    yield done, output
+    # `--drop-after` drops it at the end of a run that got there; a failed run's is dropped here.
+    asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_quick_benchmark_completes(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
