@@ -9,10 +9,22 @@ process made it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from plugins.sandbox import Failed, PluginPool, decimal_of
+from plugins.sandbox import Failed, PluginPool
 from plugins.spec import Answer, Decision, FactorResult, Facts, Grade, Question
+
+
+def decimal_of(value: Any) -> Any:
+    """A tagged Decimal from a worker's reply as a Decimal; other values as they came."""
+    if type(value) is dict and len(value) == 1 and "$decimal" in value:
+        try:
+            return Decimal(value["$decimal"])
+        except (InvalidOperation, TypeError):
+            return value
+    return value
+
 
 _FACTOR_FIELDS = ("code", "name", "value", "band", "points", "max_points", "reason")
 

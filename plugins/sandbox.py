@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -164,11 +163,11 @@ class PluginPool:
         # deadline) in a thread of this plugin, not in a queue with no deadline.
         self.executor = ThreadPoolExecutor(max_workers=size + 8, thread_name_prefix=f"plugin-{source.name}")
         self._closed = False
-        worker = self._start(time.monotonic() + start_timeout)
-        self.description = self._first_reply
+        worker, self.description = self._start(time.monotonic() + start_timeout)
         self._idle.append(worker)
 
-    def _start(self, deadline: float) -> _Worker:
+    def _start(self, deadline: float) -> tuple[_Worker, dict[str, Any]]:
+        """A new worker, and what it said of the plugin once loaded."""
         worker = _Worker(self.source, self._directory.name)
         try:
             reply = worker.receive(deadline)
@@ -181,8 +180,7 @@ class PluginPool:
         if "error" in reply:
             worker.kill()
             raise PluginFailed(self.source.name, f"failed to load: {reply['error']}")
-        self._first_reply = reply
-        return worker
+        return worker, reply
 
     def _acquire(self, deadline: float) -> _Worker:
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
@@ -192,7 +190,7 @@ class PluginPool:
             with self._lock:
                 worker = self._idle.pop() if self._idle else None
             if worker is None or worker.process.poll() is not None:
-                worker = self._start(deadline)
+                worker, _ = self._start(deadline)
             return worker
         except BaseException:
             self._slots.release()
@@ -285,13 +283,3 @@ class PluginPool:
         for worker in idle:
             worker.kill()
         self._directory.cleanup()
-
-
-def decimal_of(value: Any) -> Any:
-    """A tagged Decimal from a worker's reply as a Decimal; other values as they came."""
-    if type(value) is dict and len(value) == 1 and "$decimal" in value:
-        try:
-            return Decimal(value["$decimal"])
-        except (InvalidOperation, TypeError):
-            return value
-    return value

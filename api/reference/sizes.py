@@ -95,7 +95,7 @@ class SizeRules:
     fallback_rule_id: str
     not_applicable_prefixes: tuple[str, ...] = ()
 
-    def not_applicable(self, industry_code: str, inputs: SizeInputs | None = None) -> SizeResult | None:
+    def not_applicable(self, industry_code: str) -> SizeResult | None:
         """The result for an industry the standard does not size (``not_applicable.prefixes``), else None."""
         if not any(industry_code.startswith(prefix) for prefix in self.not_applicable_prefixes):
             return None

@@ -22,7 +22,7 @@ from api.reference.sizes import SizeRules, default_size_rules
 from api.services.history import apply_changes, touch
 from api.services.organisation import BranchCode, Username, find_staff_member, require_branch
 from api.services.scope import RowScope, within
-from api.services.sizing import refresh_size
+from api.services.sizing import refresh_size, size_columns
 from api.services.validation import Command, LongText, ShortText, parse
 
 INITIAL_CREDIT_STATUS_BASIS = "Initial classification on registration; no rating or repayment record yet."
@@ -95,11 +95,12 @@ async def create_customer(
         created_by=principal.sub,
         updated_at=now,
     )
-    unsized = (size_rules or default_size_rules()).not_applicable(draft.industry_code)
+    rules = size_rules or default_size_rules()
+    unsized = rules.not_applicable(draft.industry_code)
     if unsized is not None:
-        customer.size, customer.size_rule_version, customer.size_rule_id = (
-            unsized.size, unsized.rule_version, unsized.rule_id)
-        customer.size_inputs, customer.size_determined_at = unsized.inputs, now
+        for column, value in size_columns(unsized, rules).items():
+            setattr(customer, column, value)
+        customer.size_determined_at = now
     session.add(customer)
     await save(session)
     await _require_in_scope(session, customer.id, scope, "input.relationshipManagerUsername")

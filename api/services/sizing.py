@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.enums import InfoGroup, PeriodKind
 from api.db.models import Customer, CustomerChange, FinancialStatement
 from api.principal import Principal
-from api.reference.sizes import SizeInputs, SizeRules, classify_size, default_size_rules
+from api.reference.sizes import SizeInputs, SizeResult, SizeRules, classify_size, default_size_rules
 from api.services.history import apply_changes
 
 
@@ -24,6 +25,16 @@ async def latest_annual_statement(session: AsyncSession, customer_id: int) -> Fi
         .order_by(FinancialStatement.period_end.desc())
         .limit(1)
     )
+
+
+def size_columns(result: SizeResult | None, rules: SizeRules) -> dict[str, Any]:
+    """The customer's size columns for ``result`` (None: unknown, under ``rules``)."""
+    return {
+        "size": result.size if result else None,
+        "size_rule_version": result.rule_version if result else rules.version,
+        "size_rule_id": result.rule_id if result else None,
+        "size_inputs": result.inputs if result else None,
+    }
 
 
 async def refresh_size(
@@ -47,14 +58,8 @@ async def refresh_size(
             ),
             rules,
         )
-    values = {
-        "size": result.size if result else None,
-        "size_rule_version": result.rule_version if result else rules.version,
-        "size_rule_id": result.rule_id if result else None,
-        "size_inputs": result.inputs if result else None,
-    }
     changes = apply_changes(
-        customer, values, customer_id=customer.id, group=InfoGroup.CUSTOMER,
+        customer, size_columns(result, rules), customer_id=customer.id, group=InfoGroup.CUSTOMER,
         principal=principal, now=now,
     )
     if changes:
