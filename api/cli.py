@@ -558,10 +558,11 @@ async def _regrade(industry: str | None, batch_size: int, resume: bool) -> None:
     try:
         async with sessions.begin() as session:
             run = await bulk.open_run(session, industry=industry, resume=resume, started_by="cli")
-            run_id, total, before = run.id, await bulk.remaining(session, run), (run.processed, run.changed, run.failed)
+            run_id, total = run.id, await bulk.remaining(session, run)
+            before = (run.processed, run.changed, run.failed, run.provisional)
         if before[0]:
             click.echo(f"resuming run #{run_id}: {before[0]} customers already done")
-        processed, changed, failed = before
+        processed, changed, failed, provisional = before
         with click.progressbar(length=total, label=f"run #{run_id}", file=None) as bar:
             while True:
                 result = await bulk.regrade_batch(sessions, run_id=run_id, host=host,
@@ -572,12 +573,14 @@ async def _regrade(industry: str | None, batch_size: int, resume: bool) -> None:
                 processed += result.processed
                 changed += result.changed
                 failed += result.failed
+                provisional += result.provisional
                 bar.update(result.processed)
                 if result.done:
                     break
     finally:
         await engine.dispose()
-    click.echo(f"regraded {processed} customers: {changed} changed grade, {failed} failed (run #{run_id})")
+    click.echo(f"regraded {processed} customers: {changed} changed grade, {provisional} provisional "
+               f"(required answers missing: no grade put in force), {failed} failed (run #{run_id})")
 
 
 def _customer_ref(customer_id: int) -> str:

@@ -84,7 +84,7 @@ class RemoteStrategy:
         )
         self.questions: tuple[Question, ...] = tuple(
             Question(_text(q["id"]), _text(q["text"]), tuple(Answer(_text(a["id"]), _text(a["text"]))
-                                                           for a in q["answers"]))
+                                                           for a in q["answers"]), q.get("required") is not False)
             for q in described["questions"]
         )
         codes = described.get("reason_codes")

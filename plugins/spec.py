@@ -156,11 +156,18 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A qualitative question the assessor answers, with its allowed answers."""
+    """A qualitative question the assessor answers, with its allowed answers.
+
+    ``required``: an assessment without an answer to it is *provisional* — stored and shown with
+    what is missing, but not put in force and never changing the credit status — until an
+    assessor answers. The host decides this from the questions, so a strategy grades whatever
+    answers it is given.
+    """
 
     id: str
     text: str
     answers: tuple[Answer, ...]
+    required: bool = True
 
 
 @dataclass(frozen=True, slots=True)

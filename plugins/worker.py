@@ -84,7 +84,8 @@ def describe(strategy: object) -> dict[str, Any]:
         "version": _plain(strategy.version),
         "industries": _plain(strategy.industries) if not isinstance(strategy.industries, str) else strategy.industries,
         "questions": [
-            {"id": q.id, "text": q.text, "answers": [{"id": a.id, "text": a.text} for a in q.answers]}
+            {"id": q.id, "text": q.text, "answers": [{"id": a.id, "text": a.text} for a in q.answers],
+             "required": getattr(q, "required", True) is not False}
             for q in strategy.questions
         ],
         "reason_codes": None if codes is None else _plain(tuple(codes)),

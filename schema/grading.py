@@ -145,6 +145,15 @@ class GradeAssessment(relay.Node):
     trigger: str = strawberry.field(
         description="assessment, financial_statement, credit_information, industry_change or regrade."
     )
+    provisional: bool = strawberry.field(
+        description="True when required answers were missing: the assessment is kept and shown, but its grade "
+        "was not put in force and the credit status did not change. An assessor's answers "
+        "(`assessGrade`) replace it."
+    )
+    missing_answers: list[str] = strawberry.field(
+        description="The required questions left unanswered (`GradingQuestion.id`), in the strategy's order; "
+        "empty when the assessment is in force."
+    )
     customer_id: strawberry.Private[int]
     assessment_id: strawberry.Private[int]
     factor_rows: strawberry.Private[list[dict[str, Any]]]
@@ -169,7 +178,8 @@ def assessment_of(row: Any) -> GradeAssessment:
         plugin_name=row.plugin_name, plugin_distribution=row.plugin_distribution,
         plugin_version=row.plugin_version, reasons=list(row.reasons), knock_outs=list(row.knock_outs),
         answers=row.answers, facts=row.facts, assessed_at=row.assessed_at, assessed_by=row.assessed_by,
-        trigger=row.trigger, customer_id=row.customer_id, assessment_id=row.id, factor_rows=list(row.factors),
+        trigger=row.trigger, provisional=row.provisional, missing_answers=list(row.missing_answers),
+        customer_id=row.customer_id, assessment_id=row.id, factor_rows=list(row.factors),
     )
 
 
@@ -223,7 +233,7 @@ TREATMENT = Projection(
 
 
 async def _newest_assessment(session: AsyncSession, ids: list[int], _: int) -> dict[int, Any]:
-    return {key: rows[0] for key, rows in (await grading_reads.assessments(session, ids, 1)).items() if rows}
+    return {key: rows[0] for key, rows in (await grading_reads.assessments_in_force(session, ids, 1)).items() if rows}
 
 
 ASSESSMENT = Related("customer_id", _newest_assessment, lambda row, _: assessment_of(row), single=True)
@@ -267,6 +277,9 @@ class GradingQuestion:
     id: str = strawberry.field(description="Send it as `questionId`.")
     text: str = strawberry.field(description="The question as the assessor reads it.")
     answers: list[QuestionAnswer] = strawberry.field(description="The answers allowed, in order.")
+    required: bool = strawberry.field(
+        description="Whether an assessment without its answer is provisional (not put in force)."
+    )
 
 
 @strawberry.type(description="The strategy that grades an industry, and its questions.")
@@ -285,7 +298,8 @@ def strategy_info_of(info: Any) -> GradingStrategyInfo:
         id=info.id, version=info.version, industries=list(info.industries), plugin_name=info.plugin,
         plugin_distribution=info.distribution, plugin_version=info.distribution_version,
         questions=[
-            GradingQuestion(id=q.id, text=q.text, answers=[QuestionAnswer(id=a.id, text=a.text) for a in q.answers])
+            GradingQuestion(id=q.id, text=q.text, answers=[QuestionAnswer(id=a.id, text=a.text) for a in q.answers],
+                            required=q.required)
             for q in info.strategy.questions
         ],
     )
@@ -339,7 +353,7 @@ class DecideOverrideInput:
 @strawberry.type(description="The customer after grading, and the new assessment.")
 class GradePayload:
     customer: Annotated[Customer, strawberry.lazy("schema.customer.types")] = strawberry.field(
-        description="The customer with its new grade in force."
+        description="The customer with its new grade in force (unchanged when the assessment is provisional)."
     )
     assessment: GradeAssessment | None = strawberry.field(
         description="The assessment just made; null (with an error) for a caller who may not read grades.",

@@ -111,3 +111,20 @@ async def statement(
     result = data["recordFinancialStatement"]
     assert result["__typename"] == "FinancialStatementPayload", result
     return result["customer"]
+
+
+STRATEGY_QUESTIONS = """query($code: String!) { gradingStrategy(industryCode: $code) {
+  questions { id answers { id } } } }"""
+ASSESS_GRADE = """mutation($input: AssessGradeInput!) { assessGrade(input: $input) {
+  __typename ... on GradePayload { customer { version } assessment { id provisional } } } }"""
+
+
+async def assessed(api: Any, customer_id: str, industry_code: str, bearer: str | None = None) -> dict[str, Any]:
+    """Grade the customer as an assessor would, answering every question of its strategy (the
+    first, best answer): the assessment is in force. Returns the customer (its ``version``)."""
+    strategy = (await api.ok(STRATEGY_QUESTIONS, {"code": industry_code}, bearer=bearer))["gradingStrategy"]
+    answers = [{"questionId": q["id"], "answerId": q["answers"][0]["id"]} for q in strategy["questions"]]
+    data = await api.ok(ASSESS_GRADE, {"input": {"customerId": customer_id, "answers": answers}}, bearer=bearer)
+    result = data["assessGrade"]
+    assert result["__typename"] == "GradePayload" and not result["assessment"]["provisional"], result
+    return result["customer"]

@@ -13,12 +13,12 @@ from sqlalchemy import insert, update
 
 from api.db.models import Complaint, Customer, ServiceRecord
 from conftest import token
-from factories import customer, organisation, statement
+from factories import assessed, customer, organisation, statement
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 RECORD_BASIC = """mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) {
   __typename ... on CustomerPayload { customer { version } } } }"""
-# The seeded customer with a statement, an automatic grade, identity data and history.
+# The seeded customer with a statement, a provisional and an assessed grade, identity data and history.
 FIRST_GRADED = '{ customers(first: 1, where: {name: {_eq: "Planned Reads Co. 1"}}) { edges { node { id } } } }'
 
 
@@ -45,8 +45,9 @@ async def seed(app: Any, api: Any) -> None:
                                  relationshipManagerUsername="alice" if n % 3 else "bob",
                                  industryCode=["C34", "F51", "K70", "I65"][n % 4])
         ids.append(int(base64.b64decode(created["id"]).decode().split(":")[1]))
-        if n == 1:  # a size, a statement's period end, an automatic grade and identity data on one customer
-            after = await statement(api, created["id"], created["version"])
+        if n == 1:  # a size, a statement's period end, an assessed grade and identity data on one customer
+            await statement(api, created["id"], created["version"])  # graded automatically: provisional
+            after = await assessed(api, created["id"], "F51")
             recorded = await api.ok(RECORD_BASIC, {"input": {
                 "customerId": created["id"], "version": after["version"], "legalRepresentativeName": "Wang Wei",
                 "legalRepresentativeIdType": "RESIDENT_ID_CARD", "legalRepresentativeIdNumber": "11010519491231002X",

@@ -77,7 +77,7 @@ CUSTOMER = """query($id: ID!) { customer(id: $id) {
     treatment { limitPolicy rateAdjustmentBps mitigationRequired revisitIntervalDays actions version }
     assessment { id grade trigger }
   }
-  gradeHistory { edges { node { id grade score trigger answers assessedBy strategyId } } }
+  gradeHistory { edges { node { id grade score trigger answers assessedBy strategyId provisional missingAnswers } } }
 } }"""
 HISTORY = """query($id: ID!) { customer(id: $id) { history { edges { node {
   field oldValue newValue changedBy } } } } }"""
@@ -282,7 +282,7 @@ async def test_grade_history_keeps_every_assessment_newest_first_and_the_latest_
     c = await f.customer(api)
     assert (await read(api, c["id"]))["grade"] is None
     assert (await read(api, c["id"]))["gradeHistory"] == []
-    await f.statement(api, c["id"], c["version"], **STRONG)  # graded at once, without answers: B
+    await f.statement(api, c["id"], c["version"], **STRONG)  # graded at once, without answers: provisional
     first = await assess(api, c["id"], BEST)
     second = await assess(api, c["id"], WORST)
     customer = await read(api, c["id"])
@@ -291,6 +291,7 @@ async def test_grade_history_keeps_every_assessment_newest_first_and_the_latest_
         ("B", "70.00", "assessment"), ("A", "100.00", "assessment"), ("B", "70.00", "financial_statement")]
     assert [h["id"] for h in history[:2]] == [second["assessment"]["id"], first["assessment"]["id"]]
     assert [h["answers"] for h in history] == [WORST, BEST, {}]
+    assert [h["provisional"] for h in history] == [False, False, True]
     assert customer["grade"]["level"] == "B" and customer["grade"]["score"] == "70.00"
     assert customer["grade"]["assessment"]["id"] == second["assessment"]["id"]
 
@@ -779,9 +780,9 @@ UPDATE_CUSTOMER = """mutation($input: UpdateCustomerInput!) { updateCustomer(inp
   __typename ... on CustomerPayload { customer { version industry { code } } } } }"""
 
 
-async def test_a_change_of_industry_regrades_with_the_new_industrys_strategy(api):
+async def test_a_change_of_industry_regrades_with_the_new_industrys_strategy_provisionally(api):
     await f.organisation(api)
-    cid = await graded(api, STRONG, BEST)  # manufacturing (C), with its questions answered
+    cid = await graded(api, STRONG, BEST)  # manufacturing (C), with its questions answered: A
     before = await read(api, cid)
     assert before["gradeHistory"][0]["strategyId"] == "manufacturing"
     moved = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": before["version"], "industryCode": "I65"}})
@@ -789,13 +790,23 @@ async def test_a_change_of_industry_regrades_with_the_new_industrys_strategy(api
     after = await read(api, cid)
     newest = after["gradeHistory"][0]
     assert (newest["strategyId"], newest["trigger"]) == ("services", "industry_change")
-    assert after["grade"]["assessment"]["id"] == newest["id"]  # the new strategy's grade is in force
     assert len(after["gradeHistory"]) == len(before["gradeHistory"]) + 1
+    # Nobody has answered the services card's questions yet: recorded, but not in force.
+    assert newest["provisional"] is True and newest["answers"] == {}
+    assert newest["missingAnswers"] == SERVICES_QUESTIONS
+    assert after["grade"]["assessment"]["id"] == before["grade"]["assessment"]["id"]
+    assert (after["grade"]["level"], after["creditStatus"]) == (before["grade"]["level"], before["creditStatus"])
+    # An assessor answers them: the new strategy's grade is in force.
+    answered = await assess(api, cid, SERVICES_BEST)
+    assert answered["__typename"] == "GradePayload", answered
+    latest = await read(api, cid)
+    assert latest["grade"]["assessment"]["id"] == answered["assessment"]["id"]
+    assert latest["gradeHistory"][0]["strategyId"] == "services" and not latest["gradeHistory"][0]["provisional"]
     # A change that keeps the industry does not re-grade.
-    renamed = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": after["version"],
+    renamed = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": latest["version"],
                                                        "name": "Renamed Co., Ltd."}})
     assert renamed["updateCustomer"]["__typename"] == "CustomerPayload"
-    assert len((await read(api, cid))["gradeHistory"]) == len(after["gradeHistory"])
+    assert len((await read(api, cid))["gradeHistory"]) == len(latest["gradeHistory"])
 
 
 async def test_a_failing_automatic_reassessment_does_not_stop_new_information_being_recorded(api, faulty):
@@ -809,6 +820,74 @@ async def test_a_failing_automatic_reassessment_does_not_stop_new_information_be
     data = await api.ok("""query($id: ID!) { customer(id: $id) { financialStatements { periodEnd } } }""",
                         {"id": c["id"]})
     assert data["customer"]["financialStatements"] == [{"periodEnd": "2025-12-31"}]
+
+
+# ------------------------------------------------------------------------------ missing answers
+
+SERVICES_QUESTIONS = ["management_quality", "market_position", "customer_concentration", "licences_and_regulation"]
+SERVICES_BEST = {"management_quality": "strong", "market_position": "leader",
+                 "customer_concentration": "diversified", "licences_and_regulation": "secure"}
+
+
+async def test_a_first_statement_without_answers_is_a_provisional_assessment_that_changes_neither_grade_nor_status(
+    api,
+):
+    await f.organisation(api)
+    c = await f.customer(api)
+    await f.statement(api, c["id"], c["version"], **STRONG)  # graded automatically: no answers yet
+    customer = await read(api, c["id"])
+    [assessment] = customer["gradeHistory"]
+    assert (assessment["trigger"], assessment["provisional"]) == ("financial_statement", True)
+    assert assessment["missingAnswers"] == list(BEST)  # every manufacturing question, in the card's order
+    assert customer["grade"] is None
+    assert customer["creditStatus"] == "GENERAL"  # as the customer was created
+    assert customer["creditStatusAssessment"]["setBy"] != "grading:manufacturing"
+    assert [h["field"] for h in await changes(api, c["id"])].count("grade") == 0
+
+
+async def test_an_assessment_that_leaves_a_required_question_open_is_provisional_until_it_is_answered(api):
+    await f.organisation(api)
+    cid = await graded(api, STRONG, BEST)
+    in_force = (await read(api, cid))["grade"]
+    partly = await assess(api, cid, {q: a for q, a in WORST.items() if q != "market_position"})
+    assert partly["__typename"] == "GradePayload", partly
+    assert partly["customer"]["grade"] == {"level": in_force["level"], "score": in_force["score"]}
+    customer = await read(api, cid)
+    assert customer["gradeHistory"][0]["provisional"] and customer["gradeHistory"][0]["missingAnswers"] == [
+        "market_position"]
+    assert customer["grade"]["assessment"]["id"] == in_force["assessment"]["id"]
+    whole = await assess(api, cid, WORST)
+    assert whole["customer"]["grade"]["level"] == "B"
+    assert (await read(api, cid))["grade"]["assessment"]["id"] == whole["assessment"]["id"]
+
+
+async def test_an_automatic_regrade_reuses_the_answers_still_valid_and_is_in_force(api):
+    await f.organisation(api)
+    cid = await graded(api, None, MIDDLE)
+    before = await read(api, cid)
+    await f.statement(api, cid, before["version"], **STRONG)
+    after = await read(api, cid)
+    newest = after["gradeHistory"][0]
+    assert (newest["trigger"], newest["answers"], newest["provisional"]) == ("financial_statement", MIDDLE, False)
+    assert after["grade"]["assessment"]["id"] == newest["id"]
+
+
+async def test_an_override_is_proposed_on_the_assessment_in_force_not_a_newer_provisional_one(api):
+    await f.organisation(api)
+    cid = await graded(api, STRONG, MIDDLE)  # A
+    await assess(api, cid, {"management_quality": "weak"})  # provisional, grade C
+    proposal = await api.ok(PROPOSE, {"input": {"customerId": cid, "grade": "B", "reasonCode": "PARENT_SUPPORT",
+                                                "reasonText": "The parent guarantees the loans."}}, bearer=HANK)
+    override = proposal["proposeGradeOverride"]
+    assert override["__typename"] == "OverridePayload", override
+    assert (override["override"]["fromGrade"], override["override"]["toGrade"]) == ("A", "B")
+
+
+async def test_the_strategy_says_which_questions_are_required(api):
+    await f.organisation(api)
+    data = await api.ok(
+        """query { gradingStrategy(industryCode: "C34") { questions { id required } } }""")
+    assert data["gradingStrategy"]["questions"] == [{"id": q, "required": True} for q in BEST]
 
 
 # ----------------------------------------------------------------------------- grade_changed hook

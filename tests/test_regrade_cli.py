@@ -49,28 +49,54 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     get_settings.cache_clear()
 
 
-def test_regrade_all_grades_every_customer_and_reports_changes(cli, database_url):
-    _portfolio(database_url)  # 16 customers, never graded
+def _graded_portfolio(url: str, per_branch: int = 4) -> None:
+    """A demo portfolio graded by its assessors, every required question answered."""
+
+    async def work(sessions):  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            await load_demo_data(session, customers_per_branch=per_branch,
+                                 host=PluginHost(extra=builtin_plugins(), entry_points=False))
+
+    asyncio.run(_with_sessions(url, work))
+
+
+def test_regrade_reuses_the_answers_still_valid_and_keeps_every_grade_in_force(cli, database_url):
+    _graded_portfolio(database_url)  # 16 customers, assessed with answers
+    before = dict(_query(database_url, select(Customer.id, Customer.grade)))
     result = cli("regrade", "--all", "--batch-size", "5")
     assert result.exit_code == 0, result.output
-    assert "regraded 16 customers: 16 changed grade, 0 failed" in result.output
-    rows = _query(database_url, select(Customer.grade, func.count()).group_by(Customer.grade))
-    assert sum(count for grade, count in rows) == 16 and all(grade in "ABCD" for grade, _ in rows)
-    triggers = _query(database_url, select(GradeAssessment.trigger, func.count()).group_by(GradeAssessment.trigger))
-    assert triggers == [("regrade", 16)]
-    again = cli("regrade", "--all")
-    assert "regraded 16 customers: 0 changed grade" in again.output  # same facts, same grades
-    assert _query(database_url, select(func.count()).select_from(GradeAssessment)) == [(32,)]
+    assert "regraded 16 customers: 0 changed grade, 0 provisional" in result.output  # same facts and answers
+    assert dict(_query(database_url, select(Customer.id, Customer.grade))) == before
+    regraded = _query(database_url, select(GradeAssessment.provisional, func.count())
+                      .where(GradeAssessment.trigger == "regrade").group_by(GradeAssessment.provisional))
+    assert regraded == [(False, 16)]
+
+
+def test_regrade_of_customers_never_assessed_is_provisional_and_puts_no_grade_in_force(cli, database_url):
+    _portfolio(database_url)  # 16 customers, never graded: nobody has answered their questions
+    statuses = dict(_query(database_url, select(Customer.id, Customer.credit_status)))
+    result = cli("regrade", "--all", "--batch-size", "5")
+    assert result.exit_code == 0, result.output
+    assert "regraded 16 customers: 0 changed grade, 16 provisional" in result.output
+    assert _query(database_url, select(func.count()).select_from(Customer).where(Customer.grade.is_not(None))) == [(0,)]
+    assert dict(_query(database_url, select(Customer.id, Customer.credit_status))) == statuses
+    stored = _query(database_url, select(GradeAssessment.trigger, GradeAssessment.provisional, func.count())
+                    .group_by(GradeAssessment.trigger, GradeAssessment.provisional))
+    assert stored == [("regrade", True, 16)]
+    missing = _query(database_url, select(GradeAssessment.missing_answers).limit(1))[0][0]
+    assert missing and all(isinstance(question, str) for question in missing)
 
 
 def test_regrade_by_industry_touches_only_that_industry(cli, database_url):
-    _portfolio(database_url)
+    _graded_portfolio(database_url)
     result = cli("regrade", "--industry", "C")
     assert result.exit_code == 0, result.output
-    graded = _query(database_url, select(Customer.industry_code).where(Customer.grade.is_not(None)))
-    assert graded and all(code.startswith("C") for (code,) in graded)
-    ungraded = _query(database_url, select(func.count()).select_from(Customer).where(Customer.grade.is_(None)))
-    assert ungraded[0][0] > 0
+    regraded = _query(database_url, select(Customer.industry_code).join(
+        GradeAssessment, GradeAssessment.customer_id == Customer.id).where(GradeAssessment.trigger == "regrade"))
+    assert regraded and all(code.startswith("C") for (code,) in regraded)
+    others = _query(database_url, select(func.count()).select_from(Customer)
+                    .where(~Customer.industry_code.startswith("C")))
+    assert others[0][0] > 0
 
 
 def test_an_interrupted_regrade_resumes_where_it_stopped(cli, database_url):

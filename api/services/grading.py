@@ -30,12 +30,14 @@ from api.db.models import (
     CustomerChange,
     FinancialStatement,
     GradeAssessment,
+    GradingFailure,
     Guarantee,
 )
 from api.errors import DomainError, InvalidInput
 from api.principal import Principal
 from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.customers import customer_in_scope
+from api.services.grading_reads import IN_FORCE
 from api.services.information_reads import grouped_by, newest_per_customer
 from api.services.scope import RowScope
 from plugins.manager import PluginHost, StrategyInfo, grade_many
@@ -353,12 +355,33 @@ class GradeRecord:
     change: GradeChange | None
 
 
+def missing_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> list[str]:
+    """The required questions of ``strategy`` that ``answers`` leaves open, in the card's order."""
+    return [q.id for q in strategy.strategy.questions if q.required and q.id not in answers]
+
+
 def plan_record(
     *, customer: Customer, strategy: StrategyInfo, decision: Decision, facts: Facts,
     principal: Principal, trigger: str, now: datetime,
 ) -> GradeRecord:
-    """The rows one decision writes: its grade in force, the re-derived credit status, history."""
+    """The rows one decision writes: its grade in force, the re-derived credit status, history.
+
+    Without the answers its strategy requires, the assessment is provisional: stored with what is
+    missing, while the grade in force and the credit status stay as they were.
+    """
     grade = decision.grade.value
+    missing = missing_answers(strategy, facts.answers)
+    assessment = {
+        "customer_id": customer.id, "assessed_at": now, "assessed_by": principal.sub, "trigger": trigger,
+        "grade": grade, "score": decision.score, "strategy_id": strategy.id,
+        "strategy_version": strategy.version, "plugin_name": strategy.plugin,
+        "plugin_distribution": strategy.distribution, "plugin_version": strategy.distribution_version,
+        "factors": [snapshot(f) for f in decision.factors], "reasons": list(decision.reasons),
+        "knock_outs": list(decision.knock_outs), "answers": dict(facts.answers), "facts": snapshot(facts),
+        "provisional": bool(missing), "missing_answers": missing,
+    }
+    if missing:
+        return GradeRecord(assessment=assessment, customer={}, history=[], change=None)
     status, basis = derive_credit_status(grade, facts.credit_history, facts.days_past_due, facts.as_of)
     status_changed = status != customer.credit_status or basis != customer.credit_status_basis
     history = [
@@ -371,14 +394,7 @@ def plan_record(
         if old != new
     ]
     return GradeRecord(
-        assessment={
-            "customer_id": customer.id, "assessed_at": now, "assessed_by": principal.sub, "trigger": trigger,
-            "grade": grade, "score": decision.score, "strategy_id": strategy.id,
-            "strategy_version": strategy.version, "plugin_name": strategy.plugin,
-            "plugin_distribution": strategy.distribution, "plugin_version": strategy.distribution_version,
-            "factors": [snapshot(f) for f in decision.factors], "reasons": list(decision.reasons),
-            "knock_outs": list(decision.knock_outs), "answers": dict(facts.answers), "facts": snapshot(facts),
-        },
+        assessment=assessment,
         customer={
             "grade": grade, "grade_score": decision.score, "graded_at": now, "updated_at": now,
             "credit_status": status,
@@ -406,10 +422,13 @@ def record(
     return assessment, plan.change
 
 
-async def latest_assessment(session: AsyncSession, customer_id: int) -> GradeAssessment | None:
+async def latest_assessment(
+    session: AsyncSession, customer_id: int, *, in_force: bool = True
+) -> GradeAssessment | None:
+    """The customer's newest assessment in force (a provisional one never is), or its newest of any."""
+    stmt = select(GradeAssessment).where(GradeAssessment.customer_id == customer_id)
     return await session.scalar(
-        select(GradeAssessment).where(GradeAssessment.customer_id == customer_id)
-        .order_by(GradeAssessment.id.desc()).limit(1)
+        (stmt.where(IN_FORCE) if in_force else stmt).order_by(GradeAssessment.id.desc()).limit(1)
     )
 
 
@@ -435,17 +454,30 @@ async def assess_grade(
 Regrader = Callable[[AsyncSession, Customer, str], Awaitable[None]]
 
 
+def failure_row(
+    *, customer_id: int, strategy: StrategyInfo, failed: GradingFailed, triggered_by: str, trigger: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The record of an automatic re-grade that failed (``GradingFailure``'s columns)."""
+    return {
+        "customer_id": customer_id, "failed_at": now, "triggered_by": triggered_by[:64], "trigger": trigger,
+        "strategy_id": strategy.id[:100], "plugin_name": strategy.plugin[:200], "error": failed.message[:MAX_TEXT],
+    }
+
+
 def automatic_regrader(
     *, principal: Principal, host: PluginHost, timeout: float, on_change: Callable[[GradeChange], None]
 ) -> Regrader:
-    """Re-assess after new figures or credit information, with the last answers given.
+    """Re-assess after new figures or credit information, with the answers still valid.
 
-    A failing strategy does not undo the new information: the failure is logged and no grade is
-    stored.
+    The answers are the newest assessment's, where the same strategy gave it and the questions
+    still stand; without all required answers the new assessment is provisional. A failing
+    strategy does not undo the new information: the failure is recorded (``GradingFailure``) and
+    logged, and no grade is stored.
     """
 
     async def regrade(session: AsyncSession, customer: Customer, trigger: str) -> None:
-        last = await latest_assessment(session, customer.id)
+        last = await latest_assessment(session, customer.id, in_force=False)
         strategy = host.strategy_for(customer.industry_code)
         reusable = last.answers if last is not None and last.strategy_id == strategy.id else {}
         answers = reusable_answers(strategy, reusable)
@@ -456,6 +488,10 @@ def automatic_regrader(
             )
         except GradingFailed as exc:
             log.error("automatic re-assessment of customer %s failed: %s", customer.id, exc.message)
+            session.add(GradingFailure(**failure_row(
+                customer_id=customer.id, strategy=strategy, failed=exc, triggered_by=principal.sub,
+                trigger=trigger, now=utcnow(),
+            )))
             return
         if change is not None:
             on_change(change)

@@ -9,16 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import GradeAssessment, GradeOverride
-from api.services.information_reads import grouped_by, newest_per_customer, rows_sql
+from api.services.information_reads import grouped_by, newest_per_customer
 from api.services.pagination import PageRequest, ParentPage, SortKey, counts_per_parent, pages_per_parent
 
 ASSESSMENT_ORDER = (GradeAssessment.id.desc(),)
-assessments_sql = rows_sql(GradeAssessment, ASSESSMENT_ORDER)
+# A provisional assessment (required answers missing) is history, never the one in force.
+IN_FORCE = GradeAssessment.provisional.is_(False)
 
 
-async def assessments(session: AsyncSession, ids: Sequence[int], limit: int) -> dict[int, list[GradeAssessment]]:
-    """The newest ``limit`` assessments of each customer, newest first."""
-    return await newest_per_customer(session, GradeAssessment, ids, order=ASSESSMENT_ORDER, limit=limit)
+async def assessments_in_force(
+    session: AsyncSession, ids: Sequence[int], limit: int
+) -> dict[int, list[GradeAssessment]]:
+    """The newest ``limit`` assessments of each customer that were put in force, newest first."""
+    return await newest_per_customer(
+        session, GradeAssessment, ids, order=ASSESSMENT_ORDER, limit=limit, condition=IN_FORCE
+    )
 
 
 # A customer's grade history is newest first: by id, which grows with time.

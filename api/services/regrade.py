@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +15,7 @@ from api.db.models import (
     Customer,
     CustomerChange,
     GradeAssessment,
+    GradingFailure,
     RegradeRun,
 )
 from api.principal import Principal
@@ -23,6 +25,7 @@ from api.services.grading import (
     GradeRecord,
     GradingFailed,
     decide_many,
+    failure_row,
     load_fact_inputs,
     plan_record,
     reusable_answers,
@@ -39,17 +42,24 @@ class BatchResult:
     changed: int
     failed: int
     done: bool
+    provisional: int
     changes: tuple[GradeChange, ...]
 
 
-async def _write(session: AsyncSession, plans: list[GradeRecord]) -> None:
-    """A batch's rows in three statements (executemany), not one round trip per customer."""
+async def _write(session: AsyncSession, plans: list[GradeRecord], failures: list[dict[str, Any]]) -> None:
+    """A batch's rows in a few statements (executemany), not one round trip per customer."""
+    if failures:
+        await session.execute(insert(table_of(GradingFailure)), failures)
     if not plans:
         return
     await session.execute(insert(table_of(GradeAssessment)), [plan.assessment for plan in plans])
     history = [row for plan in plans for row in plan.history]
     if history:
         await session.execute(insert(table_of(CustomerChange)), history)
+    # A provisional assessment leaves the customer as it was.
+    plans = [plan for plan in plans if plan.customer]
+    if not plans:
+        return
     table = table_of(Customer)
     columns = list(plans[0].customer)
     # A regrade is a change of the customer: its version moves, so a stale editor gets CONFLICT.
@@ -77,7 +87,7 @@ async def open_run(session: AsyncSession, *, industry: str | None, resume: bool,
         if unfinished is not None:
             return unfinished
     run = RegradeRun(started_by=started_by, industry=industry, started_at=utcnow(),
-                     last_customer_id=0, processed=0, changed=0, failed=0)
+                     last_customer_id=0, processed=0, changed=0, failed=0, provisional=0)
     session.add(run)
     await session.flush()
     return run
@@ -116,7 +126,7 @@ async def regrade_batch(
         )).all()
         if not customers:
             run.finished_at = utcnow()
-            return BatchResult(0, 0, 0, True, ())
+            return BatchResult(0, 0, 0, True, 0, ())
         ids = [c.id for c in customers]
         inputs = await load_fact_inputs(session, ids)
         answers = await _last_answers(session, ids)
@@ -133,18 +143,20 @@ async def regrade_batch(
             group[1].append(customer)
             group[2].append(facts)
         plans: list[GradeRecord] = []
-        failed = 0
+        failures: list[dict[str, Any]] = []
         for strategy, members, facts_list in groups.values():
             for customer, facts, decision in zip(
                 members, facts_list, decide_many(strategy, facts_list, timeout), strict=True
             ):
                 if isinstance(decision, GradingFailed):
-                    failed += 1
+                    failures.append(failure_row(customer_id=customer.id, strategy=strategy, failed=decision,
+                                                triggered_by=f"regrade:{run.id}", trigger="regrade", now=now))
                     continue
                 plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
                                          principal=REGRADER, trigger="regrade", now=now))
         plans.sort(key=lambda plan: plan.assessment["customer_id"])
-        await _write(session, plans)
+        await _write(session, plans, failures)
+        failed = len(failures)
         changes = [plan.change for plan in plans if plan.change is not None]
         await audit.append(session, [audit.AuditEvent(
             principal=run.started_by, roles="", action="write", object="regrade", request_id=f"regrade-{run.id}",
@@ -153,5 +165,7 @@ async def regrade_batch(
         run.last_customer_id = ids[-1]
         run.processed += len(customers)
         run.changed += len(changes)
+        provisional = sum(1 for plan in plans if plan.assessment["provisional"])
         run.failed += failed
-        return BatchResult(len(customers), len(changes), failed, False, tuple(changes))
+        run.provisional += provisional
+        return BatchResult(len(customers), len(changes), failed, False, provisional, tuple(changes))

@@ -10,7 +10,8 @@ Card format (see ``generic.toml`` for a full example):
   (``percent``/``times``/``count``), ``bands`` (``label``, ``limit``, ``share``: the first band
   whose limit the value reaches — ``>=`` when higher is better, ``<=`` when lower is — earns
   ``share`` of the weight), ``otherwise`` (``label``, ``share``), and ``missing`` the same;
-- ``[[questions]]``: ``id``, ``text``, ``weight``, ``answers`` (``id``, ``text``, ``share``);
+- ``[[questions]]``: ``id``, ``text``, ``weight``, ``answers`` (``id``, ``text``, ``share``),
+  ``required`` (default true: without its answer the assessment is provisional);
 - ``[knock_outs]``: ``non_performing``, ``overdue``, ``adverse_audit``, ``all_red_lines``: the
   grade each caps at; ``overdue_lookback_days``;
 - ``[red_lines]`` (optional): thresholds of the three red lines.
@@ -270,7 +271,11 @@ def _question(raw: Mapping[str, Any], where: str) -> ScoredQuestion:
         raise CardError(f"{where}.answers: at least one answer")
     shares = {str(a["id"]): _band({"label": a["id"], "share": a["share"]}, f"{where}.answers", False).share
               for a in answers}
-    question = Question(str(raw["id"]), str(raw["text"]), tuple(Answer(str(a["id"]), str(a["text"])) for a in answers))
+    required = raw.get("required", True)
+    if not isinstance(required, bool):
+        raise CardError(f"{where}.required: true or false")
+    question = Question(str(raw["id"]), str(raw["text"]), tuple(Answer(str(a["id"]), str(a["text"])) for a in answers),
+                        required)
     return ScoredQuestion(question, _weight(raw["weight"], f"{where}.weight"), shares)
 
 

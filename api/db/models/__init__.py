@@ -3,7 +3,7 @@
 from api.db.models.access import AuditEntry, CasbinRule, Consent
 from api.db.models.complaint import Complaint
 from api.db.models.customer import Customer, CustomerChange
-from api.db.models.grading import GradeAssessment, GradeOverride, RegradeRun
+from api.db.models.grading import GradeAssessment, GradeOverride, GradingFailure, RegradeRun
 from api.db.models.information import (
     BasicInformation,
     CreditEvent,
@@ -31,6 +31,7 @@ __all__ = [
     "FinancialStatement",
     "GradeAssessment",
     "GradeOverride",
+    "GradingFailure",
     "Guarantee",
     "MajorInvestment",
     "OperatingInformation",

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, UTCDateTime, utcnow
@@ -36,6 +36,27 @@ class GradeAssessment(Base):
     knock_outs: Mapped[list[str]] = mapped_column(JSON)
     answers: Mapped[dict[str, str]] = mapped_column(JSON)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Required questions left unanswered: such an assessment is stored but never put in force.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    missing_answers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class GradingFailure(Base):
+    """An automatic re-grade that failed: the information that triggered it stands, no grade was
+    stored, and the relationship manager and administrators can see why."""
+
+    __tablename__ = "grading_failure"
+    __table_args__ = (Index("ix_grading_failure_customer_id_id", "customer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whose change triggered it (token ``sub``), or the bulk run (``regrade:<run id>``).
+    triggered_by: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(24))
+    strategy_id: Mapped[str] = mapped_column(String(100))
+    plugin_name: Mapped[str] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text)
 
 
 class GradeOverride(Base):
@@ -73,3 +94,5 @@ class RegradeRun(Base):
     processed: Mapped[int] = mapped_column(default=0)
     changed: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
+    # Assessments stored as provisional: required answers missing, so no grade was put in force.
+    provisional: Mapped[int] = mapped_column(default=0, server_default="0")
