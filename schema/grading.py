@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from api.errors import InvalidInput
 from api.reference.industries import get_industry
 from api.reference.treatments import treatments
 from api.services import grading, grading_reads, overrides
@@ -98,6 +99,31 @@ class GradeOverride(relay.Node):
     decided_at: datetime | None = strawberry.field(description="When it was decided; null while pending.")
     decision_comment: str | None = strawberry.field(description="The approver's comment, if any.")
     customer_id: strawberry.Private[int]
+
+
+@classified("grading_runs")
+@strawberry.type(
+    description="An automatic re-grade that failed (after new information, a change of industry, or "
+    "`creditcare regrade`): the information that triggered it was recorded, no grade was stored."
+)
+class GradingFailure(relay.Node):
+    id: relay.NodeID[int]
+    failed_at: datetime = strawberry.field(description="When it failed.")
+    triggered_by: str = strawberry.field(
+        description="Whose change triggered it (token `sub`), or the bulk run (`regrade:<run id>`)."
+    )
+    trigger: str = strawberry.field(description="financial_statement, credit_information, industry_change or regrade.")
+    strategy_id: str = strawberry.field(description="The strategy that failed.")
+    plugin_name: str = strawberry.field(description="The plugin that provides it.")
+    error: str = strawberry.field(
+        description="What went wrong, e.g. `took longer than 2 s`; details that may quote the customer's "
+        "figures are in the server log only."
+    )
+    customer_id: strawberry.Private[int]
+
+
+def failure_of(row: Any) -> GradingFailure:
+    return from_row(GradingFailure, row)
 
 
 def override_of(row: Any) -> GradeOverride:
@@ -410,6 +436,25 @@ class GradingQuery:
         async with info.context.reading() as session:
             rows = await overrides.overrides_for(session, scope=info.context.scope, status=status)
         return [override_of(r) for r in rows]
+
+    @strawberry.field(
+        description="Every failed automatic re-grade, newest first, without its customer: what an administrator "
+        "checks after a plugin upgrade or a bulk run (a customer's own are `Customer.gradingFailures`)."
+    )
+    async def grading_failures(
+        self,
+        info: Info,
+        strategy_id: Annotated[
+            str | None,
+            strawberry.argument(description="Only this strategy's (`GradingStrategyInfo.id`); all when null."),
+        ] = None,
+        limit: Annotated[int, strawberry.argument(description="How many, newest first (1–200).")] = 50,
+    ) -> list[GradingFailure] | None:
+        if not 1 <= limit <= 200:
+            raise InvalidInput.one("limit", "must be between 1 and 200")
+        async with info.context.reading() as session:
+            rows = await grading_reads.failures(session, strategy_id=strategy_id, limit=limit)
+        return [failure_of(r) for r in rows]
 
     @strawberry.field(description="Decided overrides counted by approver and direction.")
     async def override_report(self, info: Info) -> list[OverrideReportRow] | None:

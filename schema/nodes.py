@@ -24,7 +24,15 @@ from schema.access import audit_entry_node
 from schema.authz import CONSENT_GROUPS, forbidden
 from schema.context import Context, Info
 from schema.customer.information_types import EVENTS, GUARANTEES, INVESTMENTS
-from schema.customer.types import CONSENTS, GRADE_HISTORY, HISTORY, SERVICE_RECORDS, STATEMENTS, Customer
+from schema.customer.types import (
+    CONSENTS,
+    GRADE_HISTORY,
+    GRADING_FAILURES,
+    HISTORY,
+    SERVICE_RECORDS,
+    STATEMENTS,
+    Customer,
+)
 from schema.grading import OVERRIDES
 from schema.ids import decode_global_id, parse_global_id
 from schema.organisation import branch_node, staff_member_node
@@ -62,6 +70,10 @@ OWNED: dict[str, OwnedNode] = {
     "GradeAssessment": OwnedNode(
         models.GradeAssessment, GRADE_HISTORY.build,
         (("Customer.gradeHistory",), ("Customer.grade", "CustomerGrade.assessment")),
+    ),
+    "GradingFailure": OwnedNode(
+        models.GradingFailure, GRADING_FAILURES.build,
+        (("Customer.gradingFailures",),),
     ),
     "GradeOverride": OwnedNode(
         models.GradeOverride, OVERRIDES.build,

@@ -822,6 +822,44 @@ async def test_a_failing_automatic_reassessment_does_not_stop_new_information_be
     assert data["customer"]["financialStatements"] == [{"periodEnd": "2025-12-31"}]
 
 
+FAILURES = """query($id: ID!) { customer(id: $id) { gradingFailures {
+  id failedAt triggeredBy trigger strategyId pluginName error } } }"""
+ROOT_FAILURES = """query($strategy: String) { gradingFailures(strategyId: $strategy) {
+  id trigger strategyId pluginName error } }"""
+
+
+async def test_a_failed_automatic_regrade_is_recorded_for_the_relationship_manager_and_administrators(api, faulty):
+    await f.organisation(api)
+    c = await f.customer(api)  # alice's, at HZ01
+    faulty(_raises)
+    await f.statement(api, c["id"], c["version"], **STRONG)
+    [failure] = (await api.ok(FAILURES, {"id": c["id"]}))["customer"]["gradingFailures"]
+    assert (failure["triggeredBy"], failure["trigger"], failure["strategyId"], failure["pluginName"]) == (
+        "alice", "financial_statement", "faulty", "faulty")
+    assert failure["error"].startswith("Grading strategy 'faulty' failed") and "fell over" not in failure["error"]
+    # Administrators see every failure, without the customer; a relationship manager sees them on
+    # the customers in reach only.
+    listed = (await api.ok(ROOT_FAILURES, {"strategy": "faulty"}, bearer=f.ADMIN))["gradingFailures"]
+    assert listed == [{k: v for k, v in failure.items() if k not in ("failedAt", "triggeredBy")}]
+    assert (await api.ok(ROOT_FAILURES, {"strategy": "manufacturing"}, bearer=f.ADMIN))["gradingFailures"] == []
+    refused = await api(ROOT_FAILURES, {}, bearer=f.as_("alice"))
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    other_branch = await api(FAILURES, {"id": c["id"]}, bearer=f.as_("bob"))
+    assert other_branch["data"]["customer"] is None
+    node = await api.ok("""query($id: ID!) { node(id: $id) { ... on GradingFailure { strategyId } } }""",
+                        {"id": failure["id"]})
+    assert node["node"] == {"strategyId": "faulty"}
+
+
+async def test_a_regrade_that_succeeds_records_no_failure(api):
+    await f.organisation(api)
+    cid = await graded(api, STRONG, BEST)
+    customer = await read(api, cid)
+    await f.statement(api, cid, customer["version"], periodEnd="2024-12-31", **STRONG)
+    assert (await read(api, cid))["gradeHistory"][0]["trigger"] == "financial_statement"
+    assert (await api.ok(FAILURES, {"id": cid}))["customer"]["gradingFailures"] == []
+
+
 # ------------------------------------------------------------------------------ missing answers
 
 SERVICES_QUESTIONS = ["management_quality", "market_position", "customer_concentration", "licences_and_regulation"]

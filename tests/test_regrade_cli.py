@@ -9,12 +9,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from api.cli import main
-from api.db.models import Customer, GradeAssessment, RegradeRun
+from api.db.models import Customer, GradeAssessment, GradingFailure, RegradeRun
 from api.db.session import create_engine, create_sessionmaker
 from api.services import regrade as bulk
 from api.services.demo import load_demo_data
 from api.settings import get_settings, to_async_url
 from plugins.manager import PluginHost, builtin_plugins
+from plugins.spec import Decision, Facts, hookimpl
 
 
 async def _with_sessions(url: str, work):  # type: ignore[no-untyped-def]
@@ -123,3 +124,34 @@ def test_regrade_needs_a_selection(cli):
     result = cli("regrade")
     assert result.exit_code != 0
     assert "--all or --industry" in result.output
+
+
+class _Broken:
+    id, version, industries, questions = "broken", "1", ("C",), ()
+
+    def grade(self, facts: Facts) -> Decision:
+        raise RuntimeError("no")
+
+
+class _BrokenPlugin:
+    @hookimpl
+    def creditcare_register_grading_strategies(self) -> list[_Broken]:
+        return [_Broken()]
+
+
+def test_a_regrade_records_each_customer_it_failed_to_grade(database_url):
+    _portfolio(database_url)
+
+    async def run(sessions):  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            run_id = (await bulk.open_run(session, industry=None, resume=False, started_by="test")).id
+        host = PluginHost(extra=[*builtin_plugins(), ("broken", _BrokenPlugin())], entry_points=False,
+                          preferences={"C": "broken"})
+        return run_id, await bulk.regrade_batch(sessions, run_id=run_id, host=host, timeout=2.0, size=100)
+
+    run_id, result = asyncio.run(_with_sessions(database_url, run))
+    manufacturers = _query(database_url, select(Customer.id).where(Customer.industry_code.startswith("C")))
+    assert result.failed == len(manufacturers) > 0
+    failures = _query(database_url, select(GradingFailure.customer_id, GradingFailure.triggered_by,
+                                            GradingFailure.trigger, GradingFailure.strategy_id))
+    assert sorted(failures) == [(cid, f"regrade:{run_id}", "regrade", "broken") for (cid,) in sorted(manufacturers)]

@@ -56,8 +56,10 @@ from schema.data_classes import classified
 from schema.grading import (
     CustomerGrade,
     GradeAssessmentConnection,
+    GradingFailure,
     assessment_connection,
     assessment_of,
+    failure_of,
     grade_of,
 )
 from schema.ids import page_info
@@ -239,6 +241,10 @@ GRADE_HISTORY = Paged(
 SERVICE_RECORDS = Related(
     "id", servicing_reads.latest_service_records, lambda row, _: from_row(ServiceRecord, row), argument="last",
     default=10, bounds=(1, MAX_NESTED), sql_rows=servicing_reads.newest_records_sql, order=("occurred_at", "id"),
+)
+GRADING_FAILURES = Related(
+    "id", grading_reads.latest_failures, lambda row, _: failure_of(row), argument="last", default=10,
+    bounds=(1, MAX_NESTED), sql_rows=grading_reads.newest_failures_sql, order=("id",),
 )
 OPEN_COMPLAINTS = Count("id", servicing_reads.open_complaint_counts, servicing_reads.open_complaints_subquery)
 CONSENTS = Related("id", lambda s, ids, _: access.consents_of(s, ids), lambda row, _: consent_of(row))
@@ -468,6 +474,18 @@ class Customer(relay.Node):
         last: Annotated[int, strawberry.argument(description="How many of the newest contacts (1–100).")] = 10,
     ) -> list[ServiceRecord] | None:
         return await related(info, SERVICE_RECORDS, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Automatic re-grades of this customer that failed, newest first: the grade in force is "
+        "older than the information recorded since.",
+        metadata=declare(GRADING_FAILURES, "grading_runs"),
+    )
+    async def grading_failures(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest failures (1–100).")] = 10,
+    ) -> list[GradingFailure] | None:
+        return await related(info, GRADING_FAILURES, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="How many of this customer's complaints are not yet closed.",
