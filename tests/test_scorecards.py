@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from plugins.builtin.scorecard import CARDS, CardError, Factor, Scorecard, builtin_cards, load_card
+from plugins.builtin import CARDS, builtin_cards
 from plugins.manager import PluginHost, builtin_plugins
+from plugins.scorecard import CardError, Factor, Scorecard, load_card
 from plugins.spec import CreditHistoryEvent, Decision, Facts, Grade, Ratios, StatementFigures
 
 AS_OF = date(2026, 6, 30)
@@ -630,3 +631,49 @@ def test_a_broken_card_is_refused_naming_the_file_and_the_field(tmp_path: Path, 
         load_card(_broken_card(tmp_path, old, new))
     assert str(raised.value).startswith("broken.toml: ")
     assert field in str(raised.value)
+
+
+# ---------------------------------------------------------- the engine's options for plugin cards
+
+KNOCK_OUTS = "adverse_audit = \"C\"\noverdue_lookback_days = 365\n"
+
+
+def _card_with(tmp_path: Path, old: str, new: str) -> Scorecard:
+    return load_card(_broken_card(tmp_path, old, new))
+
+
+def test_an_answer_knock_out_caps_the_grade_and_is_named_like_any_other(tmp_path: Path) -> None:
+    card = _card_with(tmp_path, KNOCK_OUTS, KNOCK_OUTS + (
+        '\n[[knock_outs.answers]]\nquestion = "management_quality"\nanswer = "weak"\ncap = "C"\n'))
+    weak = perfect_facts(card)
+    weak = dataclasses.replace(weak, answers={**weak.answers, "management_quality": "weak"})
+    decision = card.grade(weak)
+    assert decision.grade is Grade.C
+    assert decision.knock_outs == ("Inexperienced or unstable: grade at most C",)
+    assert card.grade(perfect_facts(card)).grade is Grade.A
+
+
+def test_a_card_chooses_which_audit_opinions_cap_the_grade(tmp_path: Path) -> None:
+    card = _card_with(tmp_path, KNOCK_OUTS, KNOCK_OUTS + 'adverse_opinions = ["adverse", "disclaimer", "qualified"]\n')
+    assert card.grade(perfect_facts(card, audit_opinion="qualified")).grade is Grade.C
+    default = _card_with(tmp_path, KNOCK_OUTS, KNOCK_OUTS)
+    assert default.grade(perfect_facts(default, audit_opinion="qualified")).grade is Grade.A
+
+
+def test_a_question_the_card_marks_optional_is_not_required(tmp_path: Path) -> None:
+    card = _card_with(tmp_path, 'id = "management_quality"\n', 'id = "management_quality"\nrequired = false\n')
+    required = {q.id: q.required for q in card.questions}
+    assert required["management_quality"] is False and required["market_position"] is True
+
+
+@pytest.mark.parametrize(("addition", "field"), [
+    pytest.param('\n[[knock_outs.answers]]\nquestion = "management_quality"\nanswer = "awful"\ncap = "C"\n',
+                 "knock_outs.answers[0]: no question 'management_quality' with an answer 'awful'", id="unknown-answer"),
+    pytest.param('\n[[knock_outs.answers]]\nquestion = "management_quality"\nanswer = "weak"\ncap = "E"\n',
+                 "knock_outs.answers[0].cap: 'E' is not a grade", id="cap-not-a-grade"),
+    pytest.param('adverse_opinions = ["terrible"]\n', "knock_outs.adverse_opinions: a list of audit opinions",
+                 id="unknown-opinion"),
+])
+def test_a_broken_knock_out_is_refused_naming_the_field(tmp_path: Path, addition: str, field: str) -> None:
+    with pytest.raises(CardError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        _card_with(tmp_path, KNOCK_OUTS, KNOCK_OUTS + addition)

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from plugins.builtin.scorecard import Scorecard, builtin_cards
+from functools import cache
+from pathlib import Path
+
+from plugins.scorecard import Scorecard, load_card
 from plugins.spec import hookimpl
+
+CARDS = Path(__file__).resolve().parent / "cards"
+
+
+@cache
+def _shipped_cards() -> tuple[Scorecard, ...]:
+    # Cards are immutable and the package's files do not change while it runs: every plugin host
+    # of the process (one per app, so one per test) shares one parse.
+    return tuple(load_card(path) for path in sorted(CARDS.glob("*.toml")))
+
+
+def builtin_cards() -> list[Scorecard]:
+    """Every card shipped in ``cards/``."""
+    return list(_shipped_cards())
 
 
 @hookimpl

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from plugins.scorecard import CardError, parse_card
 from plugins.spec import CreditHistoryEvent, Grade
 from plugins.testing import check_plugin, sample_facts, weak_facts
 
 import creditcare_transport
 import creditcare_transport.plugin
-from creditcare_transport.scorecard import CardError, parse_card
 
 BEST = {"fleet_age": "modern", "contract_backlog": "high", "customer_concentration": "diversified",
         "safety_record": "clean"}
@@ -87,14 +87,21 @@ def test_knock_outs_are_named_in_the_decision(card):
 
 
 def test_the_card_ships_as_package_data_and_a_broken_card_is_refused():
-    data = tomllib.loads(resources.files("creditcare_transport").joinpath("transport.toml").read_text("utf-8"))
-    assert parse_card(data).id == "transport-logistics"
-    data["factors"][0]["weight"] = "16"
+    text = resources.files("creditcare_transport").joinpath("transport.toml").read_text("utf-8")
+    assert parse_card(text, "transport.toml").id == "transport-logistics"
+    first_weight = tomllib.loads(text)["factors"][0]["weight"]
+    broken = text.replace(f'weight = "{first_weight}"', f'weight = "{int(first_weight) + 1}"', 1)
     with pytest.raises(CardError, match="weights sum to 101"):
-        parse_card(data)
+        parse_card(broken, "transport.toml")
 
 
-def test_the_plugin_imports_nothing_of_creditcare_but_plugins_spec():
+def test_an_answer_naming_no_question_of_the_card_is_refused_as_a_knock_out():
+    text = resources.files("creditcare_transport").joinpath("transport.toml").read_text("utf-8")
+    with pytest.raises(CardError, match="no question 'safety_record' with an answer 'fatal'"):
+        parse_card(text.replace('answer = "serious"', 'answer = "fatal"'), "transport.toml")
+
+
+def test_the_plugin_imports_nothing_of_creditcare_but_the_plugin_api():
     package = Path(creditcare_transport.__file__).parent
     for source in package.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
@@ -103,7 +110,8 @@ def test_the_plugin_imports_nothing_of_creditcare_but_plugins_spec():
             for name in names:
                 top = name.split(".")[0]
                 assert top not in ("api", "schema"), f"{source.name} imports {name}"
-                assert top != "plugins" or name == "plugins.spec", f"{source.name} imports {name}; only plugins.spec"
+                assert top != "plugins" or name in ("plugins.spec", "plugins.scorecard"), (
+                    f"{source.name} imports {name}; only plugins.spec and plugins.scorecard")
 
 
 def test_the_real_service_grades_a_haulier_with_this_plugin():

@@ -1,7 +1,10 @@
-"""A scorecard strategy driven entirely by data: factors, bands, weights, cut-offs and knock-outs
-come from a TOML card (``plugins/builtin/cards/*.toml``), never from literals in code.
+"""The scorecard engine: a grading strategy driven entirely by data. Factors, bands, weights,
+cut-offs and knock-outs come from a TOML card, never from literals in code. The built-in
+strategies are cards (``plugins/builtin/cards/*.toml``); a plugin ships its own card as package
+data and loads it with ``card_from_package`` (see ``examples/grading-plugin``). It is part of the
+plugin-facing API, like ``plugins.spec``, and imports nothing else of creditcare.
 
-Card format (see ``generic.toml`` for a full example):
+Card format (see ``plugins/builtin/cards/generic.toml`` for a full example):
 
 - ``id``, ``version``, ``name``, ``industries`` (GB/T 4754 prefixes; ``"*"`` for the fallback);
 - ``[cutoffs]``: the minimum score of ``A``, ``B`` and ``C`` (below ``C`` is ``D``);
@@ -13,10 +16,13 @@ Card format (see ``generic.toml`` for a full example):
 - ``[[questions]]``: ``id``, ``text``, ``weight``, ``answers`` (``id``, ``text``, ``share``),
   ``required`` (default true: without its answer the assessment is provisional);
 - ``[knock_outs]``: ``non_performing``, ``overdue``, ``adverse_audit``, ``all_red_lines``: the
-  grade each caps at; ``overdue_lookback_days``;
+  grade each caps at; ``overdue_lookback_days``; ``adverse_opinions`` (default
+  ``["adverse", "disclaimer"]``: the audit opinions ``adverse_audit`` applies to);
+  ``[[knock_outs.answers]]``: ``question``, ``answer``, ``cap`` — an answer that caps the grade;
 - ``[red_lines]`` (optional): thresholds of the three red lines.
 
-Weights of factors and questions sum to 100, so the score is 0–100.
+Weights of factors and questions sum to 100, so the score is 0–100. Whatever a card says, the
+host applies the mandatory knock-outs of ``plugins.spec`` after it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +79,26 @@ class ScoredQuestion:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerKnockOut:
+    """An answer that caps the grade, e.g. a suspended operating licence: at most C."""
+
+    question: str
+    answer: str
+    cap: Grade
+
+
+ADVERSE_OPINIONS = frozenset({"adverse", "disclaimer"})
+
+
+@dataclass(frozen=True, slots=True)
 class KnockOuts:
     non_performing: Grade
     overdue: Grade
     adverse_audit: Grade
     all_red_lines: Grade | None
     overdue_lookback_days: int
+    adverse_opinions: frozenset[str] = ADVERSE_OPINIONS
+    answers: tuple[AnswerKnockOut, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +181,18 @@ class Scorecard:
         )
         opinion = facts.latest.audit_opinion if facts.latest else "unaudited"
         red = self.red_lines.breached(facts.ratios) if self.red_lines else None
+        texts = {q.id: {a.id: a.text for a in q.answers} for q in self.questions}
         return [
             (facts.non_performing, k.non_performing, f"Non-performing loan: grade at most {k.non_performing}"),
             (overdue, k.overdue,
              f"Amounts overdue in the last {k.overdue_lookback_days} days: grade at most {k.overdue}"),
-            (opinion in ("adverse", "disclaimer"), k.adverse_audit,
+            (opinion in k.adverse_opinions, k.adverse_audit,
              f"Auditor's opinion is {opinion}: grade at most {k.adverse_audit}"),
             (red == 3, k.all_red_lines, f"All three red lines crossed: grade at most {k.all_red_lines}"),
+        ] + [
+            (facts.answers.get(rule.question) == rule.answer, rule.cap,
+             f"{texts[rule.question][rule.answer]}: grade at most {rule.cap}")
+            for rule in k.answers
         ]
 
     def _financial(self, factor: Factor, facts: Facts) -> FactorResult:
@@ -279,10 +304,39 @@ def _question(raw: Mapping[str, Any], where: str) -> ScoredQuestion:
     return ScoredQuestion(question, _weight(raw["weight"], f"{where}.weight"), shares)
 
 
+AUDIT_OPINIONS = frozenset({"unqualified", "qualified", "adverse", "disclaimer", "unaudited"})
+
+
+def _opinions(raw: Any, where: str) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(o, str) and o in AUDIT_OPINIONS for o in raw):
+        raise CardError(f"{where}: a list of audit opinions ({', '.join(sorted(AUDIT_OPINIONS))})")
+    return frozenset(raw)
+
+
+def _answer_knock_out(raw: Mapping[str, Any], where: str, questions: tuple[ScoredQuestion, ...]) -> AnswerKnockOut:
+    rule = AnswerKnockOut(str(raw["question"]), str(raw["answer"]), _grade(raw["cap"], f"{where}.cap"))
+    allowed = {q.question.id: {a.id for a in q.question.answers} for q in questions}
+    if rule.answer not in allowed.get(rule.question, ()):
+        raise CardError(f"{where}: no question {rule.question!r} with an answer {rule.answer!r}")
+    return rule
+
+
 def load_card(path: Path) -> Scorecard:
-    """The scorecard in ``path``; a CardError names what is wrong."""
+    """The scorecard in the card file ``path``; a CardError names what is wrong."""
+    return parse_card(path.read_text(encoding="utf-8"), path.name)
+
+
+def card_from_package(package: str, name: str) -> Scorecard:
+    """The scorecard in the card ``name`` shipped as data of the Python package ``package``
+    (``card_from_package(__package__, "transport.toml")`` in a plugin)."""
+    return parse_card(resources.files(package).joinpath(name).read_text(encoding="utf-8"), name)
+
+
+def parse_card(text: str, source: str) -> Scorecard:
+    """The scorecard a card's TOML ``text`` describes; a CardError names ``source`` and the field."""
+    path = Path(source)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CardError(f"{path.name}: {exc}") from None
     try:
@@ -305,6 +359,11 @@ def load_card(path: Path) -> Scorecard:
             adverse_audit=_grade(k["adverse_audit"], f"{where}.adverse_audit"),
             all_red_lines=_grade(k["all_red_lines"], f"{where}.all_red_lines") if "all_red_lines" in k else None,
             overdue_lookback_days=lookback,
+            adverse_opinions=_opinions(
+                k.get("adverse_opinions", sorted(ADVERSE_OPINIONS)), f"{where}.adverse_opinions"
+            ),
+            answers=tuple(_answer_knock_out(a, f"{where}.answers[{i}]", questions)
+                          for i, a in enumerate(k.get("answers", []))),
         )
         if not isinstance(data["industries"], list) or not data["industries"]:
             raise CardError(f"{path.name}: industries: a list of GB/T 4754 prefixes, e.g. [\"C\"]")
@@ -333,18 +392,3 @@ def load_card(path: Path) -> Scorecard:
     if len(codes) != len(set(codes)):
         raise CardError(f"{path.name}: factor codes and question ids must be unique")
     return card
-
-
-CARDS = Path(__file__).resolve().parent / "cards"
-
-
-@cache
-def _shipped_cards() -> tuple[Scorecard, ...]:
-    # Cards are immutable and the package's files do not change while it runs: every plugin host
-    # of the process (one per app, so one per test) shares one parse.
-    return tuple(load_card(path) for path in sorted(CARDS.glob("*.toml")))
-
-
-def builtin_cards() -> list[Scorecard]:
-    """Every card shipped in ``cards/``."""
-    return list(_shipped_cards())
