@@ -171,6 +171,18 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatingFacts:
+    """The customer's operating information (R-I1) as last recorded: its market and its chain."""
+
+    market_share_percent: Decimal | None = None  # e.g. Decimal("12.5") for 12.5 %
+    industry_position: str | None = None  # leader, major, average, minor
+    main_products: tuple[str, ...] = ()
+    sales_channels: tuple[str, ...] = ()
+    upstream_partners: tuple[str, ...] = ()  # main suppliers
+    downstream_partners: tuple[str, ...] = ()  # main customers
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything a strategy may use to grade one customer, as of ``as_of``."""
 
@@ -188,6 +200,8 @@ class Facts:
     external_rating: str | None = None  # a rating agency's rating, as the agency writes it
     external_rating_agency: str | None = None
     external_rating_date: date | None = None
+    established_on: date | None = None  # from the basic information (R-I1)
+    operating: OperatingFacts | None = None  # None until operating information is recorded
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -164,7 +164,16 @@ class GradeAssessment(relay.Node):
     )
     answers: JSON = strawberry.field(description="The assessor's answers to the qualitative questions.")
     facts: JSON | None = strawberry.field(
-        description="Snapshot of the facts the strategy used.", metadata=classes("financial", "credit")
+        description="Snapshot of the financial and credit facts the strategy used.",
+        metadata=classes("financial", "credit"),
+    )
+    established_on: date | None = strawberry.field(
+        description="The establishment date the strategy saw (basic information).", metadata=classes("basic")
+    )
+    operating_facts: JSON | None = strawberry.field(
+        description="The operating information the strategy saw: market share, industry position, products, "
+        "channels, main suppliers and customers; null when none was recorded.",
+        metadata=classes("operating"),
     )
     assessed_at: datetime = strawberry.field(description="When it was graded.")
     assessed_by: str = strawberry.field(description="Who (token `sub`) or which process graded.")
@@ -203,7 +212,8 @@ def assessment_of(row: Any) -> GradeAssessment:
         score=row.score, strategy_id=row.strategy_id, strategy_version=row.strategy_version,
         plugin_name=row.plugin_name, plugin_distribution=row.plugin_distribution,
         plugin_version=row.plugin_version, reasons=list(row.reasons), knock_outs=list(row.knock_outs),
-        answers=row.answers, facts=row.facts, assessed_at=row.assessed_at, assessed_by=row.assessed_by,
+        answers=row.answers, facts=row.facts, established_on=row.established_on,
+        operating_facts=row.operating_facts, assessed_at=row.assessed_at, assessed_by=row.assessed_by,
         trigger=row.trigger, provisional=row.provisional, missing_answers=list(row.missing_answers),
         customer_id=row.customer_id, assessment_id=row.id, factor_rows=list(row.factors),
     )

@@ -1090,3 +1090,36 @@ async def test_without_an_agreement_no_part_of_the_grade_shows(api):
     assert len(factors) == 10
 
 
+
+
+# ------------------------------------------------------------------- facts of other data classes
+
+RECORD_BASIC = """mutation($input: BasicInformationInput!) { recordBasicInformation(input: $input) {
+  ... on CustomerPayload { customer { version } } } }"""
+RECORD_OPERATING = """mutation($input: OperatingInformationInput!) { recordOperatingInformation(input: $input) {
+  ... on CustomerPayload { customer { version } } } }"""
+SEEN = """query($id: ID!) { customer(id: $id) { gradeHistory(first: 1) { edges { node {
+  establishedOn operatingFacts facts } } } } }"""
+
+
+async def test_a_strategy_sees_the_establishment_date_and_operating_information_each_shown_by_its_class(api):
+    await f.organisation(api)
+    c = await f.customer(api)
+    version = (await api.ok(RECORD_BASIC, {"input": {"customerId": c["id"], "version": c["version"],
+                                                     "establishedOn": "2009-04-01"}}))["recordBasicInformation"]
+    version = (await api.ok(RECORD_OPERATING, {"input": {
+        "customerId": c["id"], "version": version["customer"]["version"], "marketSharePercent": "12.5",
+        "industryPosition": "MAJOR", "mainProducts": ["gearboxes"], "upstreamPartners": ["Baosteel"],
+    }}))["recordOperatingInformation"]["customer"]["version"]
+    await f.statement(api, c["id"], version, **STRONG)
+    [seen] = (await api.ok(SEEN, {"id": c["id"]}))["customer"]["gradeHistory"]["edges"]
+    assert seen["node"]["establishedOn"] == "2009-04-01"
+    assert seen["node"]["operatingFacts"] == {
+        "market_share_percent": "12.5000", "industry_position": "major", "main_products": ["gearboxes"],
+        "sales_channels": [], "upstream_partners": ["Baosteel"], "downstream_partners": []}
+    assert "operating" not in seen["node"]["facts"] and "established_on" not in seen["node"]["facts"]
+    # A disbursement officer reads basic and credit information, not financial or operating.
+    body = await api(SEEN, {"id": c["id"]}, bearer=f.as_("amy", "disbursement_officer"))
+    node = body["data"]["customer"]["gradeHistory"]["edges"][0]["node"]
+    assert node == {"establishedOn": "2009-04-01", "operatingFacts": None, "facts": None}
+    assert sorted(e["path"][-1] for e in body["errors"]) == ["facts", "operatingFacts"]

@@ -24,6 +24,7 @@ from api.clock import business_today
 from api.db.base import utcnow
 from api.db.enums import GuaranteeStatus, InfoGroup, PeriodKind
 from api.db.models import (
+    BasicInformation,
     CreditEvent,
     CreditInformation,
     Customer,
@@ -32,9 +33,11 @@ from api.db.models import (
     GradeAssessment,
     GradingFailure,
     Guarantee,
+    OperatingInformation,
 )
 from api.errors import DomainError, InvalidInput
 from api.principal import Principal
+from api.services import information_reads
 from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.customers import customer_in_scope
 from api.services.grading_reads import IN_FORCE
@@ -49,6 +52,7 @@ from plugins.spec import (
     FactorResult,
     Facts,
     Grade,
+    OperatingFacts,
     Ratios,
     StatementFigures,
     apply_mandatory_knock_outs,
@@ -104,9 +108,21 @@ def arrears(history: Sequence[CreditHistoryEvent]) -> int:
     return (latest.days_past_due or 1) if latest.kind == "overdue" else 0
 
 
+def operating_facts(row: OperatingInformation | None) -> OperatingFacts | None:
+    if row is None:
+        return None
+    return OperatingFacts(
+        market_share_percent=row.market_share_percent,
+        industry_position=row.industry_position.value if row.industry_position else None,
+        main_products=tuple(row.main_products or ()), sales_channels=tuple(row.sales_channels or ()),
+        upstream_partners=tuple(row.upstream_partners or ()), downstream_partners=tuple(row.downstream_partners or ()),
+    )
+
+
 def build_facts(
     *, customer: Customer, statements: Sequence[FinancialStatement], events: Sequence[CreditEvent],
     guarantees_total: Decimal, answers: Mapping[str, str], as_of: date, credit: CreditInformation | None = None,
+    basic: BasicInformation | None = None, operating: OperatingInformation | None = None,
 ) -> Facts:
     """The facts a strategy sees, from rows already loaded (newest annual statement first)."""
     latest = figures(statements[0]) if statements else None
@@ -126,23 +142,27 @@ def build_facts(
         external_rating=credit.external_rating if credit else None,
         external_rating_agency=credit.external_rating_agency if credit else None,
         external_rating_date=credit.external_rating_date if credit else None,
+        established_on=basic.established_on if basic else None, operating=operating_facts(operating),
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FactInputs:
-    """The rows grading reads for a set of customers, loaded in four statements whatever their count."""
+    """The rows grading reads for a set of customers, loaded in six statements whatever their count."""
 
     statements: Mapping[int, Sequence[FinancialStatement]]  # newest two annual, newest first
     events: Mapping[int, Sequence[CreditEvent]]
     guarantees: Mapping[int, Decimal]  # total of active guarantees given
     credit: Mapping[int, CreditInformation] = dataclasses.field(default_factory=dict)
+    basic: Mapping[int, BasicInformation] = dataclasses.field(default_factory=dict)
+    operating: Mapping[int, OperatingInformation] = dataclasses.field(default_factory=dict)
 
     def facts(self, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
         return build_facts(
             customer=customer, statements=self.statements.get(customer.id, []),
             events=self.events.get(customer.id, []), guarantees_total=self.guarantees.get(customer.id, Decimal(0)),
             answers=answers, as_of=as_of, credit=self.credit.get(customer.id),
+            basic=self.basic.get(customer.id), operating=self.operating.get(customer.id),
         )
 
 
@@ -162,11 +182,10 @@ async def load_fact_inputs(session: AsyncSession, ids: Sequence[int]) -> FactInp
             .group_by(Guarantee.customer_id)
         )
     }
-    # The facts are stored with the assessment and shown as financial and credit information: only
-    # those classes go in (an establishment date or operating figures would need their own classes).
-    credit = {row.customer_id: row for row in await session.scalars(
-        select(CreditInformation).where(CreditInformation.customer_id.in_(ids)))}
-    return FactInputs(statements, events, guarantees, credit)
+    credit = await information_reads.credit_information(session, ids)
+    basic = await information_reads.basic_information(session, ids)
+    operating = await information_reads.operating_information(session, ids)
+    return FactInputs(statements, events, guarantees, credit, basic, operating)
 
 
 async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
@@ -211,6 +230,15 @@ def snapshot(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def facts_columns(facts: Facts) -> dict[str, Any]:
+    """The facts a strategy saw, as the assessment's columns: each part kept where its data class
+    is (financial and credit in ``facts``; the establishment date is basic information, the
+    operating facts operating information), so each is shown only to whom may read its class."""
+    kept = snapshot(facts)
+    return {"established_on": facts.established_on, "operating_facts": kept.pop("operating"),
+            "facts": {k: v for k, v in kept.items() if k != "established_on"}}
 
 
 # --------------------------------------------------------------------------------- deciding
@@ -377,8 +405,8 @@ def plan_record(
         "strategy_version": strategy.version, "plugin_name": strategy.plugin,
         "plugin_distribution": strategy.distribution, "plugin_version": strategy.distribution_version,
         "factors": [snapshot(f) for f in decision.factors], "reasons": list(decision.reasons),
-        "knock_outs": list(decision.knock_outs), "answers": dict(facts.answers), "facts": snapshot(facts),
-        "provisional": bool(missing), "missing_answers": missing,
+        "knock_outs": list(decision.knock_outs), "answers": dict(facts.answers),
+        **facts_columns(facts), "provisional": bool(missing), "missing_answers": missing,
     }
     if missing:
         return GradeRecord(assessment=assessment, customer={}, history=[], change=None)

@@ -1,5 +1,6 @@
-"""Provisional assessments (required answers missing: stored, never in force) and the record of
-automatic re-grades that failed.
+"""Provisional assessments (required answers missing: stored, never in force), the record of
+automatic re-grades that failed, and the facts of other data classes a strategy now sees (the
+establishment date, the operating information).
 
 Revision ID: 0010
 Revises: 0009
@@ -37,6 +38,8 @@ def upgrade() -> None:
     # Plain ADD COLUMNs with defaults: every assessment made before this revision was put in force.
     op.add_column('grade_assessment', sa.Column('provisional', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('grade_assessment', sa.Column('missing_answers', sa.JSON(), server_default='[]', nullable=False))
+    op.add_column('grade_assessment', sa.Column('established_on', sa.Date(), nullable=True))
+    op.add_column('grade_assessment', sa.Column('operating_facts', sa.JSON(), nullable=True))
     op.add_column('regrade_run', sa.Column('provisional', sa.Integer(), server_default='0', nullable=False))
 
 
@@ -46,6 +49,8 @@ def downgrade() -> None:
     with op.batch_alter_table('regrade_run', schema=None) as batch_op:
         batch_op.drop_column('provisional')
     with op.batch_alter_table('grade_assessment', schema=None) as batch_op:
+        batch_op.drop_column('operating_facts')
+        batch_op.drop_column('established_on')
         batch_op.drop_column('missing_answers')
         batch_op.drop_column('provisional')
     with op.batch_alter_table('grading_failure', schema=None) as batch_op:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, UTCDateTime, utcnow
@@ -35,7 +35,10 @@ class GradeAssessment(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     knock_outs: Mapped[list[str]] = mapped_column(JSON)
     answers: Mapped[dict[str, str]] = mapped_column(JSON)
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # financial and credit facts
+    # Facts of other data classes, each shown as its class allows.
+    established_on: Mapped[date | None] = mapped_column(Date)
+    operating_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Required questions left unanswered: such an assessment is stored but never put in force.
     provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     missing_answers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
