@@ -98,7 +98,7 @@ async def test_size_is_derived_from_latest_annual_figures_with_rule_version_and_
     # Manufacturing, 2011 standard: medium needs >= 300 employees and >= 20 million revenue.
     after = await f.statement(api, c["id"], 1, employees=350, revenue="120000000.00")
     assert after["size"] == "MEDIUM"
-    assert after["sizeAssessment"]["ruleVersion"] == "MIIT-2011-300"
+    assert after["sizeAssessment"]["ruleVersion"] == "MIIT-2011-300+PBOC-2015-309"
     assert after["sizeAssessment"]["ruleId"] == "industry"
     assert after["sizeAssessment"]["inputs"] == {"employees": "350", "revenue": "120000000.00"}
     # A newer year with 1,200 staff and 500 million revenue makes it large.

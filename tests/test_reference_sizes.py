@@ -18,6 +18,7 @@ from api.reference.sizes import (
 )
 
 WAN = Decimal(10000)
+YI = 10000  # 亿 in 万
 
 # Transcribed from the standard itself (万元 / persons), independently of the JSON, so a
 # typo in the data file fails here. Per rule: an industry code, then large/medium/small
@@ -97,6 +98,35 @@ STANDARD: dict[str, tuple[str, dict[Size, dict[str, int]]]] = {
         Size.SMALL: {"employees": 10, "total_assets": 100},
     }),
     "other": ("M73", {Size.LARGE: {"employees": 300}, Size.MEDIUM: {"employees": 100}, Size.SMALL: {"employees": 10}}),
+    # The 2015 standard for financial enterprises (银发〔2015〕309号), in 亿元 (× YI 万元).
+    "financial_deposit_taking": ("J6621", {
+        Size.LARGE: {"total_assets": 40000 * YI}, Size.MEDIUM: {"total_assets": 5000 * YI},
+        Size.SMALL: {"total_assets": 50 * YI},
+    }),
+    "financial_non_deposit": ("J6635", {
+        Size.LARGE: {"total_assets": 1000 * YI}, Size.MEDIUM: {"total_assets": 200 * YI},
+        Size.SMALL: {"total_assets": 50 * YI},
+    }),
+    "financial_securities": ("J6711", {
+        Size.LARGE: {"total_assets": 1000 * YI}, Size.MEDIUM: {"total_assets": 100 * YI},
+        Size.SMALL: {"total_assets": 10 * YI},
+    }),
+    "financial_insurance": ("J6811", {
+        Size.LARGE: {"total_assets": 5000 * YI}, Size.MEDIUM: {"total_assets": 400 * YI},
+        Size.SMALL: {"total_assets": 20 * YI},
+    }),
+    "financial_trust": ("J6911", {
+        Size.LARGE: {"trust_assets": 1000 * YI}, Size.MEDIUM: {"trust_assets": 400 * YI},
+        Size.SMALL: {"trust_assets": 20 * YI},
+    }),
+    "financial_holding": ("J6920", {
+        Size.LARGE: {"total_assets": 40000 * YI}, Size.MEDIUM: {"total_assets": 5000 * YI},
+        Size.SMALL: {"total_assets": 50 * YI},
+    }),
+    "financial_other": ("J6950", {
+        Size.LARGE: {"total_assets": 1000 * YI}, Size.MEDIUM: {"total_assets": 200 * YI},
+        Size.SMALL: {"total_assets": 50 * YI},
+    }),
 }
 
 NEXT_DOWN = {Size.LARGE: Size.MEDIUM, Size.MEDIUM: Size.SMALL, Size.SMALL: Size.MICRO}
@@ -114,6 +144,7 @@ def _inputs(values: dict[str, Decimal]) -> SizeInputs:
         employees=None if employees is None else int(employees),
         revenue=values.get("revenue"),
         total_assets=values.get("total_assets"),
+        trust_assets=values.get("trust_assets"),
     )
 
 
@@ -122,9 +153,9 @@ def _in_units(minimums: dict[str, int]) -> dict[str, Decimal]:
     return {m: Decimal(v) if m == "employees" else Decimal(v) * WAN for m, v in minimums.items()}
 
 
-def test_shipped_rules_cover_all_sixteen_groups_of_the_standard() -> None:
+def test_shipped_rules_cover_all_sixteen_groups_of_the_standard_and_the_seven_financial_kinds() -> None:
     rules = default_size_rules()
-    assert rules.version == "MIIT-2011-300"
+    assert rules.version == "MIIT-2011-300+PBOC-2015-309"
     assert sorted(rule.id for rule in rules.rules) == sorted(STANDARD)
 
 
@@ -177,7 +208,8 @@ def test_zero_metrics_are_micro() -> None:
         ("B06", "industry"),
         ("D44", "industry"),
         ("L71", "leasing_business_services"),
-        ("J66", "other"),
+        ("J66", "financial_other"),  # a bare division: the 2015 rule's catch-all, not the 2011 fallback
+        ("J662", "financial_deposit_taking"),
         ("S91", "other"),
     ],
 )
@@ -218,7 +250,7 @@ def test_result_carries_version_and_only_the_used_inputs() -> None:
     inputs = SizeInputs(employees=250, revenue=Decimal("35000000.00"), total_assets=Decimal("999"))
     assert classify_size("C13", inputs) == SizeResult(
         size=Size.SMALL,
-        rule_version="MIIT-2011-300",
+        rule_version="MIIT-2011-300+PBOC-2015-309",
         rule_id="industry",
         inputs={"employees": "250", "revenue": "35000000.00"},
     )
@@ -311,3 +343,19 @@ def test_rules_file_that_is_not_json_gives_value_error(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="not valid JSON"):
         load_size_rules(path)
+
+
+def test_a_trust_company_has_no_size_until_its_trust_assets_are_known() -> None:
+    statement = SizeInputs(employees=300, revenue=Decimal("900000000"), total_assets=Decimal("9000000000"))
+    assert classify_size("J6911", statement) is None
+
+
+def test_a_bank_is_sized_by_the_2015_rule_not_the_other_industries_fallback() -> None:
+    result = classify_size("J6621", SizeInputs(employees=5, revenue=None, total_assets=Decimal("600000000000")))
+    assert result is not None and (result.rule_id, result.size) == ("financial_deposit_taking", Size.MEDIUM)
+
+
+@pytest.mark.parametrize("code", ["J6610", "J6650", "S9121", "T9600"])
+def test_the_central_bank_supervisors_and_sections_s_and_t_are_not_sized(code: str) -> None:
+    result = classify_size(code, SizeInputs(employees=5000, revenue=Decimal(1), total_assets=Decimal(1)))
+    assert result is not None and result.size is Size.NOT_APPLICABLE

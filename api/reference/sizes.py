@@ -1,4 +1,5 @@
-"""Enterprise size (large/medium/small/micro) under China's 2011 SME size standard.
+"""Enterprise size (large/medium/small/micro) under China's 2011 SME size standard, and
+financial enterprises under the 2015 standard for financial enterprises.
 
 The thresholds live in versioned configuration data (``size_rules_2011.json``) rather than
 code, so a revised standard is a new data file and every result records which version
@@ -19,7 +20,8 @@ from typing import Any
 
 _DEFAULT_FILE = "size_rules_2011.json"
 
-METRICS: tuple[str, ...] = ("employees", "revenue", "total_assets")
+# trust_assets: the 2015 rule sizes trust companies by the assets they hold in trust.
+METRICS: tuple[str, ...] = ("employees", "revenue", "total_assets", "trust_assets")
 NOT_APPLICABLE_RULE = "not_applicable"
 
 
@@ -46,6 +48,7 @@ class SizeInputs:
     employees: int | None
     revenue: Decimal | None
     total_assets: Decimal | None
+    trust_assets: Decimal | None = None  # not on a statement: a trust company's size stays unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,7 @@ def _metric_values(inputs: SizeInputs) -> dict[str, Decimal | None]:
         "employees": None if inputs.employees is None else Decimal(inputs.employees),
         "revenue": inputs.revenue,
         "total_assets": inputs.total_assets,
+        "trust_assets": inputs.trust_assets,
     }
 
 
