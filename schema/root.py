@@ -16,6 +16,7 @@ from schema.access import AccessMutation, AccessQuery
 from schema.authz import Authorization
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
+from schema.exchange_rates import ExchangeRateMutation, ExchangeRateQuery
 from schema.grading import GradingMutation, GradingQuery
 from schema.me import MeQuery
 from schema.organisation import OrganisationMutation, OrganisationQuery
@@ -25,12 +26,16 @@ from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CustomerQuery, OrganisationQuery, ReferenceQuery, AccessQuery, PolicyQuery, GradingQuery, MeQuery):
+class Query(
+    CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery, MeQuery
+):
     pass
 
 
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
-class Mutation(CustomerMutation, OrganisationMutation, AccessMutation, PolicyMutation, GradingMutation):
+class Mutation(
+    CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation
+):
     pass
 
 

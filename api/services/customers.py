@@ -158,7 +158,8 @@ async def update_customer(
             change.field, change.old_value, change.new_value = "relationshipManager", previous_manager, username
     industry_changed = any(change.field == "industryCode" for change in changes)
     if "industry_code" in values:
-        changes += await refresh_size(session, customer, principal=principal, now=now, rules=size_rules)
+        changes += await refresh_size(session, customer, principal=principal, now=now, rules=size_rules,
+                                      field="input.industryCode")
     if industry_changed and customer.grade is not None and regrade is not None:
         await regrade(session, customer, "industry_change")
     result = await commit_changes(session, customer, changes, now)

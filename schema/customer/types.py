@@ -88,9 +88,14 @@ MAX_NESTED = 100
 class SizeAssessment:
     customer_id: strawberry.Private[int]
     size: EnterpriseSizeEnum | None = strawberry.field(description="The size; null when it cannot be derived.")
-    rule_version: str | None = strawberry.field(description="Version of the size rules applied, e.g. `MIIT-2011-300+PBOC-2015-309`.")
+    rule_version: str | None = strawberry.field(
+        description="Version of the size rules applied, e.g. `MIIT-2011-300+PBOC-2015-309`."
+    )
     rule_id: str | None = strawberry.field(description="Which rule of that version (by industry) applied.")
-    inputs: JSON | None = strawberry.field(description="The figures the rule used (employees, revenue, total assets).")
+    inputs: JSON | None = strawberry.field(
+        description="The figures the rule used (employees, revenue, total assets, in yuan); for a statement in "
+        "another currency also `currency`, `cnyPerUnit` and `rateEffectiveOn`, the rate it was converted at."
+    )
     determined_at: datetime | None = strawberry.field(description="When the size was last derived.")
 
 

@@ -3,6 +3,7 @@
 from api.db.models.access import AuditEntry, CasbinRule, Consent
 from api.db.models.complaint import Complaint
 from api.db.models.customer import Customer, CustomerChange
+from api.db.models.exchange_rate import ExchangeRate
 from api.db.models.grading import GradeAssessment, GradeOverride, GradingFailure, RegradeRun
 from api.db.models.information import (
     BasicInformation,
@@ -28,6 +29,7 @@ __all__ = [
     "CreditInformation",
     "Customer",
     "CustomerChange",
+    "ExchangeRate",
     "FinancialStatement",
     "GradeAssessment",
     "GradeOverride",
