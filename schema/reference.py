@@ -156,10 +156,24 @@ GuaranteeStatusEnum = GuaranteeStatus
 InfoGroupEnum = InfoGroup
 
 
+@strawberry.enum(description="How deep in GB/T 4754-2017 a code sits.")
+class IndustryLevel(Enum):
+    SECTION = strawberry.enum_value("section", description="A letter, e.g. `C` (manufacturing).")
+    DIVISION = strawberry.enum_value("division", description="Two digits, e.g. `C34`.")
+    GROUP = strawberry.enum_value("group", description="Three digits, e.g. `C341`.")
+    CLASS = strawberry.enum_value("class", description="Four digits, e.g. `C3411`.")
+
+
 @strawberry.type(description="An entry of the GB/T 4754-2017 industry classification.")
 class Industry:
-    code: str = strawberry.field(description="The code, e.g. `C13` (division) or `K701` (group).")
+    code: str = strawberry.field(
+        description="The code, e.g. `C34` (division), `K701` (group) or `K7010` (class)."
+    )
     section: str = strawberry.field(description="The section letter, e.g. `C` for manufacturing.")
+    level: IndustryLevel = strawberry.field(description="Section, division, group or class.")
+    parent_code: str | None = strawberry.field(
+        description="The code one level up (a class's group, a group's division…); null for a section."
+    )
     name: str = strawberry.field(description="English name.")
     name_zh: str = strawberry.field(description="Chinese name as published.")
     category: IndustryCategoryEnum = strawberry.field(description="The lender's coarse class.")
@@ -169,25 +183,31 @@ class Industry:
 def industry_of(code: str) -> Industry:
     entry = get_industry(code)
     if entry is None:  # only a code removed from the list after it was stored gets here
-        return Industry(code=code, section=code[:1], name=code, name_zh=code,
-                        category=IndustryCategory.OTHER, assignable=False)
+        return Industry(code=code, section=code[:1], level=IndustryLevel.SECTION, parent_code=None, name=code,
+                        name_zh=code, category=IndustryCategory.OTHER, assignable=False)
     return Industry(
-        code=entry.code, section=entry.section, name=entry.name, name_zh=entry.name_zh,
-        category=entry.category, assignable=entry.level != "section",
+        code=entry.code, section=entry.section, level=IndustryLevel(entry.level), parent_code=entry.parent,
+        name=entry.name, name_zh=entry.name_zh, category=entry.category, assignable=entry.level != "section",
     )
 
 
 @strawberry.type
 class ReferenceQuery:
-    @strawberry.field(description="The industry code list (GB/T 4754-2017), optionally one section.")
+    @strawberry.field(
+        description="The industry code list (GB/T 4754-2017) in code order: every code, one section's, or the "
+        "codes one level under a code (for a picker that opens level by level)."
+    )
     def industries(
         self,
         section: Annotated[
             str | None, strawberry.argument(description="Only this section's codes, e.g. `C`; all when null.")
         ] = None,
+        parent_code: Annotated[
+            str | None, strawberry.argument(description="Only the codes directly under this one, e.g. `C34`.")
+        ] = None,
     ) -> list[Industry]:
         return [
             industry_of(entry.code)
             for entry in all_industries()
-            if section is None or entry.section == section
+            if (section is None or entry.section == section) and (parent_code is None or entry.parent == parent_code)
         ]

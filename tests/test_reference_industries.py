@@ -1,5 +1,7 @@
 """GB/T 4754-2017 code list."""
 
+from collections import Counter
+
 from api.reference.industries import (
     Industry,
     IndustryCategory,
@@ -21,9 +23,24 @@ def test_all_ninety_seven_divisions_are_present_and_numbered_01_to_97() -> None:
     assert all(d.code == d.section + d.division for d in divisions if d.division)
 
 
-def test_only_k70_groups_are_listed() -> None:
-    groups = [i.code for i in all_industries() if i.level == "group"]
-    assert groups == ["K701", "K702", "K703", "K704", "K709"]
+def test_the_whole_list_down_to_classes_is_there_and_every_code_has_its_parent() -> None:
+    levels = Counter(i.level for i in all_industries())
+    assert levels == {"section": 20, "division": 97, "group": 473, "class": 1381}
+    codes = {i.code for i in all_industries()}
+    assert all(i.parent in codes for i in all_industries() if i.parent is not None)
+    # In code order: a code comes after its parent.
+    seen: set[str] = set()
+    for industry in all_industries():
+        assert industry.parent is None or industry.parent in seen, industry.code
+        seen.add(industry.code)
+
+
+def test_a_class_is_found_with_its_group_and_names() -> None:
+    development = get_industry("K7010")
+    assert development is not None
+    assert (development.level, development.parent, development.name_zh) == ("class", "K701", "房地产开发经营")
+    boilers = get_industry("C3411")
+    assert boilers is not None and (boilers.parent, boilers.name_zh) == ("C341", "锅炉及辅助设备制造")
 
 
 def test_codes_are_unique() -> None:
@@ -80,7 +97,8 @@ def test_lookup_is_exact_and_case_sensitive() -> None:
     assert get_industry("C99") is None
     assert get_industry("13") is None
     assert get_industry("") is None
-    assert get_industry("G541") is None
+    assert get_industry("G5418") is None  # no such class
+    assert get_industry("K70100") is None
 
 
 def test_categories_follow_sections() -> None:
@@ -98,6 +116,7 @@ def test_categories_follow_sections() -> None:
 def test_only_division_or_deeper_is_assignable() -> None:
     assert is_assignable("C13")
     assert is_assignable("K701")
+    assert is_assignable("K7010")
     assert not is_assignable("C")
     assert not is_assignable("K")
     assert not is_assignable("C99")

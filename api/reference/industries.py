@@ -1,4 +1,7 @@
-"""GB/T 4754-2017 national economic industry classification (sections, divisions, K70 groups)."""
+"""GB/T 4754-2017 national economic industry classification: its 20 sections, 97 divisions,
+473 groups and 1,381 classes, with their Chinese names as published and English names (the
+standard is published in Chinese; the English names of groups and classes are this project's
+translation, those of sections and divisions follow common usage)."""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ _CATEGORY_BY_SECTION: dict[str, IndustryCategory] = {
 
 @dataclass(frozen=True, slots=True)
 class Industry:
-    """One entry of the code list: a section, a division or a group."""
+    """One entry of the code list: a section, a division, a group or a class."""
 
     code: str
     section: str
@@ -43,13 +46,19 @@ class Industry:
     category: IndustryCategory
 
     @property
-    def level(self) -> Literal["section", "division", "group"]:
+    def level(self) -> Literal["section", "division", "group", "class"]:
         """How deep in the classification this code sits."""
-        if self.division is None:
-            return "section"
-        if len(self.code) == 3:
-            return "division"
-        return "group"
+        return _LEVELS[len(self.code)]
+
+    @property
+    def parent(self) -> str | None:
+        """The code one level up (a class's group, a group's division, a division's section)."""
+        return None if len(self.code) == 1 else self.code[: {3: 1, 4: 3, 5: 4}[len(self.code)]]
+
+
+_LEVELS: dict[int, Literal["section", "division", "group", "class"]] = {
+    1: "section", 3: "division", 4: "group", 5: "class",
+}
 
 
 def _category_for(section: str) -> IndustryCategory:
@@ -59,7 +68,8 @@ def _category_for(section: str) -> IndustryCategory:
 def _parse_row(row: dict[str, str]) -> Industry:
     code = row["code"]
     section = row["section"]
-    # Codes are the section letter followed by the 2-digit division and, for groups, one more digit.
+    # Codes are the section letter, the 2-digit division, one more digit for a group, and one more
+    # for a class: C, C34, C341, C3411.
     division = code[1:3] if len(code) > 1 else None
     return Industry(
         code=code,
@@ -91,8 +101,8 @@ def get_industry(code: str) -> Industry | None:
 def is_assignable(code: str) -> bool:
     """Whether a customer may be classified under this code.
 
-    A section letter alone is too coarse for credit policy, so only division- or
-    group-level codes are accepted.
+    A section letter alone is too coarse for credit policy, so only division-, group- or
+    class-level codes are accepted.
     """
     industry = get_industry(code)
     return industry is not None and industry.level != "section"
