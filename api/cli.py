@@ -564,9 +564,8 @@ async def _regrade(industry: str | None, batch_size: int, resume: bool) -> None:
             click.echo(f"resuming run #{run_id}: {before[0]} customers already done")
         processed, changed, failed, provisional = before
         with click.progressbar(length=total, label=f"run #{run_id}", file=None) as bar:
-            while True:
-                result = await bulk.regrade_batch(sessions, run_id=run_id, host=host,
-                                                  timeout=settings.grading_timeout_seconds, size=batch_size)
+            async for result in bulk.regrade_batches(sessions, run_id=run_id, host=host,
+                                                     timeout=settings.grading_timeout_seconds, size=batch_size):
                 for change in result.changes:
                     host.grade_changed(customer_ref=_customer_ref(change.customer_id), previous_grade=change.previous,
                                        new_grade=change.new, strategy_id=change.strategy_id, assessed_at=change.at)
@@ -575,8 +574,6 @@ async def _regrade(industry: str | None, batch_size: int, resume: bool) -> None:
                 failed += result.failed
                 provisional += result.provisional
                 bar.update(result.processed)
-                if result.done:
-                    break
     finally:
         await engine.dispose()
     click.echo(f"regraded {processed} customers: {changed} changed grade, {provisional} provisional "

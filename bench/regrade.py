@@ -4,7 +4,8 @@
 
 Creates a fresh database (a temporary SQLite file, or a new database on the PostgreSQL server of
 --database-url), migrates it, bulk-loads customers with three annual statements and a credit
-event each (Core inserts, not the API: loading is not what is measured), then runs the same code
+event each, basic and operating information, and a previous assessment that answered the
+strategy's questions (Core inserts, not the API: loading is not what is measured), then runs the same code
 as `creditcare regrade --all` (api.services.regrade) and reports customers per second, the load
 time, and peak memory (RSS) before and after grading. Writes bench/results/regrade-<backend>.json.
 """
@@ -32,7 +33,16 @@ from sqlalchemy import Table, insert  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from api.db import migrations  # noqa: E402
-from api.db.models import Branch, CreditEvent, Customer, FinancialStatement, StaffMember  # noqa: E402
+from api.db.models import (  # noqa: E402
+    BasicInformation,
+    Branch,
+    CreditEvent,
+    Customer,
+    FinancialStatement,
+    GradeAssessment,
+    OperatingInformation,
+    StaffMember,
+)
 from api.db.session import create_engine, create_sessionmaker  # noqa: E402
 from api.reference.identifiers import make_credit_code  # noqa: E402
 from api.services import regrade as bulk  # noqa: E402
@@ -87,15 +97,34 @@ async def load(url: str, customers: int) -> float:
         await conn.execute(insert(_table(Branch)), [{"code": "HZ01", "name": "Hangzhou", "created_at": now}])
         await conn.execute(insert(_table(StaffMember)),
                            [{"username": "alice", "name": "Alice", "branch_code": "HZ01", "created_at": now}])
+    # A portfolio graded before, as every lender's is: each customer's last assessment answered
+    # its strategy's questions, so a regrade reuses the answers and puts the new grades in force.
+    strategies = {code: PluginHost(isolation="none").strategy_for(code) for code in INDUSTRIES}
     chunk = 5000
     for start in range(0, customers, chunk):
         ids = range(start + 1, min(start + chunk, customers) + 1)
-        rows, statements, events = [], [], []
+        rows, statements, events, assessments, basics, operations = [], [], [], [], [], []
         for cid in ids:
             q = rng.betavariate(2.4, 1.6)
+            industry = rng.choice(INDUSTRIES)
+            asked = strategies[industry].strategy.questions
+            answers = {question.id: rng.choice(question.answers).id for question in asked}
+            assessments.append({
+                "customer_id": cid, "assessed_at": now, "assessed_by": "bench", "trigger": "assessment",
+                "grade": "B", "score": Decimal("70.00"), "strategy_id": strategies[industry].id,
+                "strategy_version": "bench",
+                "plugin_name": "builtin", "plugin_distribution": "creditcare", "plugin_version": "bench",
+                "factors": [], "reasons": [], "knock_outs": [], "answers": answers, "facts": {},
+            })
+            basics.append({"customer_id": cid, "established_on": date(1990 + cid % 30, 1 + cid % 12, 1),
+                           "updated_at": now})
+            operations.append({"customer_id": cid, "market_share_percent": Decimal(f"{q * 20:.4f}"),
+                               "industry_position": rng.choice(["leader", "major", "average", "minor"]),
+                               "main_products": ["product"], "sales_channels": ["direct"],
+                               "upstream_partners": [], "downstream_partners": [], "updated_at": now})
             rows.append({
                 "id": cid, "name": f"Bench Customer {cid}", "credit_code": make_credit_code(rng),
-                "industry_code": rng.choice(INDUSTRIES), "branch_code": "HZ01", "relationship_manager_id": 1,
+                "industry_code": industry, "branch_code": "HZ01", "relationship_manager_id": 1, "grade": "B",
                 "credit_status": "general", "credit_status_basis": "bench", "credit_status_set_at": now,
                 "credit_status_set_by": "bench", "version": 1, "created_at": now, "created_by": "bench",
                 "updated_at": now, "latest_statement_period_end": date(now.year - 1, 12, 31),
@@ -128,6 +157,9 @@ async def load(url: str, customers: int) -> float:
             await conn.execute(insert(_table(Customer)), rows)
             await conn.execute(insert(_table(FinancialStatement)), statements)
             await conn.execute(insert(_table(CreditEvent)), events)
+            await conn.execute(insert(_table(GradeAssessment)), assessments)
+            await conn.execute(insert(_table(BasicInformation)), basics)
+            await conn.execute(insert(_table(OperatingInformation)), operations)
     await engine.dispose()
     return time.perf_counter() - started
 
@@ -142,19 +174,18 @@ async def grade_all(url: str, batch_size: int, isolation: str) -> dict[str, Any]
         run_id = run.id
     rss_before = rss_mb()
     started = time.perf_counter()
-    processed = changed = failed = 0
+    processed = changed = failed = provisional = 0
     peaks = []
-    while True:
-        result = await bulk.regrade_batch(sessions, run_id=run_id, host=host, timeout=2.0, size=batch_size)
+    async for result in bulk.regrade_batches(sessions, run_id=run_id, host=host, timeout=2.0, size=batch_size):
         processed, changed, failed = processed + result.processed, changed + result.changed, failed + result.failed
+        provisional += result.provisional
         peaks.append(rss_mb())
-        if result.done:
-            break
     seconds = time.perf_counter() - started
     await engine.dispose()
     host.close()
     quarter = max(1, len(peaks) // 4)
-    return {"customers": processed, "changed": changed, "failed": failed, "seconds": round(seconds, 2),
+    return {"customers": processed, "changed": changed, "failed": failed, "provisional": provisional,
+            "seconds": round(seconds, 2),
             "customers_per_second": round(processed / seconds, 1), "rss_mb_before": round(rss_before, 1),
             "rss_mb_after_first_quarter": round(peaks[quarter - 1], 1), "rss_mb_at_end": round(peaks[-1], 1),
             "rss_mb_max_during": round(max(peaks), 1)}

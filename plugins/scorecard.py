@@ -140,6 +140,7 @@ class Scorecard:
         self.reason_codes = tuple(f.code for f in factors) + tuple(q.question.id.upper() for q in questions)
         self.knock_outs = knock_outs
         self.red_lines = red_lines
+        self._answer_texts = {q.id: {a.id: a.text for a in q.answers} for q in self.questions}
 
     def __repr__(self) -> str:
         return f"<Scorecard {self.id} {self.version}>"
@@ -181,7 +182,7 @@ class Scorecard:
         )
         opinion = facts.latest.audit_opinion if facts.latest else "unaudited"
         red = self.red_lines.breached(facts.ratios) if self.red_lines else None
-        texts = {q.id: {a.id: a.text for a in q.answers} for q in self.questions}
+        texts = self._answer_texts
         return [
             (facts.non_performing, k.non_performing, f"Non-performing loan: grade at most {k.non_performing}"),
             (overdue, k.overdue,

@@ -88,6 +88,10 @@ def create_engine(
         kwargs["pool_size"] = pool_size
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if async_url.startswith("postgresql+asyncpg"):
+        # asyncpg prepares a statement once per connection only up to 15 KiB of SQL by default; a
+        # planned read over the industry code list holds it as one constant (about 160 KiB), and
+        # re-preparing that on every request costs milliseconds.
+        connect_args.setdefault("max_cacheable_statement_size", 1024 * 1024)
         if timeouts.statement is not None:
             server_settings = dict(connect_args.get("server_settings", {}))
             server_settings["statement_timeout"] = str(round(timeouts.statement * 1000))  # milliseconds

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -41,7 +43,7 @@ from api.services import information_reads
 from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.customers import customer_in_scope
 from api.services.grading_reads import IN_FORCE
-from api.services.information_reads import grouped_by, newest_per_customer
+from api.services.information_reads import newest_per_customer
 from api.services.scope import RowScope
 from plugins.manager import PluginHost, StrategyInfo, grade_many
 from plugins.remote import RemoteStrategy
@@ -173,7 +175,10 @@ async def load_fact_inputs(session: AsyncSession, ids: Sequence[int]) -> FactInp
         order=(FinancialStatement.period_end.desc(), FinancialStatement.id.desc()),
         condition=FinancialStatement.period_kind == PeriodKind.ANNUAL,
     )
-    events = await grouped_by(session, select(CreditEvent).where(CreditEvent.customer_id.in_(ids)))
+    events: dict[int, list[Any]] = defaultdict(list)
+    event_table = CreditEvent.__table__
+    for row in await session.execute(select(event_table).where(event_table.c.customer_id.in_(ids))):
+        events[row.customer_id].append(row)
     guarantees = {
         customer_id: Decimal(total or 0)
         for customer_id, total in await session.execute(
@@ -182,9 +187,9 @@ async def load_fact_inputs(session: AsyncSession, ids: Sequence[int]) -> FactInp
             .group_by(Guarantee.customer_id)
         )
     }
-    credit = await information_reads.credit_information(session, ids)
-    basic = await information_reads.basic_information(session, ids)
-    operating = await information_reads.operating_information(session, ids)
+    credit = await information_reads.rows_each(session, CreditInformation, ids)
+    basic = await information_reads.rows_each(session, BasicInformation, ids)
+    operating = await information_reads.rows_each(session, OperatingInformation, ids)
     return FactInputs(statements, events, guarantees, credit, basic, operating)
 
 
@@ -351,15 +356,26 @@ async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decisi
     return apply_mandatory_knock_outs(facts, check_decision(strategy, decision))
 
 
+@functools.lru_cache(maxsize=256)
+def _allowed(strategy: StrategyInfo) -> dict[str, frozenset[str]]:
+    # A strategy's questions are fixed once registered: bulk regrading asks this per customer.
+    return {q.id: frozenset(a.id for a in q.answers) for q in strategy.strategy.questions}
+
+
+@functools.lru_cache(maxsize=256)
+def _required(strategy: StrategyInfo) -> tuple[str, ...]:
+    return tuple(q.id for q in strategy.strategy.questions if q.required)
+
+
 def reusable_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:
     """The earlier answers the strategy still asks for and still allows (a new card version may
     retire a question or an answer; re-assessing must not fail over it)."""
-    allowed = {q.id: {a.id for a in q.answers} for q in strategy.strategy.questions}
+    allowed = _allowed(strategy)
     return {q: a for q, a in answers.items() if a in allowed.get(q, ())}
 
 
 def check_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:
-    allowed = {q.id: {a.id for a in q.answers} for q in strategy.strategy.questions}
+    allowed = _allowed(strategy)
     for index, (question, answer) in enumerate(answers.items()):
         if question not in allowed:
             raise InvalidInput.one(f"input.answers.{index}.questionId",
@@ -385,7 +401,7 @@ class GradeRecord:
 
 def missing_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> list[str]:
     """The required questions of ``strategy`` that ``answers`` leaves open, in the card's order."""
-    return [q.id for q in strategy.strategy.questions if q.required and q.id not in answers]
+    return [question for question in _required(strategy) if question not in answers]
 
 
 def plan_record(
