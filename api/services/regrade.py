@@ -127,10 +127,10 @@ class _Batch:
 
 
 async def _prepare(
-    sessions: async_sessionmaker[AsyncSession], *, run_id: int, after: int | None, host: PluginHost, size: int
+    sessions: async_sessionmaker[AsyncSession], *, run_id: int, host: PluginHost, size: int
 ) -> _Batch:
-    """Open the batch's transaction, lock its customers (the next ``size`` after ``after``, or after
-    the run's checkpoint) and gather their facts."""
+    """Open the batch's transaction, lock its customers (the next ``size`` after the run's
+    checkpoint) and gather their facts."""
     session = sessions()
     try:
         await session.begin()
@@ -141,8 +141,6 @@ async def _prepare(
         if session.get_bind().dialect.name == "sqlite":
             await session.execute(table_of(RegradeRun).update().where(RegradeRun.id == run_id).values(id=run_id))
         selection = _in_run(select(table_of(Customer)), run)
-        if after is not None:
-            selection = selection.where(Customer.id > after)
         # Core rows, not ORM objects: the batch only reads them (its writes are executemany).
         customers: list[Any] = list((await session.execute(
             selection.order_by(Customer.id).limit(size).with_for_update()
@@ -202,7 +200,6 @@ async def _finish(
         principal=batch.started_by, roles="", action="write", object="regrade", request_id=f"regrade-{batch.run_id}",
         detail=f"run #{batch.run_id}: graded customers {ids[0]}..{ids[-1]} ({len(plans)} stored, {failed} failed)",
     )])
-    # Increments in SQL: the next batch's transaction read the run before this one committed.
     await session.execute(update(table_of(RegradeRun)).where(RegradeRun.id == batch.run_id).values(
         last_customer_id=ids[-1], processed=RegradeRun.processed + len(ids),
         changed=RegradeRun.changed + len(changes), failed=RegradeRun.failed + failed,
@@ -222,7 +219,7 @@ async def regrade_batch(
     sessions: async_sessionmaker[AsyncSession], *, run_id: int, host: PluginHost, timeout: float, size: int
 ) -> BatchResult:
     """Grade the next ``size`` customers of the run and move its checkpoint, in one transaction."""
-    batch = await _prepare(sessions, run_id=run_id, after=None, host=host, size=size)
+    batch = await _prepare(sessions, run_id=run_id, host=host, size=size)
     try:
         if not batch.customers:
             await batch.session.rollback()
@@ -237,29 +234,11 @@ async def regrade_batches(
 ) -> AsyncIterator[BatchResult]:
     """Every remaining batch of the run, each committed before it is yielded, the last one ``done``.
 
-    On PostgreSQL the batches overlap: while the plugins' workers grade one batch, the next is
-    locked and its facts gathered, so the service's work and the strategies' run side by side.
-    SQLite has one writer: its batches follow one another.
+    (Locking and gathering the next batch while the workers grade this one was measured: no
+    faster, as the service's own work per customer, not the strategies, bounds the rate.)
     """
-    overlap = sessions.kw.get("bind") is None or sessions.kw["bind"].dialect.name != "sqlite"
-    batch = await _prepare(sessions, run_id=run_id, after=None, host=host, size=size)
-    following: _Batch | None = None
-    try:
-        while batch.customers:
-            grading = asyncio.create_task(asyncio.to_thread(_grade, batch, timeout))
-            try:
-                following = await _prepare(sessions, run_id=run_id, after=batch.ids[-1], host=host, size=size) \
-                    if overlap else None
-            finally:
-                decisions = await grading  # never left running, whatever happened to the next batch
-            result = await _finish(batch, decisions)
-            await batch.session.close()
-            yield result
-            batch, following = following or await _prepare(
-                sessions, run_id=run_id, after=None, host=host, size=size), None
-        await batch.session.rollback()
-    finally:
-        await batch.session.close()
-        if following is not None:
-            await following.session.close()
-    yield await _close_run(sessions, run_id)
+    while True:
+        result = await regrade_batch(sessions, run_id=run_id, host=host, timeout=timeout, size=size)
+        yield result
+        if result.done:
+            return
