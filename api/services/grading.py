@@ -55,6 +55,7 @@ from plugins.spec import (
     Facts,
     Grade,
     OperatingFacts,
+    Question,
     Ratios,
     StatementFigures,
     apply_mandatory_knock_outs,
@@ -237,6 +238,12 @@ def snapshot(value: Any) -> Any:
     return value
 
 
+def factor_json(factor: FactorResult) -> dict[str, Any]:
+    """``snapshot(factor)``, written out: bulk regrading stores some ten factors per customer."""
+    return {"code": factor.code, "name": factor.name, "value": factor.value, "band": factor.band,
+            "points": str(factor.points), "max_points": str(factor.max_points), "reason": factor.reason}
+
+
 def facts_columns(facts: Facts) -> dict[str, Any]:
     """The facts a strategy saw, as the assessment's columns: each part kept where its data class
     is (financial and credit in ``facts``; the establishment date is basic information, the
@@ -356,15 +363,24 @@ async def decide(strategy: StrategyInfo, facts: Facts, timeout: float) -> Decisi
     return apply_mandatory_knock_outs(facts, check_decision(strategy, decision))
 
 
+# Keyed by the questions (frozen, hashable), not the strategy: a cache entry keeps no plugin alive.
 @functools.lru_cache(maxsize=256)
+def _allowed_answers(questions: tuple[Question, ...]) -> dict[str, frozenset[str]]:
+    return {q.id: frozenset(a.id for a in q.answers) for q in questions}
+
+
+@functools.lru_cache(maxsize=256)
+def _required_questions(questions: tuple[Question, ...]) -> tuple[str, ...]:
+    return tuple(q.id for q in questions if q.required)
+
+
 def _allowed(strategy: StrategyInfo) -> dict[str, frozenset[str]]:
-    # A strategy's questions are fixed once registered: bulk regrading asks this per customer.
-    return {q.id: frozenset(a.id for a in q.answers) for q in strategy.strategy.questions}
+    # Bulk regrading asks this per customer; a strategy's questions are fixed once registered.
+    return _allowed_answers(tuple(strategy.strategy.questions))
 
 
-@functools.lru_cache(maxsize=256)
 def _required(strategy: StrategyInfo) -> tuple[str, ...]:
-    return tuple(q.id for q in strategy.strategy.questions if q.required)
+    return _required_questions(tuple(strategy.strategy.questions))
 
 
 def reusable_answers(strategy: StrategyInfo, answers: Mapping[str, str]) -> dict[str, str]:
@@ -420,7 +436,7 @@ def plan_record(
         "grade": grade, "score": decision.score, "strategy_id": strategy.id,
         "strategy_version": strategy.version, "plugin_name": strategy.plugin,
         "plugin_distribution": strategy.distribution, "plugin_version": strategy.distribution_version,
-        "factors": [snapshot(f) for f in decision.factors], "reasons": list(decision.reasons),
+        "factors": [factor_json(f) for f in decision.factors], "reasons": list(decision.reasons),
         "knock_outs": list(decision.knock_outs), "answers": dict(facts.answers),
         **facts_columns(facts), "provisional": bool(missing), "missing_answers": missing,
     }

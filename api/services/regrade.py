@@ -111,122 +111,69 @@ async def _last_answers(session: AsyncSession, ids: Sequence[int]) -> dict[int, 
     return {cid: (strategy, answers or {}) for cid, strategy, answers in rows}
 
 
-@dataclass(slots=True)
-class _Batch:
-    """A batch between its stages: its transaction is open and holds its customers."""
-
-    session: AsyncSession
-    run_id: int
-    started_by: str
-    customers: list[Any]  # the customers' rows (Core rows: only read)
-    groups: dict[str, tuple[StrategyInfo, list[Any], list[Facts]]]
-
-    @property
-    def ids(self) -> list[int]:
-        return [c.id for c in self.customers]
-
-
-async def _prepare(
-    sessions: async_sessionmaker[AsyncSession], *, run_id: int, host: PluginHost, size: int
-) -> _Batch:
-    """Open the batch's transaction, lock its customers (the next ``size`` after the run's
-    checkpoint) and gather their facts."""
-    session = sessions()
-    try:
-        await session.begin()
-        run = await session.get(RegradeRun, run_id)
-        assert run is not None
-        # Hold the batch's customers until it commits, so a user's concurrent change either lands
-        # first (and is graded) or waits and then meets the new version (CONFLICT), never lost.
-        if session.get_bind().dialect.name == "sqlite":
-            await session.execute(table_of(RegradeRun).update().where(RegradeRun.id == run_id).values(id=run_id))
-        selection = _in_run(select(table_of(Customer)), run)
-        # Core rows, not ORM objects: the batch only reads them (its writes are executemany).
-        customers: list[Any] = list((await session.execute(
-            selection.order_by(Customer.id).limit(size).with_for_update()
-        )).all())
-        groups: dict[str, tuple[StrategyInfo, list[Any], list[Facts]]] = {}
-        if customers:
-            ids = [c.id for c in customers]
-            inputs = await load_fact_inputs(session, ids)
-            answers = await _last_answers(session, ids)
-            today = business_today()
-            # One request per strategy for the whole batch: a plugin's workers get the batch at once.
-            for customer in customers:
-                strategy = host.strategy_for(customer.industry_code)
-                last_strategy, last_answers = answers.get(customer.id, (None, {}))
-                facts = inputs.facts(
-                    customer, reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {}, today
-                )
-                group = groups.setdefault(strategy.id, (strategy, [], []))
-                group[1].append(customer)
-                group[2].append(facts)
-        return _Batch(session, run_id, run.started_by, customers, groups)
-    except BaseException:
-        await session.close()
-        raise
-
-
-def _grade(batch: _Batch, timeout: float) -> list[tuple[StrategyInfo, Any, Facts, Decision | GradingFailed]]:
-    """Every customer's decision (in a thread: the strategies run in their plugins' workers)."""
-    return [
-        (strategy, customer, facts, decision)
-        for strategy, members, facts_list in batch.groups.values()
-        for customer, facts, decision in zip(members, facts_list, decide_many(strategy, facts_list, timeout),
-                                             strict=True)
-    ]
-
-
-async def _finish(
-    batch: _Batch, decisions: list[tuple[StrategyInfo, Any, Facts, Decision | GradingFailed]]
-) -> BatchResult:
-    """Store the batch's grades and failures, move the run's checkpoint, commit."""
-    session, ids, now = batch.session, batch.ids, utcnow()
-    plans: list[GradeRecord] = []
-    failures: list[dict[str, Any]] = []
-    for strategy, customer, facts, decision in decisions:
-        if isinstance(decision, GradingFailed):
-            failures.append(failure_row(customer_id=customer.id, strategy=strategy, failed=decision,
-                                        triggered_by=f"regrade:{batch.run_id}", trigger="regrade", now=now))
-        else:
-            plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
-                                     principal=REGRADER, trigger="regrade", now=now))
-    plans.sort(key=lambda plan: plan.assessment["customer_id"])
-    await _write(session, plans, failures)
-    changes = [plan.change for plan in plans if plan.change is not None]
-    failed = len(failures)
-    provisional = sum(1 for plan in plans if plan.assessment["provisional"])
-    await audit.append(session, [audit.AuditEvent(
-        principal=batch.started_by, roles="", action="write", object="regrade", request_id=f"regrade-{batch.run_id}",
-        detail=f"run #{batch.run_id}: graded customers {ids[0]}..{ids[-1]} ({len(plans)} stored, {failed} failed)",
-    )])
-    await session.execute(update(table_of(RegradeRun)).where(RegradeRun.id == batch.run_id).values(
-        last_customer_id=ids[-1], processed=RegradeRun.processed + len(ids),
-        changed=RegradeRun.changed + len(changes), failed=RegradeRun.failed + failed,
-        provisional=RegradeRun.provisional + provisional,
-    ))
-    await session.commit()
-    return BatchResult(len(ids), len(changes), failed, False, provisional, tuple(changes))
-
-
-async def _close_run(sessions: async_sessionmaker[AsyncSession], run_id: int) -> BatchResult:
-    async with sessions.begin() as session:
-        await session.execute(update(table_of(RegradeRun)).where(RegradeRun.id == run_id).values(finished_at=utcnow()))
-    return BatchResult(0, 0, 0, True, 0, ())
+def _decisions(strategy: StrategyInfo, facts: list[Facts], timeout: float) -> list[Decision | GradingFailed]:
+    return list(decide_many(strategy, facts, timeout))
 
 
 async def regrade_batch(
     sessions: async_sessionmaker[AsyncSession], *, run_id: int, host: PluginHost, timeout: float, size: int
 ) -> BatchResult:
     """Grade the next ``size`` customers of the run and move its checkpoint, in one transaction."""
-    batch = await _prepare(sessions, run_id=run_id, host=host, size=size)
-    try:
-        if not batch.customers:
-            await batch.session.rollback()
-            return await _close_run(sessions, run_id)
-        return await _finish(batch, await asyncio.to_thread(_grade, batch, timeout))
-    finally:
-        await batch.session.close()
+    async with sessions.begin() as session:
+        run = await session.get(RegradeRun, run_id)
+        assert run is not None
+        # Hold the batch's customers until it commits, so a user's concurrent change either lands
+        # first (and is graded) or waits and then meets the new version (CONFLICT), never lost.
+        if session.get_bind().dialect.name == "sqlite":
+            await session.execute(table_of(RegradeRun).update().where(RegradeRun.id == run_id).values(id=run_id))
+        # Core rows, not ORM objects: the batch only reads them (its writes are executemany).
+        customers: list[Any] = list((await session.execute(
+            _in_run(select(table_of(Customer)), run).order_by(Customer.id).limit(size).with_for_update()
+        )).all())
+        if not customers:
+            run.finished_at = utcnow()
+            return BatchResult(0, 0, 0, True, 0, ())
+        ids = [c.id for c in customers]
+        inputs = await load_fact_inputs(session, ids)
+        answers = await _last_answers(session, ids)
+        now, today = utcnow(), business_today()
+        # One request per strategy for the whole batch: a plugin's workers get the batch at once.
+        groups: dict[str, tuple[StrategyInfo, list[Any], list[Facts]]] = {}
+        for customer in customers:
+            strategy = host.strategy_for(customer.industry_code)
+            last_strategy, last_answers = answers.get(customer.id, (None, {}))
+            facts = inputs.facts(
+                customer, reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {}, today
+            )
+            group = groups.setdefault(strategy.id, (strategy, [], []))
+            group[1].append(customer)
+            group[2].append(facts)
+        plans: list[GradeRecord] = []
+        failures: list[dict[str, Any]] = []
+        for strategy, members, facts_list in groups.values():
+            # In a thread: the event loop stays free while the plugin's workers grade.
+            decisions = await asyncio.to_thread(_decisions, strategy, facts_list, timeout)
+            for customer, facts, decision in zip(members, facts_list, decisions, strict=True):
+                if isinstance(decision, GradingFailed):
+                    failures.append(failure_row(customer_id=customer.id, strategy=strategy, failed=decision,
+                                                triggered_by=f"regrade:{run.id}", trigger="regrade", now=now))
+                else:
+                    plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
+                                             principal=REGRADER, trigger="regrade", now=now))
+        plans.sort(key=lambda plan: plan.assessment["customer_id"])
+        await _write(session, plans, failures)
+        changes = [plan.change for plan in plans if plan.change is not None]
+        failed, provisional = len(failures), sum(1 for plan in plans if plan.assessment["provisional"])
+        await audit.append(session, [audit.AuditEvent(
+            principal=run.started_by, roles="", action="write", object="regrade", request_id=f"regrade-{run.id}",
+            detail=f"run #{run.id}: graded customers {ids[0]}..{ids[-1]} ({len(plans)} stored, {failed} failed)",
+        )])
+        run.last_customer_id = ids[-1]
+        run.processed += len(customers)
+        run.changed += len(changes)
+        run.failed += failed
+        run.provisional += provisional
+        return BatchResult(len(customers), len(changes), failed, False, provisional, tuple(changes))
 
 
 async def regrade_batches(
