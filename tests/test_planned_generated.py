@@ -26,6 +26,9 @@ from schema.customer.types import CUSTOMER_READS
 from schema.root import build_schema
 
 GRAPHQL = build_schema()._schema
+# Roles that read customers' information (with an agreement on file).
+READERS = {"relationship_manager", "credit_approver", "disbursement_officer", "post_loan_officer", "risk_expert",
+           "complaint_handler", "branch_manager", "compliance_auditor"}
 TEXTS = ["Planned", "Co. 1", "planned reads", "%", "_", "公司", "C", "HZ01", "alice", ""]
 TIMES = ['"2020-01-01T00:00:00+08:00"', '"2026-11-01T08:30:15.123456+00:00"', '"2030-06-30T23:59:59-05:00"']
 DATES = ['"2020-01-01"', '"2025-12-31"']
@@ -162,10 +165,14 @@ async def test_generated_documents_answer_on_the_planned_path_as_on_the_resolver
     some_id = some["customers"]["edges"][0]["node"]["id"]
     subjects = table_subjects()
     seen: list[str] = []
+    by_readers: list[bool] = []  # per document a member of staff with an agreement asked: planned?
 
     async def ask(document: str, subject: tuple[str, bool]) -> None:
-        failed = paths["failed"]
+        failed, planned = paths["failed"], paths["planned"]
         body = await api(document, {"id": some_id}, bearer=bearer_of(*subject))
+        roles, agreement = subject
+        if agreement and set(roles.split()) & READERS:
+            by_readers.append(paths["planned"] > planned)
         codes = {error["extensions"]["code"] for error in body.get("errors", [])}
         # Generated documents are valid and their values in range: the only errors are refusals
         # (and a customer out of the subject's reach, which is not found).
@@ -178,8 +185,8 @@ async def test_generated_documents_answer_on_the_planned_path_as_on_the_resolver
     def check(document: str, subject: tuple[str, bool]) -> None:
         anyio.from_thread.run(ask, document, subject)
 
-    planned_before = paths["planned"]
     await anyio.to_thread.run_sync(check)
     assert len(seen) >= 40
-    # Most subjects read customers: most generated documents must really have been planned.
-    assert paths["planned"] - planned_before >= len(seen) // 4, dict(paths)
+    # What staff with an agreement ask must mostly really have been planned (the others' documents
+    # are refused or fall back, as they should; which subjects are drawn varies with the schema).
+    assert by_readers and sum(by_readers) >= len(by_readers) // 2, (by_readers, dict(paths))
