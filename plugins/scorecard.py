@@ -180,7 +180,7 @@ class Scorecard:
         overdue = facts.days_past_due > 0 or any(
             e.kind == "overdue" and since <= e.occurred_on <= facts.as_of for e in facts.credit_history
         )
-        opinion = facts.latest.audit_opinion if facts.latest else "unaudited"
+        opinion = facts.latest.audit_opinion if facts.latest else None  # no statement: no opinion to cap on
         red = self.red_lines.breached(facts.ratios) if self.red_lines else None
         texts = self._answer_texts
         return [

@@ -19,7 +19,7 @@ from api.db.enums import (
     InfoGroup,
     PeriodKind,
 )
-from api.reference.industries import IndustryCategory, all_industries, get_industry
+from api.reference.industries import LEVELS, IndustryCategory, all_industries, get_industry
 
 E = TypeVar("E", bound=Enum)
 
@@ -183,8 +183,8 @@ class Industry:
 def industry_of(code: str) -> Industry:
     entry = get_industry(code)
     if entry is None:  # only a code removed from the list after it was stored gets here
-        return Industry(code=code, section=code[:1], level=IndustryLevel.SECTION, parent_code=None, name=code,
-                        name_zh=code, category=IndustryCategory.OTHER, assignable=False)
+        return Industry(code=code, section=code[:1], level=IndustryLevel(LEVELS.get(len(code), "section")),
+                        parent_code=None, name=code, name_zh=code, category=IndustryCategory.OTHER, assignable=False)
     return Industry(
         code=entry.code, section=entry.section, level=IndustryLevel(entry.level), parent_code=entry.parent,
         name=entry.name, name_zh=entry.name_zh, category=entry.category, assignable=entry.level != "section",

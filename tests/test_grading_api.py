@@ -802,6 +802,13 @@ async def test_a_change_of_industry_regrades_with_the_new_industrys_strategy_pro
     latest = await read(api, cid)
     assert latest["grade"]["assessment"]["id"] == answered["assessment"]["id"]
     assert latest["gradeHistory"][0]["strategyId"] == "services" and not latest["gradeHistory"][0]["provisional"]
+    # Back to manufacturing: the answers last given to its card still count, so the grade is in force.
+    back = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": latest["version"], "industryCode": "C34"}})
+    assert back["updateCustomer"]["__typename"] == "CustomerPayload", back
+    latest = await read(api, cid)
+    assert (latest["gradeHistory"][0]["strategyId"], latest["gradeHistory"][0]["answers"]) == ("manufacturing", BEST)
+    assert not latest["gradeHistory"][0]["provisional"]
+    assert latest["grade"]["assessment"]["id"] == latest["gradeHistory"][0]["id"]
     # A change that keeps the industry does not re-grade.
     renamed = await api.ok(UPDATE_CUSTOMER, {"input": {"id": cid, "version": latest["version"],
                                                        "name": "Renamed Co., Ltd."}})
@@ -913,7 +920,8 @@ async def test_an_automatic_regrade_reuses_the_answers_still_valid_and_is_in_for
 async def test_an_override_is_proposed_on_the_assessment_in_force_not_a_newer_provisional_one(api):
     await f.organisation(api)
     cid = await graded(api, STRONG, MIDDLE)  # A
-    await assess(api, cid, {"management_quality": "weak"})  # provisional, grade C
+    partial = await assess(api, cid, {"management_quality": "weak"})  # provisional
+    assert partial["__typename"] == "GradePayload" and partial["customer"]["grade"]["level"] == "A", partial
     proposal = await api.ok(PROPOSE, {"input": {"customerId": cid, "grade": "B", "reasonCode": "PARENT_SUPPORT",
                                                 "reasonText": "The parent guarantees the loans."}}, bearer=HANK)
     override = proposal["proposeGradeOverride"]

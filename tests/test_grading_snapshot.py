@@ -14,4 +14,5 @@ def test_a_stored_factor_is_the_snapshot_of_the_factor_the_strategy_returned(fac
     for card in builtin_cards():
         decision = card.grade(facts(industry_code="C34"))
         assert [factor_json(f) for f in decision.factors] == [snapshot(f) for f in decision.factors]
-        assert any(f.value is None for f in decision.factors) or facts is not empty_facts
+        if facts is empty_facts:  # factors without a value are stored as such
+            assert any(f.value is None for f in decision.factors)

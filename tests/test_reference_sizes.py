@@ -355,7 +355,7 @@ def test_a_bank_is_sized_by_the_2015_rule_not_the_other_industries_fallback() ->
     assert result is not None and (result.rule_id, result.size) == ("financial_deposit_taking", Size.MEDIUM)
 
 
-@pytest.mark.parametrize("code", ["J6610", "J6650", "S9121", "T9600"])
+@pytest.mark.parametrize("code", ["J6610", "J6650", "J6750", "J6870", "S9121", "T9600"])
 def test_the_central_bank_supervisors_and_sections_s_and_t_are_not_sized(code: str) -> None:
     result = classify_size(code, SizeInputs(employees=5000, revenue=Decimal(1), total_assets=Decimal(1)))
     assert result is not None and result.size is Size.NOT_APPLICABLE

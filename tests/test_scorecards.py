@@ -677,3 +677,10 @@ def test_a_question_the_card_marks_optional_is_not_required(tmp_path: Path) -> N
 def test_a_broken_knock_out_is_refused_naming_the_field(tmp_path: Path, addition: str, field: str) -> None:
     with pytest.raises(CardError, match=field.replace("[", r"\[").replace("]", r"\]")):
         _card_with(tmp_path, KNOCK_OUTS, KNOCK_OUTS + addition)
+
+
+def test_a_customer_without_a_statement_is_not_capped_as_unaudited(tmp_path: Path) -> None:
+    card = _card_with(tmp_path, KNOCK_OUTS, KNOCK_OUTS + 'adverse_opinions = ["adverse", "disclaimer", "unaudited"]\n')
+    without = dataclasses.replace(facts(card, answers=best_answers(card)), latest=None, ratios=Ratios.derive(None))
+    assert not any("opinion" in text for text in card.grade(without).knock_outs)
+    assert card.grade(perfect_facts(card, audit_opinion="unaudited")).grade is Grade.C

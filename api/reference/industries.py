@@ -48,7 +48,7 @@ class Industry:
     @property
     def level(self) -> Literal["section", "division", "group", "class"]:
         """How deep in the classification this code sits."""
-        return _LEVELS[len(self.code)]
+        return LEVELS[len(self.code)]
 
     @property
     def parent(self) -> str | None:
@@ -56,7 +56,7 @@ class Industry:
         return None if len(self.code) == 1 else self.code[: {3: 1, 4: 3, 5: 4}[len(self.code)]]
 
 
-_LEVELS: dict[int, Literal["section", "division", "group", "class"]] = {
+LEVELS: dict[int, Literal["section", "division", "group", "class"]] = {
     1: "section", 3: "division", 4: "group", 5: "class",
 }
 

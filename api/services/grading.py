@@ -482,13 +482,11 @@ def record(
     return assessment, plan.change
 
 
-async def latest_assessment(
-    session: AsyncSession, customer_id: int, *, in_force: bool = True
-) -> GradeAssessment | None:
-    """The customer's newest assessment in force (a provisional one never is), or its newest of any."""
-    stmt = select(GradeAssessment).where(GradeAssessment.customer_id == customer_id)
+async def latest_assessment(session: AsyncSession, customer_id: int) -> GradeAssessment | None:
+    """The customer's newest assessment in force (a provisional one never is)."""
     return await session.scalar(
-        (stmt.where(IN_FORCE) if in_force else stmt).order_by(GradeAssessment.id.desc()).limit(1)
+        select(GradeAssessment).where(GradeAssessment.customer_id == customer_id, IN_FORCE)
+        .order_by(GradeAssessment.id.desc()).limit(1)
     )
 
 
@@ -530,17 +528,20 @@ def automatic_regrader(
 ) -> Regrader:
     """Re-assess after new figures or credit information, with the answers still valid.
 
-    The answers are the newest assessment's, where the same strategy gave it and the questions
+    The answers are those of the newest assessment by the same strategy, where the questions
     still stand; without all required answers the new assessment is provisional. A failing
     strategy does not undo the new information: the failure is recorded (``GradingFailure``) and
     logged, and no grade is stored.
     """
 
     async def regrade(session: AsyncSession, customer: Customer, trigger: str) -> None:
-        last = await latest_assessment(session, customer.id, in_force=False)
         strategy = host.strategy_for(customer.industry_code)
-        reusable = last.answers if last is not None and last.strategy_id == strategy.id else {}
-        answers = reusable_answers(strategy, reusable)
+        last = await session.scalar(
+            select(GradeAssessment.answers)
+            .where(GradeAssessment.customer_id == customer.id, GradeAssessment.strategy_id == strategy.id)
+            .order_by(GradeAssessment.id.desc()).limit(1)
+        )
+        answers = reusable_answers(strategy, last or {})
         try:
             _, _, change = await assess_grade(
                 session, principal=principal, scope=RowScope.everything(), customer_id=customer.id,

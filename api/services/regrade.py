@@ -98,17 +98,19 @@ async def remaining(session: AsyncSession, run: RegradeRun) -> int:
     return int(await session.scalar(_in_run(select(func.count()).select_from(Customer), run)) or 0)
 
 
-async def _last_answers(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, dict[str, str]]]:
+async def _last_answers(session: AsyncSession, ids: Sequence[int]) -> dict[tuple[int, str], dict[str, str]]:
+    """Each customer's newest answers per strategy: after a change of industry and back, the
+    answers given to the first strategy still count."""
     latest = (
         select(func.max(GradeAssessment.id))
         .where(GradeAssessment.customer_id.in_(ids))
-        .group_by(GradeAssessment.customer_id)
+        .group_by(GradeAssessment.customer_id, GradeAssessment.strategy_id)
     )
     rows = await session.execute(
         select(GradeAssessment.customer_id, GradeAssessment.strategy_id, GradeAssessment.answers)
         .where(GradeAssessment.id.in_(latest))
     )
-    return {cid: (strategy, answers or {}) for cid, strategy, answers in rows}
+    return {(cid, strategy): answers or {} for cid, strategy, answers in rows}
 
 
 def _decisions(strategy: StrategyInfo, facts: list[Facts], timeout: float) -> list[Decision | GradingFailed]:
@@ -141,10 +143,8 @@ async def regrade_batch(
         groups: dict[str, tuple[StrategyInfo, list[Any], list[Facts]]] = {}
         for customer in customers:
             strategy = host.strategy_for(customer.industry_code)
-            last_strategy, last_answers = answers.get(customer.id, (None, {}))
-            facts = inputs.facts(
-                customer, reusable_answers(strategy, last_answers) if last_strategy == strategy.id else {}, today
-            )
+            given = answers.get((customer.id, strategy.id), {})
+            facts = inputs.facts(customer, reusable_answers(strategy, given), today)
             group = groups.setdefault(strategy.id, (strategy, [], []))
             group[1].append(customer)
             group[2].append(facts)
