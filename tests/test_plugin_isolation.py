@@ -134,17 +134,19 @@ async def test_what_a_plugin_returns_is_bounded_and_its_codes_declared(api, sand
 async def test_a_slow_grade_changed_hook_delays_no_request_and_is_cut_off(api, sandboxed, caplog):
     await f.organisation(api)
     c = await f.customer(api)
-    sandboxed("slow_listener", prefer="listener", hook_timeout=0.5)
+    # Cut at 3 s: a request that waited for the hook (30 s) would take at least that long, while
+    # the grading itself, worker start included, takes well under it even on a busy machine.
+    sandboxed("slow_listener", prefer="listener", hook_timeout=3)
     with caplog.at_level(logging.ERROR, logger="plugins.sandbox"):
         started = time.perf_counter()
         assert (await _assess(api, c["id"]))["__typename"] == "GradePayload"
         assert (await api.ok("{ me { subject } }"))["me"]["subject"] == "alice"
-        assert time.perf_counter() - started < 0.5  # the hook (30 s) runs elsewhere
-        for _ in range(50):
-            if "took longer than 0.5 s in creditcare_grade_changed" in caplog.text:
+        assert time.perf_counter() - started < 2.5  # the hook runs elsewhere
+        for _ in range(200):
+            if "took longer than 3 s in creditcare_grade_changed" in caplog.text:
                 break
             await asyncio.sleep(0.05)
-    assert "plugin 'slow_listener' took longer than 0.5 s in creditcare_grade_changed" in caplog.text
+    assert "plugin 'slow_listener' took longer than 3 s in creditcare_grade_changed" in caplog.text
 
 
 async def test_a_grade_changed_hook_in_a_worker_is_told_of_each_change(api, sandboxed, monkeypatch, tmp_path):
