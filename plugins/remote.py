@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from plugins.sandbox import Failed, PluginPool
-from plugins.spec import Answer, Decision, FactorResult, Facts, Grade, Question
+from plugins.spec import REQUIRED_BY_DEFAULT, Answer, Decision, FactorResult, Facts, Grade, Question
 
 
 def decimal_of(value: Any) -> Any:
@@ -83,8 +83,9 @@ class RemoteStrategy:
             raw_industries if isinstance(raw_industries, str) else tuple(raw_industries)  # type: ignore[assignment]
         )
         self.questions: tuple[Question, ...] = tuple(
-            Question(_text(q["id"]), _text(q["text"]), tuple(Answer(_text(a["id"]), _text(a["text"]))
-                                                           for a in q["answers"]), q.get("required") is not False)
+            Question(_text(q["id"]), _text(q["text"]),
+                     tuple(Answer(_text(a["id"]), _text(a["text"])) for a in q["answers"]),
+                     q.get("required", REQUIRED_BY_DEFAULT) is not False)
             for q in described["questions"]
         )
         codes = described.get("reason_codes")

@@ -36,7 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from plugins.spec import Answer, Decision, FactorResult, Facts, Grade, Question, Ratios
+from plugins.spec import REQUIRED_BY_DEFAULT, Answer, Decision, FactorResult, Facts, Grade, Question, Ratios
 
 HUNDRED = Decimal(100)
 TWO_PLACES = Decimal("0.01")
@@ -297,7 +297,7 @@ def _question(raw: Mapping[str, Any], where: str) -> ScoredQuestion:
         raise CardError(f"{where}.answers: at least one answer")
     shares = {str(a["id"]): _band({"label": a["id"], "share": a["share"]}, f"{where}.answers", False).share
               for a in answers}
-    required = raw.get("required", True)
+    required = raw.get("required", REQUIRED_BY_DEFAULT)
     if not isinstance(required, bool):
         raise CardError(f"{where}.required: true or false")
     question = Question(str(raw["id"]), str(raw["text"]), tuple(Answer(str(a["id"]), str(a["text"])) for a in answers),

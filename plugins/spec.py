@@ -154,6 +154,11 @@ class Answer:
     text: str
 
 
+# Whether a question needs an answer unless it says otherwise: the card format, the worker and
+# the service's view of a remote strategy all default to this.
+REQUIRED_BY_DEFAULT = True
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A qualitative question the assessor answers, with its allowed answers.
@@ -167,7 +172,7 @@ class Question:
     id: str
     text: str
     answers: tuple[Answer, ...]
-    required: bool = True
+    required: bool = REQUIRED_BY_DEFAULT
 
 
 @dataclass(frozen=True, slots=True)

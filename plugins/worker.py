@@ -22,7 +22,7 @@ from typing import IO, Any
 import pluggy
 
 from plugins import hookspecs
-from plugins.spec import PROJECT, Decision, FactorResult, GradingStrategy
+from plugins.spec import PROJECT, REQUIRED_BY_DEFAULT, Decision, FactorResult, GradingStrategy
 
 _HEADER = struct.Struct(">I")
 _FACTOR_FIELDS = tuple(f.name for f in dataclasses.fields(FactorResult))
@@ -85,7 +85,7 @@ def describe(strategy: object) -> dict[str, Any]:
         "industries": _plain(strategy.industries) if not isinstance(strategy.industries, str) else strategy.industries,
         "questions": [
             {"id": q.id, "text": q.text, "answers": [{"id": a.id, "text": a.text} for a in q.answers],
-             "required": getattr(q, "required", True) is not False}
+             "required": getattr(q, "required", REQUIRED_BY_DEFAULT) is not False}
             for q in strategy.questions
         ],
         "reason_codes": None if codes is None else _plain(tuple(codes)),

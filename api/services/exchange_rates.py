@@ -31,9 +31,12 @@ def _foreign(code: str) -> str:
     return code
 
 
+_RATE = ExchangeRate.__table__.c.cny_per_unit.type  # what the column keeps, the input may hold
+
+
 class RateDraft(Command):
     currency: Annotated[CurrencyCode, AfterValidator(_foreign)]
-    cny_per_unit: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+    cny_per_unit: Annotated[Decimal, Field(gt=0, max_digits=_RATE.precision, decimal_places=_RATE.scale)]
     effective_on: date
     source: ShortText
 

@@ -512,14 +512,21 @@ async def assess_grade(
 Regrader = Callable[[AsyncSession, Customer, str], Awaitable[None]]
 
 
+def _fitted(column: str, text: str) -> str:
+    """``text`` cut to the length of ``GradingFailure``'s column (a plugin's names are its own)."""
+    length: int = getattr(GradingFailure.__table__.c[column].type, "length")  # noqa: B009 (a String's length)
+    return text[:length]
+
+
 def failure_row(
     *, customer_id: int, strategy: StrategyInfo, failed: GradingFailed, triggered_by: str, trigger: str,
     now: datetime,
 ) -> dict[str, Any]:
     """The record of an automatic re-grade that failed (``GradingFailure``'s columns)."""
     return {
-        "customer_id": customer_id, "failed_at": now, "triggered_by": triggered_by[:64], "trigger": trigger,
-        "strategy_id": strategy.id[:100], "plugin_name": strategy.plugin[:200], "error": failed.message[:MAX_TEXT],
+        "customer_id": customer_id, "failed_at": now, "triggered_by": _fitted("triggered_by", triggered_by),
+        "trigger": trigger, "strategy_id": _fitted("strategy_id", strategy.id),
+        "plugin_name": _fitted("plugin_name", strategy.plugin), "error": failed.message[:MAX_TEXT],
     }
 
 
