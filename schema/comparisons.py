@@ -159,3 +159,24 @@ def order_list(order_by: list[Any] | None) -> list[tuple[str, bool]]:
         ((field, direction),) = chosen.items()
         result.append((field, direction == OrderDirection.DESC.value))
     return result
+
+
+def enum_comparison(enum: type, name: str, what: str, *, nullable: bool = False) -> type:
+    """A comparison input over one enum (`_eq`, `_neq`, `_in`, `_nin`, and `_isNull` when the field
+    may be missing); bind it to ``name`` in the module that uses it."""
+    annotations: dict[str, Any] = {
+        "eq": enum | None, "neq": enum | None, "in_": list[enum] | None, "nin": list[enum] | None,  # type: ignore[valid-type]
+    }
+    namespace: dict[str, Any] = {
+        "eq": strawberry.field(default=None, name="_eq", description="Equal to."),
+        "neq": strawberry.field(default=None, name="_neq", description="Not equal to."),
+        "in_": strawberry.field(default=None, name="_in", description="One of."),
+        "nin": strawberry.field(default=None, name="_nin", description="None of."),
+    }
+    if nullable:
+        annotations["is_null"] = bool | None
+        namespace["is_null"] = strawberry.field(
+            default=None, name="_isNull", description="Missing (true) or present (false)."
+        )
+    namespace["__annotations__"] = annotations
+    return strawberry.input(type(name, (), namespace), description=f"Conditions on {what}.")

@@ -144,7 +144,9 @@ class Context:
 
     @property
     def query_context(self) -> QueryContext:
-        return QueryContext(stale_cutoff=self.stale_cutoff, max_filter_terms=self.settings.max_filter_terms)
+        return QueryContext(
+            stale_cutoff=self.stale_cutoff, today=self.today, max_filter_terms=self.settings.max_filter_terms
+        )
 
     @cached_property
     def stale_cutoff(self) -> date:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -108,6 +109,16 @@ WhereArgument = strawberry.argument(
     description="Which rows: every condition given must hold; all in reach when null. Filtering or sorting on "
     "a field needs the right to read it in full."
 )
+
+
+def connection_fields(page: Any, build: Callable[[Any], Any]) -> dict[str, Any]:
+    """A Relay connection's ``edges`` and ``pageInfo`` for a keyset ``page``, each row built by ``build``."""
+    return {
+        "edges": [
+            relay.Edge(node=build(row), cursor=cursor) for row, cursor in zip(page.items, page.cursors, strict=True)
+        ],
+        "page_info": page_info(page.cursors, page.has_next_page, page.has_previous_page),
+    }
 
 
 def page_info(cursors: list[str], has_next_page: bool, has_previous_page: bool) -> relay.PageInfo:

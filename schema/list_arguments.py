@@ -4,11 +4,13 @@ that a filter or sort only touches fields the caller reads in full (both reveal 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from api.authz.policy import FieldAccess
 from api.errors import InvalidInput
 from schema.authz import forbidden
+from schema.comparisons import order_list, where_dict
 from schema.context import Context
 
 DEFAULT_PAGE_SIZE = 20
@@ -50,3 +52,26 @@ def require_searchable(
             coordinate = revealed.get(field, f"{type_name}.{field}")
             if ctx.decisions.field(coordinate) is not FieldAccess.FULL:
                 raise forbidden(ctx, coordinate, None, verb)
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """A searchable list's arguments, checked: page sizes, the ``where`` tree, the sort keys."""
+
+    first: int | None
+    last: int | None
+    where: dict[str, Any] | None
+    order_by: list[tuple[str, bool]]
+
+
+def list_request(
+    ctx: Context, type_name: str, revealed: Mapping[str, str], *, where: Any, order_by: Any, first: int | None,
+    last: int | None,
+) -> ListRequest:
+    """The arguments of a list of ``type_name`` as the services take them, refused where bad or
+    where they would reveal a field the caller does not read in full."""
+    first, last = page_sizes(first, last, ctx.settings.max_page_size)
+    filters = where_dict(where)
+    order = order_list(order_by)
+    require_searchable(ctx, type_name, revealed, filters, order)
+    return ListRequest(first, last, filters, order)

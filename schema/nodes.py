@@ -36,6 +36,7 @@ from schema.customer.types import (
 from schema.grading import OVERRIDES
 from schema.ids import decode_global_id, parse_global_id
 from schema.organisation import branch_node, staff_member_node
+from schema.servicing.types import FOLLOW_UPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,13 @@ OWNED: dict[str, OwnedNode] = {
     "Guarantee": OwnedNode(
         models.Guarantee, GUARANTEES.build, (("Customer.creditInformation", "CreditInformation.guarantees"),)
     ),
-    "ServiceRecord": OwnedNode(models.ServiceRecord, SERVICE_RECORDS.build, (("Customer.serviceRecords",),)),
+    "ServiceRecord": OwnedNode(
+        models.ServiceRecord, SERVICE_RECORDS.build, (("Customer.serviceRecords",), ("Query.serviceRecords",))
+    ),
+    "ServiceFollowUp": OwnedNode(
+        models.ServiceFollowUp, FOLLOW_UPS.build,
+        (("Customer.serviceRecords", "ServiceRecord.followUps"), ("Query.serviceFollowUps",)),
+    ),
     "Consent": OwnedNode(models.Consent, CONSENTS.build, (("Customer.consents",),)),
     # Redacted field by field as in the history list (``redacted_change``).
     "CustomerChange": OwnedNode(models.CustomerChange, HISTORY.build, (("Customer.history",),)),

@@ -15,13 +15,21 @@ from api.db.models import StaffMember as StaffRow
 from api.services import organisation
 from api.services.organisation import HAS_PORTFOLIO_FILTER, StaffScope
 from schema.authz import forbidden
-from schema.comparisons import BooleanComparison, StringComparison, order_list, where_dict
+from schema.comparisons import BooleanComparison, StringComparison
 from schema.context import Context, Info
 from schema.convert import from_row, input_dict
 from schema.data_classes import classified
 from schema.errors import ConflictError, InvalidInputError
-from schema.ids import OrderByArgument, PageAfter, PageBefore, PageFirst, PageLast, WhereArgument, page_info
-from schema.list_arguments import page_sizes, require_searchable
+from schema.ids import (
+    OrderByArgument,
+    PageAfter,
+    PageBefore,
+    PageFirst,
+    PageLast,
+    WhereArgument,
+    connection_fields,
+)
+from schema.list_arguments import list_request
 from schema.mutation_runner import run_mutation
 from schema.reads import METADATA_KEY, Declarer, Lookup, TypeReads, declare
 from schema.resolve import looked_up
@@ -208,24 +216,16 @@ class OrganisationQuery:
         before: PageBefore = None,
     ) -> StaffMemberConnection | None:
         ctx = info.context
-        first, last = page_sizes(first, last, ctx.settings.max_page_size)
-        filters = where_dict(where)
-        order = order_list(order_by)
-        require_searchable(ctx, "StaffMember", _STAFF_COORDINATES, filters, order)
+        asked = list_request(ctx, "StaffMember", _STAFF_COORDINATES, where=where, order_by=order_by, first=first,
+                             last=last)
         scope = staff_scope_for(ctx)
         async with ctx.reading() as session:
             page = await organisation.find_staff_members(
-                session, where=filters, order_by=order, first=first, after=after, last=last, before=before,
-                fields=STAFF_SEARCH, ctx=ctx.query_context, scope=scope,
+                session, where=asked.where, order_by=asked.order_by, first=asked.first, after=after,
+                last=asked.last, before=before, fields=STAFF_SEARCH, ctx=ctx.query_context, scope=scope,
             )
         return StaffMemberConnection(
-            edges=[
-                relay.Edge(node=from_row(StaffMember, row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
-            where=filters,
-            scope=scope,
+            **connection_fields(page, lambda row: from_row(StaffMember, row)), where=asked.where, scope=scope
         )
 
 

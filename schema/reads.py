@@ -120,6 +120,8 @@ class Lookup:
 
     ``sql_table`` and ``sql_key``: on PostgreSQL, the table and its column the key matches, for
     an object the database builds as JSON (``build`` copies each plain field from its column).
+    ``row_source``: the target is a type whose planned fields read its row (a ``Customer``): the
+    planned path keeps the row, the regular path gets ``build(row)``.
     """
 
     key: str
@@ -127,6 +129,7 @@ class Lookup:
     build: Callable[[Any], Any]
     sql_table: Any = None
     sql_key: str | None = None
+    row_source: bool = False
 
 
 Reading = Column | Projection | Computed | Related | Count | Lookup

@@ -23,18 +23,22 @@ from schema.organisation import OrganisationMutation, OrganisationQuery
 from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.reference import ReferenceQuery
 from schema.scalars import SCALARS
+from schema.servicing.mutations import ServicingMutation
+from schema.servicing.queries import ServicingQuery
 
 
 @strawberry.type(description="Everything a client can read.")
 class Query(
-    CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery, MeQuery
+    CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
+    MeQuery, ServicingQuery,
 ):
     pass
 
 
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
 class Mutation(
-    CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation
+    CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
+    ServicingMutation,
 ):
     pass
 

@@ -42,6 +42,9 @@ from api.db.models import (
     MajorInvestment,
     PolicyVersion,
     RegradeRun,
+    ServiceFollowUp,
+    ServiceRecord,
+    ServiceRecordVersion,
 )
 from api.db.session import create_engine, create_sessionmaker
 from api.lifespan import plugin_host
@@ -130,6 +133,7 @@ def load(url: str, *, records: tuple[str, ...] = tuple(migrations.RECORDS)) -> d
                 await load_demo_data(session, customers_per_branch=1, host=plugin_host(Settings()))
                 customer_id = await session.scalar(select(Customer.id).limit(1))
                 assessment_id = await session.scalar(select(GradeAssessment.id).limit(1))
+                record_id = await session.scalar(select(ServiceRecord.id).limit(1))
                 now = datetime.now(UTC)
                 rows: list[tuple[Any, dict[str, Any]]] = [
                     (Consent, {"customer_id": customer_id, "third_party": "acme-bank", "groups": ["basic"],
@@ -153,6 +157,10 @@ def load(url: str, *, records: tuple[str, ...] = tuple(migrations.RECORDS)) -> d
                                  "status": ComplaintStatus.RECEIVED, "matter": "Fee charged twice.",
                                  "received_at": now, "due_at": now, "handler": "demo"}),
                     (CasbinRule, {"ptype": "p", "v0": "admin", "v1": "*", "v2": "read"}),
+                    (ServiceRecordVersion, {"service_record_id": record_id, "version": 1, "written_by": "demo",
+                                            "content": {"summary": "Visited."}}),
+                    (ServiceFollowUp, {"service_record_id": record_id, "customer_id": customer_id, "action": "Call",
+                                       "owner": "demo", "due_on": date(2026, 1, 1)}),
                 ]
                 if "audit_entry" in records:
                     rows.append((AuditEntry, {"principal": "demo", "roles": "admin", "action": "write",

@@ -103,6 +103,23 @@ class ServiceKind(StrEnum):
     REVISIT = "revisit"
     RISK_WARNING = "risk_warning"
     VALUE_ADDED_SERVICE = "value_added_service"
+    SITE_VISIT = "site_visit"
+    WARNING_FOLLOW_UP = "warning_follow_up"
+    TRAINING = "training"
+    MARKET_INFORMATION = "market_information"
+    SUPPLY_CHAIN_FINANCE = "supply_chain_finance"
+
+
+class ServiceChannel(StrEnum):
+    """How a service contact was made."""
+
+    ON_SITE = "on_site"
+    AT_BRANCH = "at_branch"
+    PHONE = "phone"
+    VIDEO = "video"
+    EMAIL = "email"
+    ONLINE = "online"
+    LETTER = "letter"
 
 
 class ComplaintChannel(StrEnum):

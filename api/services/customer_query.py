@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, not_, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.compiled import Reader
@@ -30,22 +30,39 @@ def _leap(year: int) -> bool:
 
 
 def is_stale(customer: Customer, cutoff: date) -> bool:
-    """Financial information is stale when the newest statement ended before the cutoff, or is missing."""
+    """Financial information is stale unless the newest statement ended on or after the cutoff, or a
+    revisit confirmed the financial information as current on or after it (R-I3)."""
     latest = customer.latest_statement_period_end
-    return latest is None or latest < cutoff
+    verified = customer.financial_verified_on
+    return (latest is None or latest < cutoff) and (verified is None or verified < cutoff)
 
 
 def stale_condition(wanted: bool, cutoff: date) -> ColumnElement[bool]:
     """Customers whose financial information is stale (``wanted``) or current, as ``is_stale`` says."""
-    stale = or_(
-        Customer.latest_statement_period_end.is_(None),
-        Customer.latest_statement_period_end < cutoff,
+    stale = and_(
+        or_(Customer.latest_statement_period_end.is_(None), Customer.latest_statement_period_end < cutoff),
+        or_(Customer.financial_verified_on.is_(None), Customer.financial_verified_on < cutoff),
     )
     return stale if wanted else not_(stale)
 
 
+def revisit_overdue(customer: Customer, today: date) -> bool | None:
+    """Whether the next revisit's day has passed; null for a customer without a schedule."""
+    due = customer.next_revisit_on
+    return None if due is None else due < today
+
+
+def revisit_overdue_condition(wanted: bool, today: date) -> ColumnElement[bool]:
+    """Customers whose revisit is overdue (``wanted``) or scheduled and not yet overdue."""
+    due = Customer.next_revisit_on
+    return due < today if wanted else due >= today
+
+
 # The SQL of the customer filters that are not a comparison on one of the customer's columns.
 STALE_FILTER = FilterSql(custom=lambda op, wanted, ctx: stale_condition(bool(wanted), ctx.stale_cutoff))
+REVISIT_OVERDUE_FILTER = FilterSql(
+    custom=lambda op, wanted, ctx: revisit_overdue_condition(bool(wanted), ctx.today)
+)
 MANAGER_USERNAME_FILTER = FilterSql(
     column=StaffMember.username,
     via=lambda condition: Customer.relationship_manager_id.in_(select(StaffMember.id).where(condition)),

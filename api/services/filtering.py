@@ -30,6 +30,7 @@ class QueryContext:
     """What a filter needs to know besides its own values."""
 
     stale_cutoff: date
+    today: date  # the lender's business date (a due date is overdue before it)
     max_filter_terms: int  # comparisons one `where` may hold (settings: CREDITCARE_MAX_FILTER_TERMS)
 
 
@@ -231,10 +232,10 @@ def _decimal_key(value: Any) -> Decimal:
 
 
 # How a cursor's JSON value is read back, by the column's Python type (others: the type itself).
-_PARSE: dict[type, Callable[[Any], Any]] = {datetime: datetime_key, Decimal: _decimal_key}
+_PARSE: dict[type, Callable[[Any], Any]] = {datetime: datetime_key, date: date.fromisoformat, Decimal: _decimal_key}
 
 # What a missing value of a nullable sort key sorts as, behind its "missing" key: any value of the type.
-_NEUTRAL: dict[type, Any] = {str: "", Decimal: Decimal(0), int: 0}
+_NEUTRAL: dict[type, Any] = {str: "", Decimal: Decimal(0), int: 0, date: date(2000, 1, 1)}
 
 
 def _terms(where: Any) -> int:

@@ -39,7 +39,7 @@ from api.db.models import (
 )
 from api.errors import DomainError, InvalidInput
 from api.principal import Principal
-from api.services import information_reads
+from api.services import information_reads, revisits
 from api.services.credit_status import NPL_DAYS, derive_credit_status
 from api.services.customers import customer_in_scope
 from api.services.grading_reads import IN_FORCE
@@ -457,6 +457,10 @@ def plan_record(
         assessment=assessment,
         customer={
             "grade": grade, "grade_score": decision.score, "graded_at": now, "updated_at": now,
+            "next_revisit_on": revisits.after_grade_change(
+                previous=customer.grade, grade=grade, last_revisit=customer.last_revisit_on,
+                current=customer.next_revisit_on, today=facts.as_of,
+            ),
             "credit_status": status,
             "credit_status_basis": basis if status_changed else customer.credit_status_basis,
             "credit_status_set_at": now if status_changed else customer.credit_status_set_at,

@@ -9,7 +9,6 @@ from strawberry import relay
 
 from api.services import customers as customer_service
 from api.services.customer_query import count_customers, find_customers
-from schema.comparisons import order_list, where_dict
 from schema.context import Info
 from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES, CustomerOrderBy, CustomerWhere
 from schema.customer.types import Customer
@@ -20,10 +19,10 @@ from schema.ids import (
     PageFirst,
     PageLast,
     WhereArgument,
+    connection_fields,
     decode_global_id,
-    page_info,
 )
-from schema.list_arguments import page_sizes, require_searchable
+from schema.list_arguments import list_request
 from schema.nodes import resolve_node
 
 
@@ -72,25 +71,14 @@ class CustomerQuery:
         last: PageLast = None,
         before: PageBefore = None,
     ) -> CustomerConnection | None:
-        first, last = page_sizes(first, last, info.context.settings.max_page_size)
-        filters = where_dict(where)
-        order = order_list(order_by)
-        require_searchable(info.context, "Customer", FIELD_COORDINATES, filters, order)
-        async with info.context.reading() as session:
+        ctx = info.context
+        asked = list_request(ctx, "Customer", FIELD_COORDINATES, where=where, order_by=order_by, first=first, last=last)
+        async with ctx.reading() as session:
             page = await find_customers(
-                session, where=filters, order_by=order, first=first, after=after,
-                last=last, before=before, fields=CUSTOMER_SEARCH, ctx=info.context.query_context,
-                scope=info.context.scope,
+                session, where=asked.where, order_by=asked.order_by, first=asked.first, after=after,
+                last=asked.last, before=before, fields=CUSTOMER_SEARCH, ctx=ctx.query_context, scope=ctx.scope,
             )
-        edges = [
-            relay.Edge(node=Customer.from_row(row), cursor=cursor)
-            for row, cursor in zip(page.items, page.cursors, strict=True)
-        ]
-        return CustomerConnection(
-            edges=edges,
-            page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
-            where=filters,
-        )
+        return CustomerConnection(**connection_fields(page, Customer.from_row), where=asked.where)
 
     @strawberry.field(
         description="One customer by its global ID; NOT_FOUND if there is none or it is out of your reach."

@@ -28,7 +28,13 @@ from api.errors import NotFound
 from api.reference.industries import all_industries
 from api.services import access, customers, grading_reads, organisation, servicing_reads
 from api.services import information_reads as reads
-from api.services.customer_query import MANAGER_USERNAME_FILTER, STALE_FILTER, is_stale
+from api.services.customer_query import (
+    MANAGER_USERNAME_FILTER,
+    REVISIT_OVERDUE_FILTER,
+    STALE_FILTER,
+    is_stale,
+    revisit_overdue,
+)
 from api.services.filtering import FilterSql, SortSql
 from api.services.history import HISTORY_KEYS, history_counts, history_pages
 from api.services.pagination import ParentPage
@@ -78,9 +84,20 @@ from schema.reads import (
 )
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum, Industry, InfoGroupEnum, industry_of
 from schema.resolve import counted, looked_up, related
-from schema.servicing import ServiceRecord
+from schema.servicing.types import ServiceRecord, service_record_of
 
 MAX_NESTED = 100
+
+
+@classified("servicing")
+@strawberry.type(
+    description="The days each information group was last confirmed as current by a revisit or site visit."
+)
+class InformationVerification:
+    basic: date | None = strawberry.field(description="Basic information; null if never.")
+    financial: date | None = strawberry.field(description="Financial information; null if never.")
+    operating: date | None = strawberry.field(description="Operating information; null if never.")
+    credit: date | None = strawberry.field(description="Credit information; null if never.")
 
 
 @classified("financial")
@@ -202,7 +219,19 @@ CREDIT_STATUS_ASSESSMENT = Projection(
     sql={"status": "credit_status", "basis": "credit_status_basis", "setAt": "credit_status_set_at",
          "setBy": "credit_status_set_by"},
 )
-FINANCIALS_STALE = Computed(("latest_statement_period_end",), lambda row, ctx: is_stale(row, ctx.stale_cutoff))
+REVISIT_OVERDUE = Computed(("next_revisit_on",), lambda row, ctx: revisit_overdue(row, ctx.today))
+VERIFICATION = Projection(
+    ("basic_verified_on", "financial_verified_on", "operating_verified_on", "credit_verified_on"),
+    lambda r: InformationVerification(
+        basic=r.basic_verified_on, financial=r.financial_verified_on, operating=r.operating_verified_on,
+        credit=r.credit_verified_on,
+    ),
+    sql={"basic": "basic_verified_on", "financial": "financial_verified_on", "operating": "operating_verified_on",
+         "credit": "credit_verified_on"},
+)
+FINANCIALS_STALE = Computed(
+    ("latest_statement_period_end", "financial_verified_on"), lambda row, ctx: is_stale(row, ctx.stale_cutoff)
+)
 RELATIONSHIP_MANAGER = Lookup(
     "relationship_manager_id", organisation.staff_by_id, lambda row: from_row(StaffMember, row),
     sql_table=StaffRow.__table__, sql_key="id",
@@ -244,7 +273,7 @@ GRADE_HISTORY = Paged(
     sql=PagedSql(AssessmentRow.__table__, "customer_id"),
 )
 SERVICE_RECORDS = Related(
-    "id", servicing_reads.latest_service_records, lambda row, _: from_row(ServiceRecord, row), argument="last",
+    "id", servicing_reads.latest_service_records, lambda row, _: service_record_of(row), argument="last",
     default=10, bounds=(1, MAX_NESTED), sql_rows=servicing_reads.newest_records_sql, order=("occurred_at", "id"),
 )
 GRADING_FAILURES = Related(
@@ -305,6 +334,18 @@ class Customer(relay.Node):
         description="Credit status, from the grade and the repayment record.",
         metadata=_customer.column("credit_status", "profile", where=(CreditStatusComparison, "Credit status.")),
     )
+    next_revisit_on: date | None = strawberry.field(
+        description="When the next revisit is due: the grade's revisit interval (A 180 days, B 90, C 30, D 14 as "
+        "shipped) from the last revisit; earlier when the grade worsens. Null until graded.",
+        metadata=_customer.column(
+            "next_revisit_on", "servicing", where=(DateComparison, "When the next revisit is due."), sort=True,
+            sort_description="Sort by the next revisit's day; customers without one come last either way.",
+        ),
+    )
+    last_revisit_on: date | None = strawberry.field(
+        description="The day of the last revisit (`ServiceKind.REVISIT`), the lender's calendar.",
+        metadata=_customer.column("last_revisit_on", "servicing", where=(DateComparison, "The last revisit's day.")),
+    )
     row: strawberry.Private[Any]
 
     @classmethod
@@ -358,6 +399,25 @@ class Customer(relay.Node):
     )
     def financials_stale(self, info: Info) -> bool | None:
         return FINANCIALS_STALE.value(self.row, info.context)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="True when the next revisit's day has passed (the lender's today) and none was recorded since.",
+        metadata=declare(
+            REVISIT_OVERDUE, "servicing",
+            filters=[
+                _customer.filter("revisit_overdue", BooleanComparison, "Revisit overdue.", REVISIT_OVERDUE_FILTER)
+            ],
+        ),
+    )
+    def revisit_overdue(self, info: Info) -> bool | None:
+        return REVISIT_OVERDUE.value(self.row, info.context)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The days revisits and site visits last confirmed each information group as current.",
+        metadata=declare(VERIFICATION, "servicing"),
+    )
+    def information_verified(self) -> InformationVerification | None:
+        return VERIFICATION.value(self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The branch the customer belongs to.",

@@ -91,7 +91,9 @@ class Fetcher:
                 missing = [k for k in keys if k not in known]
                 if missing:
                     rows = await reading.fetch(session, missing)
-                    known.update({k: lookup_value(reading, rows.get(k)) for k in missing})
+                    # A row source: the target type's planned fields read the row itself.
+                    known.update({k: rows.get(k) if reading.row_source else lookup_value(reading, rows.get(k))
+                                  for k in missing})
                 found = {k: known[k] for k in keys}
             elif isinstance(reading, Count):
                 found = dict(await reading.fetch(session, keys))

@@ -16,7 +16,7 @@ from api.db.models.information import (
 )
 from api.db.models.organisation import Branch, StaffMember
 from api.db.models.policy_version import PolicyVersion
-from api.db.models.servicing import ServiceRecord
+from api.db.models.servicing import ServiceFollowUp, ServiceRecord, ServiceRecordVersion
 
 __all__ = [
     "AuditEntry",
@@ -39,6 +39,8 @@ __all__ = [
     "OperatingInformation",
     "PolicyVersion",
     "RegradeRun",
+    "ServiceFollowUp",
     "ServiceRecord",
+    "ServiceRecordVersion",
     "StaffMember",
 ]

@@ -55,6 +55,16 @@ class Customer(Base):
     latest_statement_period_end: Mapped[date | None] = mapped_column(Date, index=True)
     last_major_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
+    # Revisits (R-I2, R-I3): the schedule follows the grade's treatment; a revisit or site visit
+    # confirms information groups as current on its day. Not part of the record's version: a
+    # contact or a schedule never conflicts with an edit of the customer.
+    next_revisit_on: Mapped[date | None] = mapped_column(Date, index=True)
+    last_revisit_on: Mapped[date | None] = mapped_column(Date)
+    basic_verified_on: Mapped[date | None] = mapped_column(Date)
+    financial_verified_on: Mapped[date | None] = mapped_column(Date)
+    operating_verified_on: Mapped[date | None] = mapped_column(Date)
+    credit_verified_on: Mapped[date | None] = mapped_column(Date)
+
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_by: Mapped[str] = mapped_column(String(64))
