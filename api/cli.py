@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from api.cli_warnings import warnings
 from api.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -503,6 +504,9 @@ def _moment(text: str, timezone: str) -> datetime:
     except ValueError:
         raise ValueError(f"--at {text!r} is not a date or an ISO date and time") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+main.add_command(warnings)
 
 
 @main.group()

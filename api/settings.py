@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     plugin_workers: int = Field(default=2, ge=1, le=64)  # worker processes per plugin (and per service worker)
     plugin_hook_timeout_seconds: float = Field(default=5.0, gt=0, le=300)  # one event hook call
     stale_financials_months: int = Field(default=15, ge=1, le=120)
+    # Early-warning thresholds over the rules' defaults, by rule id and parameter name (JSON, e.g.
+    # {"REVENUE_DROP": {"max_drop_percent": "25"}}); `creditcare warnings rules` lists them.
+    warning_parameters: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Enterprise size thresholds: a JSON rule file in the shipped format (api/reference/
     # size_rules_2011.json); unset: the shipped 2011 rules. Its version is kept with each size.
     size_rules_file: str | None = None

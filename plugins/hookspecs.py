@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pluggy
 
-from plugins.spec import PROJECT, GradingStrategy
+from plugins.spec import PROJECT, GradingStrategy, WarningRule
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 
@@ -27,6 +27,22 @@ def creditcare_register_grading_strategies() -> list[GradingStrategy]:
         4754 code prefixes it grades in ``industries`` (``"*"``: any industry no other strategy
         claims). Two strategies claiming the same prefix stop start-up with an error naming both,
         unless ``CREDITCARE_GRADING_PREFERENCES`` says which wins.
+    """
+
+
+@hookspec
+def creditcare_register_warning_rules() -> list[WarningRule]:
+    """Return the early-warning rules this plugin provides (R-S3).
+
+    Called once at start-up (and on ``creditcare plugins list``), for every plugin; the results of
+    all plugins are collected. A rule is evaluated for a customer whenever its statements, credit
+    information or major changes are recorded, and for every customer by ``creditcare warnings
+    evaluate`` (run it on a schedule). Rules of installed plugins run in the plugin's worker
+    processes, like grading strategies, each evaluation cut at ``CREDITCARE_GRADING_TIMEOUT_SECONDS``;
+    a rule that fails or times out is logged and raises nothing, and the other rules still run.
+
+    :return: rule objects satisfying ``plugins.spec.WarningRule``, each with an ``id`` no other
+        rule of any plugin uses (two rules with one id stop start-up with an error naming both).
     """
 
 

@@ -21,6 +21,7 @@ import pluggy
 
 from plugins import hookspecs
 from plugins.remote import RemoteStrategy
+from plugins.rules import RuleConfigurationError, RuleInfo, collect_rules
 from plugins.sandbox import Failed, PluginFailed, PluginPool, PluginSource
 from plugins.spec import PROJECT, Facts, GradingStrategy
 
@@ -129,6 +130,12 @@ class PluginHost:
             self.pm.check_pending()
             self.plugins = self._collect()
             self.by_prefix = self._map(preferences or {})
+            self.rules: tuple[RuleInfo, ...] = collect_rules(
+                self.pm, self.pools, self._distribution_named, _disable_hint
+            )
+        except RuleConfigurationError as exc:
+            self.close()
+            raise PluginConfigurationError(str(exc)) from exc
         except BaseException:
             self.close()
             raise
@@ -151,6 +158,16 @@ class PluginHost:
             ) from exc
         self.pm.register(plugin, name=source.name)
         self._dists[id(plugin)] = (source.distribution, source.version)
+
+    def _distribution_named(self, name: str) -> tuple[str, str]:
+        """The distribution and version of the plugin registered as ``name``."""
+        if name in self.pools:
+            source = self.pools[name].source
+            return source.distribution, source.version
+        return _distribution_of(self.pm.get_plugin(name), self._dists)
+
+    def rule(self, rule_id: str) -> RuleInfo | None:
+        return next((rule for rule in self.rules if rule.id == rule_id), None)
 
     def _registered(self) -> list[tuple[str, str, str, list[Any]]]:
         """Each plugin's name, distribution, version and the strategies it registered."""

@@ -37,6 +37,7 @@ MAX_REPLY_BYTES = 1_000_000
 KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 #: A long list is graded in parts of this many items, shared out among a plugin's workers.
 SPREAD_FROM = 100
+_DOING = {"grade": "grading", "evaluate": "evaluating"}
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -207,7 +208,18 @@ class PluginPool:
     def grade(
         self, strategy_id: str, items: Sequence[Any], timeout: float, queued_at: float | None = None
     ) -> list[dict[str, Any] | Failed]:
-        """Each item's reply (``{"decision": …}`` or ``{"error": …}``), or why there is none.
+        """Each item's reply (``{"decision": …}`` or ``{"error": …}``), or why there is none."""
+        return self.run("grade", strategy_id, items, timeout, queued_at)
+
+    def evaluate(self, rule_id: str, items: Sequence[Any], timeout: float) -> list[dict[str, Any] | Failed]:
+        """Each (facts, parameters) item's reply (``{"findings": …}`` or ``{"error": …}``), or why there is none."""
+        return self.run("evaluate", rule_id, items, timeout, None)
+
+    def run(
+        self, verb: str, target: str, items: Sequence[Any], timeout: float, queued_at: float | None = None
+    ) -> list[dict[str, Any] | Failed]:
+        """Each item's reply to ``verb`` (grade, evaluate) by the strategy or rule ``target``, or why
+        there is none.
 
         Every item has ``timeout`` seconds; a worker past it is killed, that item fails, and the
         items after it go to a fresh worker. Waiting for a free worker counts from ``queued_at``."""
@@ -222,7 +234,7 @@ class PluginPool:
                 break
             done = 0
             try:
-                worker.send(("grade", strategy_id, pending))
+                worker.send((verb, target, pending))
                 for _ in pending:
                     results.append(worker.receive(time.monotonic() + timeout))
                     done += 1
@@ -231,7 +243,7 @@ class PluginPool:
             except _TooLarge as exc:
                 results.append(Failed(f"answered {exc.size} bytes, more than the {MAX_REPLY_BYTES} allowed"))
             except (_Lost, ValueError):
-                results.append(Failed(f"stopped while grading ({worker.exit_status()})"))
+                results.append(Failed(f"stopped while {_DOING[verb]} ({worker.exit_status()})"))
             else:
                 self._release(worker, healthy=True)
                 break

@@ -288,3 +288,77 @@ class GradingStrategy(Protocol):
     def grade(self, facts: Facts) -> Decision:
         """Grade one customer. Pure: same facts, same decision."""
         ...
+
+
+# ------------------------------------------------------------------------------ early warnings
+
+
+class Severity(StrEnum):
+    """How urgent an early warning is. A HIGH one brings the customer's revisit forward to today
+    and re-grades it."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEntry:
+    """One entry of the customer's credit information, with the reference the service keeps it by."""
+
+    reference: str  # stable while the entry exists: key a finding by it to raise it once
+    occurred_on: date
+    kind: str  # loan_repaid, overdue, default, restructuring, litigation, enforcement, other
+    days_past_due: int | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedChange:
+    """A major change recorded (R-I2): which field, when. Values are left out: they may identify a person."""
+
+    reference: str  # stable: key a finding by it to raise it once
+    changed_on: date
+    field: str  # e.g. "legalRepresentativeName", "businessScope"
+
+
+@dataclass(frozen=True, slots=True)
+class WarningFacts:
+    """What an early-warning rule sees of one customer: the grading facts (no answers), every
+    credit entry, and the major changes recorded."""
+
+    facts: Facts
+    credit_entries: tuple[CreditEntry, ...] = ()  # oldest first
+    changes: tuple[RecordedChange, ...] = ()  # oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A condition a rule found. ``key`` names the condition (a statement's period, an entry's
+    reference): one warning is raised per rule and key, ever, so a condition that stays true is
+    not raised again; a new period or entry is a new condition. ``evidence``: the facts that made
+    it, as text, shown to staff with the rule's version."""
+
+    severity: Severity
+    message: str  # plain language, e.g. "Revenue fell 42% year on year (limit 30%)"
+    key: str = ""
+    evidence: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class WarningRule(Protocol):
+    """An early-warning rule (R-S3). Pure and synchronous, like a grading strategy.
+
+    ``parameters``: the rule's thresholds with their defaults, as text (e.g. ``{"max_drop_percent":
+    "30"}``); the lender's configuration (``CREDITCARE_WARNING_PARAMETERS``) overrides them by name,
+    and ``evaluate`` gets the values in force.
+    """
+
+    id: str
+    version: str
+    title: str
+    parameters: Mapping[str, str]
+
+    def evaluate(self, facts: WarningFacts, parameters: Mapping[str, str]) -> tuple[Finding, ...]:
+        """The conditions found for one customer (none: an empty tuple). Pure: same facts, same findings."""
+        ...

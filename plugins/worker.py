@@ -1,4 +1,4 @@
-"""The worker process that runs one plugin's code: its strategies and its event hooks.
+"""The worker process that runs one plugin's code: its strategies, its warning rules and its event hooks.
 
 Started by ``plugins.sandbox`` with a scrubbed environment in an empty directory. It loads the
 plugin named in the first frame, describes its strategies, then answers requests until its input
@@ -22,11 +22,12 @@ from typing import IO, Any
 import pluggy
 
 from plugins import hookspecs
-from plugins.spec import PROJECT, REQUIRED_BY_DEFAULT, Decision, FactorResult, GradingStrategy
+from plugins.spec import PROJECT, REQUIRED_BY_DEFAULT, Decision, FactorResult, Finding, GradingStrategy, WarningRule
 
 _HEADER = struct.Struct(">I")
 _FACTOR_FIELDS = tuple(f.name for f in dataclasses.fields(FactorResult))
 REGISTER = "creditcare_register_grading_strategies"
+REGISTER_RULES = "creditcare_register_warning_rules"
 
 
 def read_frame(stream: IO[bytes]) -> bytes | None:
@@ -92,6 +93,31 @@ def describe(strategy: object) -> dict[str, Any]:
     }
 
 
+def describe_rule(rule: object) -> dict[str, Any]:
+    """What the host needs to know of a warning rule without running it."""
+    if not isinstance(rule, WarningRule):
+        return {"$type": repr(rule)[:200]}
+    parameters = rule.parameters
+    return {
+        "id": _plain(rule.id), "version": _plain(rule.version), "title": _plain(rule.title),
+        "parameters": {_plain(k): _plain(v) for k, v in parameters.items()} if isinstance(parameters, dict)
+        else _plain(parameters),
+    }
+
+
+def encode_findings(findings: object) -> list[Any] | dict[str, Any]:
+    """A rule's findings as JSON; what is not a tuple of Findings is named, for the host to refuse."""
+    if not isinstance(findings, list | tuple):
+        return {"$type": type(findings).__name__}
+    return [
+        {"severity": _plain(f.severity), "message": _plain(f.message), "key": _plain(f.key),
+         "evidence": {_plain(k): _plain(v) for k, v in f.evidence.items()} if isinstance(f.evidence, dict)
+         else _plain(f.evidence)}
+        if isinstance(f, Finding) else {"$type": type(f).__name__}
+        for f in findings
+    ]
+
+
 def _load(reference: str) -> object:
     module_name, _, attribute = reference.partition(":")
     target: object = importlib.import_module(module_name.strip())
@@ -117,11 +143,17 @@ class _Plugin:
             raise TypeError(f"{REGISTER}() returned None, not a list of strategies")
         self.strategies: list[object] = list(found)
         self.by_id = {getattr(s, "id", None): s for s in self.strategies}
+        register_rules = getattr(self.plugin, REGISTER_RULES, None)
+        rules = register_rules() if register_rules is not None else []
+        if rules is None:
+            raise TypeError(f"{REGISTER_RULES}() returned None, not a list of rules")
+        self.rules: list[object] = list(rules)
+        self.rules_by_id = {getattr(r, "id", None): r for r in self.rules}
 
     def hooks(self) -> list[str]:
         return sorted(
             name for name in dir(self.manager.hook)
-            if name.startswith(f"{PROJECT}_") and name != REGISTER
+            if name.startswith(f"{PROJECT}_") and name not in (REGISTER, REGISTER_RULES)
             and getattr(self.manager.hook, name).get_hookimpls()
         )
 
@@ -132,6 +164,14 @@ class _Plugin:
         except Exception as exc:  # the plugin's fault, reported to the host
             return {"error": _failure(exc)}
         return {"decision": encode_decision(decision)}
+
+    def evaluate(self, rule_id: str, item: tuple[object, object]) -> dict[str, Any]:
+        facts, parameters = item
+        try:
+            findings = self.rules_by_id[rule_id].evaluate(facts, parameters)  # type: ignore[attr-defined]
+        except Exception as exc:  # the plugin's fault, reported to the host
+            return {"error": _failure(exc)}
+        return {"findings": encode_findings(findings)}
 
     def call(self, hook: str, arguments: dict[str, Any]) -> dict[str, Any]:
         caller: Callable[..., Any] = getattr(self.manager.hook, hook)
@@ -179,7 +219,8 @@ def main() -> None:
             sys.path.insert(0, entry)
     try:
         plugin = _Plugin(setup["name"], setup["reference"])
-        described = {"strategies": [describe(s) for s in plugin.strategies], "hooks": plugin.hooks()}
+        described = {"strategies": [describe(s) for s in plugin.strategies],
+                     "rules": [describe_rule(r) for r in plugin.rules], "hooks": plugin.hooks()}
     except BaseException as exc:
         reply({"error": _failure(exc)})
         return
@@ -190,6 +231,10 @@ def main() -> None:
             _, strategy_id, items = request
             for facts in items:
                 reply(plugin.grade(strategy_id, facts))
+        elif request[0] == "evaluate":
+            _, rule_id, items = request
+            for item in items:
+                reply(plugin.evaluate(rule_id, item))
         elif request[0] == "hook":
             _, hook, arguments = request
             reply(plugin.call(hook, arguments))

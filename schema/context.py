@@ -24,6 +24,7 @@ from api.services.customer_query import stale_cutoff
 from api.services.filtering import QueryContext
 from api.services.grading import GradeChange, Regrader, automatic_regrader
 from api.services.scope import RowScope
+from api.services.warning_runs import information_watcher, warning_config
 from api.settings import Settings
 from plugins.manager import PluginHost
 from schema.reads import Count, Lookup, Related
@@ -122,11 +123,13 @@ class Context:
         return Loaders(self.readers, self.principal, self.now)
 
     def regrader(self) -> Regrader:
-        """Re-assesses grades after new figures or credit information, as this principal."""
-        return automatic_regrader(
+        """After new information about a customer, as this principal: re-assesses the grade where the
+        information feeds it and evaluates the early-warning rules."""
+        regrade = automatic_regrader(
             principal=self.principal, host=self.plugins, timeout=self.settings.grading_timeout_seconds,
             on_change=self.grade_changes.append,
         )
+        return information_watcher(regrade=regrade, config=warning_config(self.settings, self.plugins))
 
     @property
     def size_rules(self) -> SizeRules:

@@ -26,6 +26,7 @@ from schema.context import Context, Info
 from schema.customer.information_types import EVENTS, GUARANTEES, INVESTMENTS
 from schema.customer.types import (
     CONSENTS,
+    EARLY_WARNINGS,
     GRADE_HISTORY,
     GRADING_FAILURES,
     HISTORY,
@@ -66,6 +67,9 @@ OWNED: dict[str, OwnedNode] = {
     ),
     "ServiceRecord": OwnedNode(
         models.ServiceRecord, SERVICE_RECORDS.build, (("Customer.serviceRecords",), ("Query.serviceRecords",))
+    ),
+    "EarlyWarning": OwnedNode(
+        models.EarlyWarning, EARLY_WARNINGS.build, (("Customer.earlyWarnings",), ("Query.earlyWarnings",))
     ),
     "ServiceFollowUp": OwnedNode(
         models.ServiceFollowUp, FOLLOW_UPS.build,

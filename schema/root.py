@@ -25,12 +25,14 @@ from schema.reference import ReferenceQuery
 from schema.scalars import SCALARS
 from schema.servicing.mutations import ServicingMutation
 from schema.servicing.queries import ServicingQuery
+from schema.servicing.warning_mutations import WarningMutation
+from schema.servicing.warnings import WarningQuery
 
 
 @strawberry.type(description="Everything a client can read.")
 class Query(
     CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
-    MeQuery, ServicingQuery,
+    MeQuery, ServicingQuery, WarningQuery,
 ):
     pass
 
@@ -38,7 +40,7 @@ class Query(
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
 class Mutation(
     CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
-    ServicingMutation,
+    ServicingMutation, WarningMutation,
 ):
     pass
 

@@ -24,6 +24,8 @@ from api.asgi import create_app
 from api.auth import issue_token
 from api.db import migrations
 from api.settings import Environment, Settings
+from plugins.manager import PluginHost, builtin_plugins
+from plugins.sandbox import PluginSource
 from postgres_skips import POSTGRES_ENV as POSTGRES_ENV  # re-exported: tests import it from here
 from postgres_skips import postgres_url
 
@@ -207,3 +209,28 @@ _LONG_FILES = ("test_bench.py", "test_browser.py", "test_faults.py", "test_migra
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path.name not in _LONG_FILES)  # stable: the rest keep their order
+
+
+def sample_source(name: str) -> PluginSource:
+    """A plugin of ``sample_plugins`` as an installed plugin is seen: loaded by reference in workers."""
+    return PluginSource(name, f"sample_plugins:{name}", "sample-plugins", "1.0")
+
+
+@pytest.fixture
+def sandboxed(app: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Install sample plugins, each in worker processes; gradings and rules may take 0.5 s."""
+    monkeypatch.setattr(settings, "grading_timeout_seconds", 0.5)
+    hosts: list[PluginHost] = []
+
+    def install(*names: str, prefer: str | None = None, workers: int = 2, hook_timeout: float = 5.0) -> PluginHost:
+        host = PluginHost(
+            extra=builtin_plugins(), entry_points=False, isolation="process", sources=[sample_source(n) for n in names],
+            workers=workers, hook_timeout=hook_timeout, preferences={"C": prefer or names[0]},
+        )
+        hosts.append(host)
+        monkeypatch.setattr(app.state.runtime, "plugins", host)
+        return host
+
+    yield install
+    for host in hosts:
+        host.close()

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from plugins.spec import Decision, FactorResult, Facts, Grade, hookimpl
+from plugins.spec import Decision, FactorResult, Facts, Finding, Grade, Severity, WarningFacts, hookimpl
 
 #: Where the hook plugins note what they were told (the test sets it through the facts' answers).
 NOTES = "notes.jsonl"
@@ -127,3 +127,51 @@ undeclared = Plugin(Card("undeclared", _undeclared_code))
 steady_plugin = Plugin(Card("steady", steady, industries=("F51",)))  # wholesale of farm produce
 slow_listener = Listener(delay=30)
 quick_listener = Listener(delay=0)
+
+
+# ------------------------------------------------------------------------------ warning rules
+
+
+class ThinMargin:
+    """Warns HIGH when the newest statement's net margin is under a threshold."""
+
+    id = "THIN_MARGIN"
+    version = "2.1"
+    title = "Thin net margin"
+    parameters = {"min_margin_percent": "5"}  # noqa: RUF012 (the contract reads it as data)
+
+    def evaluate(self, facts: WarningFacts, parameters: dict[str, str]) -> tuple[Finding, ...]:
+        latest = facts.facts.latest
+        if latest is None or latest.revenue <= 0:
+            return ()
+        margin = latest.net_profit / latest.revenue * 100
+        if margin >= Decimal(parameters["min_margin_percent"]):
+            return ()
+        return (Finding(Severity.HIGH, f"Net margin {margin:.1f}%", latest.period_end.isoformat(),
+                        {"margin_percent": str(margin), "limit": parameters["min_margin_percent"]}),)
+
+
+class HangingRule(ThinMargin):
+    id = "HANGS_FOREVER"
+
+    def evaluate(self, facts: WarningFacts, parameters: dict[str, str]) -> tuple[Finding, ...]:
+        time.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+class TwinRule(ThinMargin):
+    id = "REVENUE_DROP"  # the built-in rule's id
+
+
+class Rules:
+    def __init__(self, *rules: object) -> None:
+        self.rules = rules
+
+    @hookimpl
+    def creditcare_register_warning_rules(self) -> list[object]:
+        return list(self.rules)
+
+
+watchful = Rules(ThinMargin())
+hanging_rules = Rules(HangingRule())
+twin_rules = Rules(TwinRule())

@@ -34,6 +34,7 @@ from api.db.models import (
     Complaint,
     Consent,
     Customer,
+    EarlyWarning,
     ExchangeRate,
     GradeAssessment,
     GradeOverride,
@@ -159,6 +160,10 @@ def load(url: str, *, records: tuple[str, ...] = tuple(migrations.RECORDS)) -> d
                     (CasbinRule, {"ptype": "p", "v0": "admin", "v1": "*", "v2": "read"}),
                     (ServiceRecordVersion, {"service_record_id": record_id, "version": 1, "written_by": "demo",
                                             "content": {"summary": "Visited."}}),
+                    (EarlyWarning, {"customer_id": customer_id, "rule_id": "LEVERAGE", "rule_version": "1.0",
+                                    "plugin_name": "builtin", "key": "2025-12-31", "severity": "medium",
+                                    "title": "Leverage", "message": "High", "evidence": {}, "trigger": "schedule",
+                                    "status": "raised", "raised_at": now}),
                     (ServiceFollowUp, {"service_record_id": record_id, "customer_id": customer_id, "action": "Call",
                                        "owner": "demo", "due_on": date(2026, 1, 1)}),
                 ]

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 
 import factories as f
-from plugins.manager import PluginConfigurationError, PluginHost, builtin_plugins
+from plugins.manager import PluginConfigurationError, PluginHost
 from plugins.sandbox import PluginSource
 
 ASSESS = """mutation($input: AssessGradeInput!) { assessGrade(input: $input) {
@@ -28,30 +27,6 @@ ASSESS = """mutation($input: AssessGradeInput!) { assessGrade(input: $input) {
   ... on GradingFailedError { code message strategyId }
 } }"""
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _source(name: str) -> PluginSource:
-    return PluginSource(name, f"sample_plugins:{name}", "sample-plugins", "1.0")
-
-
-@pytest.fixture
-def sandboxed(app, settings, monkeypatch) -> Iterator[Any]:
-    """Install sample plugins, each in worker processes; gradings may take 0.5 s."""
-    monkeypatch.setattr(settings, "grading_timeout_seconds", 0.5)
-    hosts: list[PluginHost] = []
-
-    def install(*names: str, prefer: str | None = None, workers: int = 2, hook_timeout: float = 5.0) -> PluginHost:
-        host = PluginHost(
-            extra=builtin_plugins(), entry_points=False, isolation="process", sources=[_source(n) for n in names],
-            workers=workers, hook_timeout=hook_timeout, preferences={"C": prefer or names[0]},
-        )
-        hosts.append(host)
-        monkeypatch.setattr(app.state.runtime, "plugins", host)
-        return host
-
-    yield install
-    for host in hosts:
-        host.close()
 
 
 async def _assess(api: Any, customer_id: str) -> dict[str, Any]:

@@ -138,3 +138,20 @@ class ComplaintStatus(StrEnum):
     HANDLING = "handling"
     FEEDBACK = "feedback"
     CLOSED = "closed"
+
+
+class WarningSeverity(StrEnum):
+    """How urgent an early warning is (``plugins.spec.Severity``)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class WarningStatus(StrEnum):
+    """Where an early warning is in its life (R-S3): raised → acknowledged → measures taken → closed."""
+
+    RAISED = "raised"
+    ACKNOWLEDGED = "acknowledged"
+    MEASURES_TAKEN = "measures_taken"
+    CLOSED = "closed"

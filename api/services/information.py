@@ -219,8 +219,10 @@ async def record_basic_information(
     session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
     expected_version: int,
     data: dict[str, Any],
+    regrade: Regrader | None = None,
 ) -> Customer:
-    """Set the fields given (a field sent as null is cleared; one left out is kept)."""
+    """Set the fields given (a field sent as null is cleared; one left out is kept); a major change
+    (legal representative, business scope) is watched for early warnings (``regrade``)."""
     given = parse(BasicInformationInput, data).model_dump(exclude_unset=True)
     customer = await customer_for_update(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
@@ -229,7 +231,11 @@ async def record_basic_information(
     now = utcnow()
     changes = await _update_group(session, BasicInformation, customer, given, group=InfoGroup.BASIC,
                                   principal=principal, now=now)
-    return await commit_changes(session, customer, changes, now)
+    await commit_changes(session, customer, changes, now)
+    if regrade is not None and any(change.major for change in changes):
+        await regrade(session, customer, "basic_information")
+        await save(session)
+    return customer
 
 
 async def record_financial_statement(
@@ -299,8 +305,9 @@ async def record_major_investment(
     session: AsyncSession, *, principal: Principal, scope: RowScope, customer_id: int,
     expected_version: int,
     data: dict[str, Any],
+    regrade: Regrader | None = None,
 ) -> Customer:
-    """Record a major investment: always a *major* change (R-I2)."""
+    """Record a major investment: always a *major* change (R-I2), watched for early warnings (``regrade``)."""
     investment = parse(MajorInvestmentInput, data)
     customer = await customer_for_update(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
@@ -318,7 +325,11 @@ async def record_major_investment(
         new_value=f"{investment.description} ({investment.amount.currency} {investment.amount.amount})",
         principal=principal, now=now, major=True,
     )
-    return await commit_changes(session, customer, [change], now)
+    await commit_changes(session, customer, [change], now)
+    if regrade is not None:
+        await regrade(session, customer, "major_investment")
+        await save(session)
+    return customer
 
 
 async def record_credit_information(

@@ -1,10 +1,11 @@
-"""The built-in scorecards, registered through the same hook as any external plugin."""
+"""The built-in scorecards and early-warning rules, registered through the same hooks as any external plugin."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
+from plugins.builtin.warnings import builtin_rules
 from plugins.scorecard import Scorecard, load_card
 from plugins.spec import hookimpl
 
@@ -27,3 +28,10 @@ def builtin_cards() -> list[Scorecard]:
 def creditcare_register_grading_strategies() -> list[Scorecard]:
     """Manufacturing, services, wholesale & retail, real estate, and the generic fallback."""
     return builtin_cards()
+
+
+@hookimpl
+def creditcare_register_warning_rules() -> list[object]:
+    """Revenue drop, leverage, negative operating cash flow, amounts overdue, adverse credit entries,
+    a change of legal representative, guarantees above net assets."""
+    return builtin_rules()

@@ -122,15 +122,19 @@ class CustomerMutation:
         return await _change(info, input, "customer_id", customers.set_credit_status)
 
     @strawberry.mutation(
-        description="Record basic information: licence, articles, legal representative, capital and scope."
+        description="Record basic information: licence, articles, legal representative, capital and scope; a "
+        "change of legal representative or business scope is evaluated for early warnings."
     )
     async def record_basic_information(
         self, info: Info, input: Annotated[BasicInformationInput, strawberry.argument(description="The changes.")]
     ) -> CustomerResult:
-        return await _change(info, input, "customer_id", information.record_basic_information)
+        return await _change(
+            info, input, "customer_id", information.record_basic_information, regrade=info.context.regrader()
+        )
 
     @strawberry.mutation(
-        description="Record one period's financial statements; re-derives the size and regrades the customer."
+        description="Record one period's financial statements; re-derives the size, regrades the customer and "
+        "evaluates the early-warning rules."
     )
     async def record_financial_statement(
         self, info: Info, input: Annotated[FinancialStatementInput, strawberry.argument(description="The statement.")]
@@ -148,14 +152,20 @@ class CustomerMutation:
     ) -> CustomerResult:
         return await _change(info, input, "customer_id", information.record_operating_information)
 
-    @strawberry.mutation(description="Record a major investment; it is kept in history as a major change.")
+    @strawberry.mutation(
+        description="Record a major investment; it is kept in history as a major change and evaluated for early "
+        "warnings."
+    )
     async def record_major_investment(
         self, info: Info, input: Annotated[MajorInvestmentInput, strawberry.argument(description="The investment.")]
     ) -> CustomerResult:
-        return await _change(info, input, "customer_id", information.record_major_investment)
+        return await _change(
+            info, input, "customer_id", information.record_major_investment, regrade=info.context.regrader()
+        )
 
     @strawberry.mutation(
-        description="Record credit information, credit events and guarantees; regrades the customer."
+        description="Record credit information, credit events and guarantees; regrades the customer and evaluates "
+        "the early-warning rules."
     )
     async def record_credit_information(
         self,

@@ -26,7 +26,7 @@ from api.db.models import OperatingInformation as OperatingRow
 from api.db.models import StaffMember as StaffRow
 from api.errors import NotFound
 from api.reference.industries import all_industries
-from api.services import access, customers, grading_reads, organisation, servicing_reads
+from api.services import access, customers, grading_reads, organisation, servicing_reads, warning_reads
 from api.services import information_reads as reads
 from api.services.customer_query import (
     MANAGER_USERNAME_FILTER,
@@ -85,6 +85,7 @@ from schema.reads import (
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum, Industry, InfoGroupEnum, industry_of
 from schema.resolve import counted, looked_up, related
 from schema.servicing.types import ServiceRecord, service_record_of
+from schema.servicing.warnings import EarlyWarning, warning_of
 
 MAX_NESTED = 100
 
@@ -280,7 +281,12 @@ GRADING_FAILURES = Related(
     "id", grading_reads.latest_failures, lambda row, _: failure_of(row), argument="last", default=10,
     bounds=(1, MAX_NESTED), sql_rows=grading_reads.newest_failures_sql, order=("id",),
 )
-OPEN_COMPLAINTS = Count("id", servicing_reads.open_complaint_counts, servicing_reads.open_complaints_subquery)
+EARLY_WARNINGS = Related(
+    "id", warning_reads.latest_warnings, lambda row, _: warning_of(row), argument="last", default=10,
+    bounds=(1, MAX_NESTED), sql_rows=warning_reads.newest_warnings_sql, order=("raised_at", "id"),
+)
+OPEN_WARNINGS = Count("id", warning_reads.OPEN_WARNINGS.fetch, warning_reads.OPEN_WARNINGS.subquery)
+OPEN_COMPLAINTS = Count("id", servicing_reads.OPEN_COMPLAINTS.fetch, servicing_reads.OPEN_COMPLAINTS.subquery)
 CONSENTS = Related("id", lambda s, ids, _: access.consents_of(s, ids), lambda row, _: consent_of(row))
 
 
@@ -551,6 +557,24 @@ class Customer(relay.Node):
         last: Annotated[int, strawberry.argument(description="How many of the newest failures (1–100).")] = 10,
     ) -> list[GradingFailure] | None:
         return await related(info, GRADING_FAILURES, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Early warnings raised for this customer, newest first.",
+        metadata=declare(EARLY_WARNINGS, "servicing"),
+    )
+    async def early_warnings(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest warnings (1–100).")] = 10,
+    ) -> list[EarlyWarning] | None:
+        return await related(info, EARLY_WARNINGS, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="How many of this customer's early warnings are not yet closed.",
+        metadata=declare(OPEN_WARNINGS, "servicing"),
+    )
+    async def open_warning_count(self, info: Info) -> int | None:
+        return await counted(info, OPEN_WARNINGS, self.row)
 
     @strawberry.field(
         description="How many of this customer's complaints are not yet closed.",

@@ -9,6 +9,7 @@ from strawberry import relay
 
 from api.services import servicing_reads
 from schema.context import Info
+from schema.customer_row_lists import customer_rows_connection
 from schema.ids import (
     OrderByArgument,
     PageAfter,
@@ -17,7 +18,6 @@ from schema.ids import (
     PageLast,
     WhereArgument,
     connection_fields,
-    decode_global_id,
 )
 from schema.list_arguments import list_request
 from schema.search_inputs import order_input, revealed_coordinates, searchable, where_input
@@ -56,7 +56,7 @@ class ServiceRecordConnection(relay.Connection[ServiceRecord]):
     @strawberry.field(description="How many contacts match, over all pages.")
     async def total_count(self, info: Info) -> int:
         async with info.context.reading() as session:
-            return await servicing_reads.count_records(
+            return await servicing_reads.RECORDS.count(
                 session, fields=RECORD_SEARCH, ctx=info.context.query_context, scope=info.context.scope,
                 customer_id=self.customer_id, where=self.where,
             )
@@ -87,18 +87,11 @@ class ServicingQuery:
         last: PageLast = None,
         before: PageBefore = None,
     ) -> ServiceRecordConnection | None:
-        ctx = info.context
-        asked = list_request(ctx, "ServiceRecord", RECORD_COORDINATES, where=where, order_by=order_by, first=first,
-                             last=last)
-        key = None if customer_id is None else decode_global_id(customer_id, "Customer", "customerId")
-        async with ctx.reading() as session:
-            page = await servicing_reads.find_records(
-                session, fields=RECORD_SEARCH, ctx=ctx.query_context, scope=ctx.scope, customer_id=key,
-                where=asked.where, order_by=asked.order_by, first=asked.first, after=after, last=asked.last,
-                before=before,
-            )
-        return ServiceRecordConnection(
-            **connection_fields(page, service_record_of), where=asked.where, customer_id=key
+        return await customer_rows_connection(  # type: ignore[no-any-return]
+            info, servicing_reads.RECORDS, type_name="ServiceRecord", search=RECORD_SEARCH,
+            revealed=RECORD_COORDINATES, connection=ServiceRecordConnection, build=service_record_of,
+            customer_id=customer_id, where=where, order_by=order_by, first=first, after=after, last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -117,8 +110,8 @@ class ServicingQuery:
         asked = list_request(ctx, "ServiceFollowUp", FOLLOW_UP_COORDINATES, where=where, order_by=order_by,
                              first=first, last=None)
         async with ctx.reading() as session:
-            page = await servicing_reads.find_follow_ups(
-                session, fields=FOLLOW_UP_SEARCH, ctx=ctx.query_context, scope=ctx.scope, where=asked.where,
-                order_by=asked.order_by, first=asked.first, after=after,
+            page = await servicing_reads.FOLLOW_UPS.page(
+                session, fields=FOLLOW_UP_SEARCH, ctx=ctx.query_context, scope=ctx.scope, customer_id=None,
+                where=asked.where, order_by=asked.order_by, first=asked.first, after=after, last=None, before=None,
             )
         return ServiceFollowUpConnection(**connection_fields(page, follow_up_of))

@@ -16,6 +16,7 @@ from api.db.enums import InfoGroup, ServiceChannel, ServiceKind, ServiceStage
 from api.db.models import ServiceFollowUp as FollowUpRow
 from api.db.models import ServiceRecord as RecordRow
 from api.services import customers, servicing_reads
+from api.services.customer_rows import BRANCH_FILTER
 from api.services.scope import RowScope
 from schema.comparisons import BooleanComparison, DateComparison, DateTimeComparison, StringComparison, enum_comparison
 from schema.context import Info
@@ -238,7 +239,7 @@ class ServiceRecord(relay.Node):
         description="The customer the contact was with.",
         metadata=declare(CUSTOMER, "servicing", filters=[_record.filter(
             "branch_code", StringComparison, "The customer's branch code.",
-            servicing_reads.BRANCH_FILTER,
+            BRANCH_FILTER,
         )]),
     )
     async def customer(

@@ -17,6 +17,7 @@ from api.db.models.information import (
 from api.db.models.organisation import Branch, StaffMember
 from api.db.models.policy_version import PolicyVersion
 from api.db.models.servicing import ServiceFollowUp, ServiceRecord, ServiceRecordVersion
+from api.db.models.warnings import EarlyWarning
 
 __all__ = [
     "AuditEntry",
@@ -29,6 +30,7 @@ __all__ = [
     "CreditInformation",
     "Customer",
     "CustomerChange",
+    "EarlyWarning",
     "ExchangeRate",
     "FinancialStatement",
     "GradeAssessment",
