@@ -1,4 +1,4 @@
-"""The workload mix of issue 9: eleven documents a front end sends, on creditcare and on PostGraphile.
+"""The workload mix of issue 9: twelve documents a front end sends, on creditcare and on PostGraphile.
 
 Each operation is a creditcare document, the PostGraphile document asking for the same data
 (PostGraphile's schema is generated from the tables: ``allCustomers``, ``customerByRowId``,
@@ -75,17 +75,22 @@ class Listing:
     cc_args: str = ""  # arguments besides first/after
     pg_decl: str = ""
     pg_args: str = ", orderBy: PRIMARY_KEY_ASC"
+    cc_root: str = "customers"
+    pg_root: str = "allCustomers"
+
+    def root(self, side: str) -> str:
+        return self.cc_root if side == CREDITCARE else self.pg_root
 
     def document(self, side: str, name: str, selection: str, size: int = PAGE_SIZE, cursors: bool = False) -> str:
         """A page of ``size`` after ``$after`` with ``selection`` on each customer (or only the edge cursors)."""
         if side == CREDITCARE:
             body = "edges { cursor }" if cursors else f"edges {{ node {{ {selection} }} }}"
             return (f"query {name}($after: String{self.cc_decl}) {{\n"
-                    f"  customers(first: {size}, after: $after{self.cc_args}) {{\n"
+                    f"  {self.cc_root}(first: {size}, after: $after{self.cc_args}) {{\n"
                     f"    pageInfo {{ hasNextPage endCursor }}\n    {body}\n  }}\n}}")
         body = "edges { cursor }" if cursors else f"nodes {{ {selection} }}"
         return (f"query {name}($after: Cursor{self.pg_decl}) {{\n"
-                f"  allCustomers(first: {size}, after: $after{self.pg_args}) {{\n"
+                f"  {self.pg_root}(first: {size}, after: $after{self.pg_args}) {{\n"
                 f"    pageInfo {{ hasNextPage endCursor }}\n    {body}\n  }}\n}}")
 
 
@@ -96,6 +101,11 @@ BY_BRANCH = Listing("branch", cc_decl=", $branch: String!", cc_args=", where: {b
 WATCH = Listing("watch", cc_args=", where: {creditStatus: {_eq: WATCH}}",
                 pg_args=', orderBy: PRIMARY_KEY_ASC, condition: {creditStatus: "watch"}')
 BY_NAME = Listing("name", cc_args=", orderBy: [{name: ASC}]", pg_args=", orderBy: [NAME_ASC, ROW_ID_ASC]")
+# Service contacts across customers, newest first (creditcare's default order).
+RECORDS = Listing("records", pg_args=", orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]", cc_root="serviceRecords",
+                  pg_root="allServiceRecords")
+RECORDS_CC = "id stage kind occurredAt recordedBy summary customer { id name }"
+RECORDS_PG = "rowId stage kind occurredAt recordedBy summary customerByCustomerId { rowId name }"
 
 # The portfolio page's customer, as bench/pages.py asks for it.
 PAGE_CC = "id name industry { code } grade { level score } serviceRecords(last: 3) { kind occurredAt summary } " \
@@ -190,6 +200,20 @@ def _page(data: dict[str, Any], side: str, row: Callable[[dict[str, Any]], dict[
     info = connection["pageInfo"]
     flags = {k: v for k, v in info.items() if k in ("hasNextPage", "hasPreviousPage")}
     return {"page": flags, "rows": [row(n) for n in nodes]}
+
+
+def _contacts(data: dict[str, Any], side: str) -> dict[str, Any]:
+    """A page of service contacts, either system's, as the same plain rows."""
+    connection = data[RECORDS.root(side)]
+    if side == CREDITCARE:
+        nodes = [edge["node"] for edge in connection["edges"]]
+        rows = [{"id": global_pk(n["id"], "ServiceRecord"), "customer": global_pk(n["customer"]["id"], "Customer"),
+                 "name": n["customer"]["name"], **_service_record({**n, "followUp": None})} for n in nodes]
+    else:
+        rows = [{"id": n["rowId"], "customer": n["customerByCustomerId"]["rowId"],
+                 "name": n["customerByCustomerId"]["name"], **_service_record({**n, "followUp": None})}
+                for n in connection["nodes"]]
+    return {"page": {"hasNextPage": connection["pageInfo"]["hasNextPage"]}, "rows": rows}
 
 
 def _statement_cc(s: dict[str, Any]) -> dict[str, Any]:
@@ -411,7 +435,7 @@ class Rotations:
         seen, after, exhausted = 0, None, False
         while len(found) < pages:
             data = client.ask({"query": document, "variables": {"after": after, **variables}})
-            connection = data["customers" if side == CREDITCARE else "allCustomers"]
+            connection = data[listing.root(side)]
             for edge in connection["edges"]:
                 seen += 1
                 if seen % PAGE_SIZE == 0:
@@ -538,6 +562,11 @@ OPERATIONS: dict[str, Operation] = {op.key: op for op in (
               _paged(BY_ID, "ManagerAndGrade", MANAGER_CC, MANAGER_PG),
               "staffMemberByRelationshipManagerId { branchByBranchCode }; the treatment is not in any table: "
               "PostGraphile returns the grade, the bench adds the treatment from api/reference/grade_treatments.json"),
+    Operation("service_records", "root serviceRecords page (first 50, newest first, after)",
+              lambda d: _contacts(d, CREDITCARE), lambda d: _contacts(d, POSTGRAPHILE),
+              _paged(RECORDS, "Contacts", RECORDS_CC, RECORDS_PG),
+              "allServiceRecords(orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]) with customerByCustomerId { name }; "
+              "creditcare limits the list to the caller's row scope (the bench's auditor sees all)"),
     Operation("readme", "README's first query (first 3 of a branch, totalCount)", _readme_cc, _readme_pg,
               _readme_bodies,
               'condition: {branchCode: "…"}; industry name and treatment.limitPolicy from creditcare\'s reference '

@@ -31,3 +31,13 @@ async def customer_rows_connection(
             order_by=asked.order_by, first=asked.first, after=after, last=asked.last, before=before,
         )
     return connection(**connection_fields(page, build), where=asked.where, customer_id=key)
+
+
+async def count_customer_rows(
+    info: Info, rows: CustomerRows, *, search: Searchable, customer_id: int | None, where: Mapping[str, Any] | None
+) -> int:
+    """How many of ``rows`` in the caller's scope match ``where``: a connection's ``totalCount``."""
+    ctx = info.context
+    async with ctx.reading() as session:
+        return await rows.count(session, fields=search, ctx=ctx.query_context, scope=ctx.scope,
+                                customer_id=customer_id, where=where)

@@ -11,7 +11,7 @@ decided one by one, as everywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from schema.customer.information_types import EVENTS, GUARANTEES, INVESTMENTS
 from schema.customer.types import (
     CONSENTS,
     EARLY_WARNINGS,
+    EXTERNAL_REVIEWS,
     GRADE_HISTORY,
     GRADING_FAILURES,
     HISTORY,
@@ -37,6 +38,7 @@ from schema.customer.types import (
 from schema.grading import OVERRIDES
 from schema.ids import decode_global_id, parse_global_id
 from schema.organisation import branch_node, staff_member_node
+from schema.servicing.external import external_event_node
 from schema.servicing.types import FOLLOW_UPS
 
 
@@ -71,6 +73,9 @@ OWNED: dict[str, OwnedNode] = {
     "EarlyWarning": OwnedNode(
         models.EarlyWarning, EARLY_WARNINGS.build, (("Customer.earlyWarnings",), ("Query.earlyWarnings",))
     ),
+    "ExternalReview": OwnedNode(
+        models.ExternalReview, EXTERNAL_REVIEWS.build, (("Customer.externalReviews",), ("Query.externalReviews",))
+    ),
     "ServiceFollowUp": OwnedNode(
         models.ServiceFollowUp, FOLLOW_UPS.build,
         (("Customer.serviceRecords", "ServiceRecord.followUps"), ("Query.serviceFollowUps",)),
@@ -92,7 +97,14 @@ OWNED: dict[str, OwnedNode] = {
     ),
 }
 # Every type ``node(id:)`` resolves (the tests check each ``Node`` type of the schema is here).
-NODE_TYPES = frozenset({"Customer", "Branch", "StaffMember", "AuditEntry", *OWNED})
+# Types that belong to no customer: each resolved under its own list's rule (value: the global ID).
+UNOWNED: dict[str, Callable[[Info, str], Awaitable[relay.Node | None]]] = {
+    "Branch": lambda info, value: branch_node(info, parse_global_id(value, "id").node_id),
+    "StaffMember": lambda info, value: staff_member_node(info, str(decode_global_id(value, "StaffMember", "id"))),
+    "AuditEntry": lambda info, value: audit_entry_node(info, decode_global_id(value, "AuditEntry", "id")),
+    "ExternalEvent": lambda info, value: external_event_node(info, decode_global_id(value, "ExternalEvent", "id")),
+}
+NODE_TYPES = frozenset({"Customer", *UNOWNED, *OWNED})
 
 
 def _denied(ctx: Context, coordinate: str) -> bool:
@@ -141,12 +153,8 @@ async def resolve_node(info: Info, value: str) -> relay.Node | None:
     if type_name == "Customer":
         key = decode_global_id(value, type_name, "id")
         return (await Customer.resolve_nodes(info=info, node_ids=[str(key)]))[0]
-    if type_name == "Branch":
-        return await branch_node(info, parse_global_id(value, "id").node_id)
-    if type_name == "StaffMember":
-        return await staff_member_node(info, str(decode_global_id(value, type_name, "id")))
-    if type_name == "AuditEntry":
-        return await audit_entry_node(info, decode_global_id(value, type_name, "id"))
+    if type_name in UNOWNED:
+        return await UNOWNED[type_name](info, value)
     kind = OWNED.get(type_name)
     if kind is None:
         return None

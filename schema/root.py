@@ -23,6 +23,7 @@ from schema.organisation import OrganisationMutation, OrganisationQuery
 from schema.policy_admin import PolicyMutation, PolicyQuery
 from schema.reference import ReferenceQuery
 from schema.scalars import SCALARS
+from schema.servicing.external import ExternalMutation, ExternalQuery
 from schema.servicing.mutations import ServicingMutation
 from schema.servicing.queries import ServicingQuery
 from schema.servicing.warning_mutations import WarningMutation
@@ -32,7 +33,7 @@ from schema.servicing.warnings import WarningQuery
 @strawberry.type(description="Everything a client can read.")
 class Query(
     CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
-    MeQuery, ServicingQuery, WarningQuery,
+    MeQuery, ServicingQuery, WarningQuery, ExternalQuery,
 ):
     pass
 
@@ -40,7 +41,7 @@ class Query(
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
 class Mutation(
     CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
-    ServicingMutation, WarningMutation,
+    ServicingMutation, WarningMutation, ExternalMutation,
 ):
     pass
 

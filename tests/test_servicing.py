@@ -155,7 +155,7 @@ async def test_a_correction_of_a_stale_version_is_a_conflict_and_changes_nothing
     assert await listed(api) == ["Second."]
 
 
-async def test_the_root_list_filters_by_customer_staff_branch_stage_kind_and_period_within_the_callers_reach(api):
+async def test_the_root_list_filters_by_customer_staff_branch_stage_kind_and_period_within_the_callers_reach(app, api):
     await f.organisation(api)
     mine = await f.customer(api, name="Alpha")
     other = await f.customer(api, name="Beta", relationshipManagerUsername="amy")
@@ -183,6 +183,8 @@ async def test_the_root_list_filters_by_customer_staff_branch_stage_kind_and_per
     rest = await listed(api, bearer=risk, first=2, after=page["pageInfo"]["endCursor"])
     assert [e["node"]["summary"] for e in page["edges"]] + rest == ["a2", "g1", "b1", "a1"]
     assert page["edges"][0]["node"]["customer"] == {"name": "Alpha"}
+    # Served by the planned path (every planned answer is checked against the resolvers' in the tests).
+    assert app.state.runtime.read_paths["planned"] >= 10
 
 
 async def test_follow_ups_are_listed_per_owner_open_or_overdue_and_closed_once(api):

@@ -155,3 +155,19 @@ class WarningStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     MEASURES_TAKEN = "measures_taken"
     CLOSED = "closed"
+
+
+class ExternalEventKind(StrEnum):
+    """What happened outside the customers (R-I3)."""
+
+    POLICY_CHANGE = "policy_change"
+    MARKET_SHOCK = "market_shock"
+    OTHER = "other"
+
+
+class ExternalEffect(StrEnum):
+    """How an external event affects one customer, as its relationship manager assessed it."""
+
+    NONE = "none"
+    POSITIVE = "positive"
+    NEGATIVE = "negative"

@@ -15,9 +15,11 @@ from api.clock import business_today
 from api.db.models import Customer
 from api.principal import Principal
 from api.reference.identifiers import make_credit_code, make_resident_id
-from api.services import access, customers, grading, information, organisation
+from api.services import access, customers, grading, information, organisation, revisits
 from api.services.demo_contacts import add_contacts
 from api.services.scope import RowScope
+from api.services.warning_runs import WarningConfig, evaluate_customers, high
+from api.settings import get_settings
 from plugins.manager import PluginHost
 
 DEMO_PRINCIPAL = Principal(sub="demo-loader", roles=frozenset({"admin"}))
@@ -188,6 +190,8 @@ async def load_demo_data(
     sectors = list(INDUSTRIES)
     count = statements = 0
     used_names: set[str] = set()
+    loaded: list[Customer] = []
+    timezone = get_settings().timezone
     for index, (code, _name, region) in enumerate(BRANCHES):
         managers = MANAGERS[index * 3 : index * 3 + 3]
         for n in range(customers_per_branch):
@@ -263,5 +267,13 @@ async def load_demo_data(
             await add_contacts(session, rng, customer.id, managers[n % len(managers)], today)
             if host is not None:
                 await _grade(session, rng, customer, host, quality)
+            await revisits.refresh(session, customer, timezone)  # the demo's revisits restart the schedule
+            loaded.append(customer)
             count += 1
+    if host is not None:  # what the nightly evaluation would have raised
+        config = WarningConfig(host, get_settings().warning_parameters, 2.0, timezone)
+        raised = await evaluate_customers(session, loaded, config, trigger="schedule", as_of=today)
+        by_id = {customer.id: customer for customer in loaded}
+        for customer_id in high(raised):  # a HIGH warning: revisit now (their grades already saw the arrears)
+            await revisits.write(session, by_id[customer_id], {"next_revisit_on": today})
     return DemoSummary(len(BRANCHES), staff, count, statements)

@@ -26,7 +26,15 @@ from api.db.models import OperatingInformation as OperatingRow
 from api.db.models import StaffMember as StaffRow
 from api.errors import NotFound
 from api.reference.industries import all_industries
-from api.services import access, customers, grading_reads, organisation, servicing_reads, warning_reads
+from api.services import (
+    access,
+    customers,
+    external,
+    grading_reads,
+    organisation,
+    servicing_reads,
+    warning_reads,
+)
 from api.services import information_reads as reads
 from api.services.customer_query import (
     MANAGER_USERNAME_FILTER,
@@ -84,6 +92,7 @@ from schema.reads import (
 )
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum, Industry, InfoGroupEnum, industry_of
 from schema.resolve import counted, looked_up, related
+from schema.servicing.external import ExternalReview, review_of
 from schema.servicing.types import ServiceRecord, service_record_of
 from schema.servicing.warnings import EarlyWarning, warning_of
 
@@ -284,6 +293,9 @@ GRADING_FAILURES = Related(
 EARLY_WARNINGS = Related(
     "id", warning_reads.latest_warnings, lambda row, _: warning_of(row), argument="last", default=10,
     bounds=(1, MAX_NESTED), sql_rows=warning_reads.newest_warnings_sql, order=("raised_at", "id"),
+)
+EXTERNAL_REVIEWS = Related(
+    "id", external.reviews_of, lambda row, _: review_of(row), argument="last", default=10, bounds=(1, MAX_NESTED),
 )
 OPEN_WARNINGS = Count("id", warning_reads.OPEN_WARNINGS.fetch, warning_reads.OPEN_WARNINGS.subquery)
 OPEN_COMPLAINTS = Count("id", servicing_reads.OPEN_COMPLAINTS.fetch, servicing_reads.OPEN_COMPLAINTS.subquery)
@@ -568,6 +580,17 @@ class Customer(relay.Node):
         last: Annotated[int, strawberry.argument(description="How many of the newest warnings (1–100).")] = 10,
     ) -> list[EarlyWarning] | None:
         return await related(info, EARLY_WARNINGS, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Reviews of external events that touch this customer, open ones first, then the newest.",
+        metadata=declare(EXTERNAL_REVIEWS, "servicing"),
+    )
+    async def external_reviews(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many reviews (1–100).")] = 10,
+    ) -> list[ExternalReview] | None:
+        return await related(info, EXTERNAL_REVIEWS, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="How many of this customer's early warnings are not yet closed.",

@@ -53,8 +53,11 @@ def _node_id(type_name: str, column: str = "id") -> Callable[[Any], Any]:
 class DeclaredCatalogue:
     """The planned fields of one schema: the roots below, and every declared or plain field."""
 
-    roots = frozenset({"customers", "customer", "node"})
-    _ROOT_OWNED = frozenset({"Query.customers", "Query.customer", "Query.node", "CustomerConnection.totalCount"})
+    roots = frozenset({"customers", "customer", "node", "serviceRecords"})
+    _ROOT_OWNED = frozenset({
+        "Query.customers", "Query.customer", "Query.node", "CustomerConnection.totalCount", "Query.serviceRecords",
+        "ServiceRecordConnection.totalCount",
+    })
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema

@@ -7,25 +7,47 @@ the regular resolvers (``Fallback``): they word the error, so both paths answer 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from strawberry import relay
 
 from api.db.compiled import Reader
 from api.errors import DomainError, InvalidInput
+from api.services import servicing_reads
 from api.services.customer_page import PageSpec, customer_node, customer_page
 from api.services.customer_query import count_customers
+from api.services.customer_rows import CustomerRows
+from api.services.filtering import Searchable
 from schema.comparisons import order_list, where_dict
 from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES
 from schema.ids import decode_global_id, node_key, page_info
-from schema.list_arguments import page_sizes, require_searchable
+from schema.list_arguments import list_request, page_sizes, require_searchable
 from schema.planned.run import Bound, BoundPlan, Fallback, Run
 from schema.planned.shape import NotPlannable
 from schema.planned.sql_json import NodeSql, node_sql
 from schema.reads import Related, size_of
+from schema.servicing.queries import RECORD_COORDINATES, RECORD_SEARCH
 
 __all__ = ["PlannedConnection", "RootPlan", "customer_fields", "fetch_root", "prepare_root"]
+
+
+@dataclass(frozen=True, slots=True)
+class RowListing:
+    """A root list of rows that belong to customers: its rows, declared filters and sorts."""
+
+    type_name: str
+    rows: CustomerRows
+    search: Searchable
+    revealed: Mapping[str, str]
+
+
+# The planned root lists besides ``customers``: rows read whole, their fields by their declarations.
+CUSTOMER_ROW_ROOTS = {
+    "serviceRecords": RowListing("ServiceRecord", servicing_reads.RECORDS, RECORD_SEARCH, RECORD_COORDINATES),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +83,8 @@ def _node_of(root: Bound) -> Bound | None:
 
 def prepare_root(root: Bound) -> RootPlan:
     """The columns a root reads of each customer, and on PostgreSQL its nodes' JSON if it can."""
+    if root.shape.name in CUSTOMER_ROW_ROOTS:  # rows of another table: read whole, their fields below
+        return RootPlan(PageSpec(("id",)), None)
     columns = ["id"]
     for bound in customer_fields(root):
         declared = bound.shape.declared
@@ -120,11 +144,48 @@ async def _customer(run: Run, plan: RootPlan, session: Reader, customer_id: int)
     return await customer_node(session, plan.spec, customer_id, run.ctx.scope, _list_params(run, plan))
 
 
+async def _customer_rows(run: Run, root: Bound, session: Reader) -> Any:
+    """A root list of rows that belong to customers (``serviceRecords``), as its resolver reads it."""
+    listing = CUSTOMER_ROW_ROOTS[root.shape.name]
+    args = run.python_args(root.shape)
+    ctx = run.ctx
+    try:
+        asked = list_request(run.view, listing.type_name, listing.revealed, where=args.get("where"),
+                             order_by=args.get("order_by"), first=args.get("first"), last=args.get("last"))
+    except InvalidInput as error:
+        raise Fallback("out of range: the regular path words the error", "bad_input") from error
+    raw_customer = args.get("customer_id")
+    key = None if raw_customer is None else decode_global_id(raw_customer, "Customer", "customerId")
+    # The rows as the resolver reads them (ORM objects), on the request's connection.
+    orm = AsyncSession(bind=session, expire_on_commit=False) if isinstance(session, AsyncConnection) else session
+    try:
+        page = await listing.rows.page(
+            orm, fields=listing.search, ctx=ctx.query_context, scope=ctx.scope, customer_id=key, where=asked.where,
+            order_by=asked.order_by, first=asked.first, after=args.get("after"), last=asked.last,
+            before=args.get("before"),
+        )
+        for bound in root.children:
+            if bound.shape.name == "totalCount" and not bound.deny:
+                run.fetched[bound.shape] = await listing.rows.count(
+                    orm, fields=listing.search, ctx=ctx.query_context, scope=ctx.scope, customer_id=key,
+                    where=asked.where,
+                )
+    finally:
+        if orm is not session:
+            await orm.close()
+    return PlannedConnection(
+        edges=[relay.Edge(node=row, cursor=cursor) for row, cursor in zip(page.items, page.cursors, strict=True)],
+        page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
+    )
+
+
 async def fetch_root(run: Run, root: Bound, plan: RootPlan, session: Reader) -> None:
     """The root field's value into ``run.fetched``; ``Fallback`` where the regular path must answer."""
     shape = root.shape
     try:
-        if shape.name == "customers":
+        if shape.name in CUSTOMER_ROW_ROOTS:
+            value = await _customer_rows(run, root, session)
+        elif shape.name == "customers":
             value = await _customers(run, root, plan, session)
         elif shape.name == "customer":
             customer_id = decode_global_id(run.args(shape)["id"], "Customer", "id")

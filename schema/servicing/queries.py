@@ -9,7 +9,7 @@ from strawberry import relay
 
 from api.services import servicing_reads
 from schema.context import Info
-from schema.customer_row_lists import customer_rows_connection
+from schema.customer_row_lists import count_customer_rows, customer_rows_connection
 from schema.ids import (
     OrderByArgument,
     PageAfter,
@@ -55,11 +55,9 @@ class ServiceRecordConnection(relay.Connection[ServiceRecord]):
 
     @strawberry.field(description="How many contacts match, over all pages.")
     async def total_count(self, info: Info) -> int:
-        async with info.context.reading() as session:
-            return await servicing_reads.RECORDS.count(
-                session, fields=RECORD_SEARCH, ctx=info.context.query_context, scope=info.context.scope,
-                customer_id=self.customer_id, where=self.where,
-            )
+        return await count_customer_rows(
+            info, servicing_reads.RECORDS, search=RECORD_SEARCH, customer_id=self.customer_id, where=self.where
+        )
 
 
 @strawberry.type(description="A page of follow-up actions (Relay connection, keyset-paginated).")

@@ -17,7 +17,7 @@ from api.services.customer_rows import BRANCH_FILTER
 from schema.comparisons import DateTimeComparison, StringComparison, enum_comparison
 from schema.context import Info
 from schema.convert import from_row
-from schema.customer_row_lists import customer_rows_connection
+from schema.customer_row_lists import count_customer_rows, customer_rows_connection
 from schema.data_classes import classes, classified
 from schema.ids import (
     OrderByArgument,
@@ -138,11 +138,9 @@ class EarlyWarningConnection(relay.Connection[EarlyWarning]):
 
     @strawberry.field(description="How many warnings match, over all pages.")
     async def total_count(self, info: Info) -> int:
-        async with info.context.reading() as session:
-            return await warning_reads.WARNINGS.count(
-                session, fields=WARNING_SEARCH, ctx=info.context.query_context, scope=info.context.scope,
-                customer_id=self.customer_id, where=self.where,
-            )
+        return await count_customer_rows(
+            info, warning_reads.WARNINGS, search=WARNING_SEARCH, customer_id=self.customer_id, where=self.where
+        )
 
 
 @strawberry.type

@@ -4,6 +4,7 @@ from api.db.models.access import AuditEntry, CasbinRule, Consent
 from api.db.models.complaint import Complaint
 from api.db.models.customer import Customer, CustomerChange
 from api.db.models.exchange_rate import ExchangeRate
+from api.db.models.external import ExternalEvent, ExternalReview
 from api.db.models.grading import GradeAssessment, GradeOverride, GradingFailure, RegradeRun
 from api.db.models.information import (
     BasicInformation,
@@ -32,6 +33,8 @@ __all__ = [
     "CustomerChange",
     "EarlyWarning",
     "ExchangeRate",
+    "ExternalEvent",
+    "ExternalReview",
     "FinancialStatement",
     "GradeAssessment",
     "GradeOverride",
