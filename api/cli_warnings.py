@@ -41,31 +41,47 @@ def rules() -> None:
 @click.option("--industry", default=None, help="Only customers whose GB/T 4754 code starts with this.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
 def evaluate(industry: str | None, batch_size: int) -> None:
-    """Evaluate every rule for every customer (run it on a schedule); a HIGH warning brings the
-    revisit forward to today and re-grades the customer."""
+    """Evaluate every rule for every customer (run it daily); a HIGH warning brings the revisit
+    forward to today and re-grades the customer. Subscribers (through Redis) hear of each new
+    warning and of each revisit due today."""
     asyncio.run(_evaluate(industry, batch_size))
 
 
 async def _evaluate(industry: str | None, batch_size: int) -> None:
     from strawberry.relay import GlobalID
 
+    from api.clock import business_today
     from api.db.session import create_engine, create_sessionmaker
     from api.lifespan import plugin_host
     from api.principal import Principal
+    from api.services import live
     from api.services.grading import GradeChange, automatic_regrader
-    from api.services.warning_runs import evaluate_portfolio, warning_config
+    from api.services.live import RedisBroker
+    from api.services.warning_runs import evaluate_portfolio, revisits_falling_due, warning_config
 
     settings = get_settings()
     host = plugin_host(settings)
     engine = create_engine(settings.async_database_url)
     changes: list[GradeChange] = []
+    events: list[tuple[str, dict[str, object]]] = []
     regrade = automatic_regrader(principal=Principal(sub="warnings", roles=frozenset()), host=host,
                                  timeout=settings.grading_timeout_seconds, on_change=changes.append)
+    sessions = create_sessionmaker(engine)
+    config = warning_config(settings, host, lambda channel, message: events.append((channel, message)))
     try:
-        run = await evaluate_portfolio(create_sessionmaker(engine), warning_config(settings, host), regrade=regrade,
-                                       batch=batch_size, industry=industry)
+        run = await evaluate_portfolio(sessions, config, regrade=regrade, batch=batch_size, industry=industry)
+        today = business_today(settings.timezone)
+        events += [(live.REVISITS, {"customer_id": customer_id, "due_on": today.isoformat()})
+                   for customer_id in await revisits_falling_due(sessions, today)]
     finally:
         await engine.dispose()
+    if settings.live_broker == "redis":  # subscribers of every instance hear of it (a local broker has none here)
+        broker = RedisBroker(settings.redis_url, settings.live_channel_prefix)
+        try:
+            for channel, message in events:
+                await broker.publish(channel, message)
+        finally:
+            await broker.close()
     for change in changes:  # committed batch by batch: tell the plugins, as for any grade change
         host.grade_changed(customer_ref=str(GlobalID("Customer", str(change.customer_id))),
                            previous_grade=change.previous, new_grade=change.new, strategy_id=change.strategy_id,

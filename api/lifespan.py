@@ -17,6 +17,7 @@ from api.authz.watcher import follow, listening, start_watcher, stop_watcher, su
 from api.db.migrations import head_revision
 from api.db.session import DatabaseTimeouts, autocommit, create_engine, create_sessionmaker
 from api.reference.sizes import size_rules_for
+from api.services.live import LocalBroker, RedisBroker
 from api.settings import PolicyStoreKind, Settings
 from plugins.manager import PluginHost, keep_until_exit, unpackaged
 from schema.planned import Planner
@@ -38,11 +39,19 @@ class Runtime:
     plugins: PluginHost
     policy_in_sync: Callable[[], bool]
     planner: Planner
+    broker: LocalBroker  # live events for subscriptions (api.services.live)
     # Which path served each GraphQL request: planned, regular, fallback (planned shape, regular
     # run) or failed (a fault on the planned path, answered by the regular one). The tests read it.
     read_paths: Counter[str] = field(default_factory=Counter)
     # Shadow checks of planned requests running now (api/asgi/graphql_endpoint.py caps them).
     shadows_running: int = 0
+
+
+def live_broker(settings: Settings) -> LocalBroker:
+    """Where live events go: this process only, or Redis for several instances (``CREDITCARE_LIVE_BROKER``)."""
+    if settings.live_broker == "redis":
+        return RedisBroker(settings.redis_url, settings.live_channel_prefix)
+    return LocalBroker()
 
 
 _HOSTS: dict[tuple[object, ...], PluginHost] = {}
@@ -97,6 +106,12 @@ def lifespan_for(
         if isinstance(store, DatabasePolicyStore):
             watcher = start_watcher(policies, settings.redis_url, settings.policy_channel)
             supervisor = asyncio.create_task(supervise(watcher, policies, settings.policy_watch_interval_seconds))
+        broker = live_broker(settings)
+        try:
+            await broker.start()
+        except BaseException:
+            await engine.dispose()
+            raise
         follower = asyncio.create_task(follow(policies, settings.policy_poll_interval_seconds))
         read_engine = autocommit(engine)
         app.state.runtime = Runtime(
@@ -111,6 +126,7 @@ def lifespan_for(
             plugins=plugins,
             policy_in_sync=(lambda: listening(watcher)) if watcher is not None else (lambda: True),
             planner=Planner(schema),
+            broker=broker,
         )
         try:
             yield
@@ -122,6 +138,7 @@ def lifespan_for(
                 supervisor.cancel()
             if watcher is not None:
                 stop_watcher(watcher)
+            await broker.close()
             await engine.dispose()
 
     return lifespan

@@ -6,7 +6,7 @@ import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     policy_store: PolicyStoreKind = PolicyStoreKind.FILE
     redis_url: str = "redis://127.0.0.1:6379/0"
     policy_channel: str = "/creditcare/policy"
+    # Live events for subscriptions: within this process (`local`, one instance), or through Redis
+    # pub/sub (`redis`, several instances), on channels under this prefix.
+    live_broker: Literal["local", "redis"] = "local"
+    live_channel_prefix: str = "/creditcare/live/"
     policy_watch_interval_seconds: float = Field(default=5.0, gt=0)
     # Every worker checks its policy store this often (the files' content hash, or the stored
     # rules' digest) and reloads when it changed: a change reaches every worker and instance

@@ -23,6 +23,7 @@ from api.services.audit import AuditTrail
 from api.services.customer_query import stale_cutoff
 from api.services.filtering import QueryContext
 from api.services.grading import GradeChange, Regrader, automatic_regrader
+from api.services.live import LocalBroker
 from api.services.scope import RowScope
 from api.services.warning_runs import information_watcher, warning_config
 from api.settings import Settings
@@ -106,10 +107,17 @@ class Context:
     scope: RowScope
     policies: PolicyHolder
     plugins: PluginHost
+    broker: LocalBroker
     # The X-Request-ID the client sent, if any: kept beside the service's own ``request_id``.
     client_request_id: str | None = None
     # Grade changes of the current mutation, announced to plugins once it has committed.
     grade_changes: list[GradeChange] = field(default_factory=list)
+    # Live events of the current mutation (channel, message), published once it has committed.
+    live_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # What a WebSocket client sent on connecting (its token): strawberry fills it in.
+    connection_params: dict[str, Any] | None = None
+    # A long-lived connection's: applies the policy in force again (who the caller is, what they see).
+    refresh: Callable[[], Awaitable[None]] | None = None
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
@@ -129,7 +137,9 @@ class Context:
             principal=self.principal, host=self.plugins, timeout=self.settings.grading_timeout_seconds,
             on_change=self.grade_changes.append,
         )
-        return information_watcher(regrade=regrade, config=warning_config(self.settings, self.plugins))
+        config = warning_config(self.settings, self.plugins, lambda channel, message: self.live_events.append(
+            (channel, message)))
+        return information_watcher(regrade=regrade, config=config)
 
     @property
     def size_rules(self) -> SizeRules:

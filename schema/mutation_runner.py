@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from api.services import audit
 from schema.context import Context, Info
 from schema.errors import error_result
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 # An error member of the mutation's result union, made by ``error_result`` from the domain error
 # raised. Typed loosely: each mutation's union names only the errors it can meet.
@@ -56,8 +58,20 @@ async def run_mutation(info: Info, act: Callable[[AsyncSession], Awaitable[T]]) 
     finally:
         if not committed:  # changes that were rolled back are never announced
             ctx.grade_changes.clear()
+            ctx.live_events.clear()
     announce_grade_changes(ctx)
+    await publish_live_events(ctx)
     return payload
+
+
+async def publish_live_events(ctx: Context) -> None:
+    """Tell subscribers what the committed mutation did; a broker fault is logged, never the mutation's."""
+    events, ctx.live_events = ctx.live_events, []
+    for channel, message in events:
+        try:
+            await ctx.broker.publish(channel, message)
+        except Exception:
+            log.exception("live event on %s not published", channel)
 
 
 # PostgreSQL's codes for a write that lost a race with another: serialization failure, deadlock,

@@ -26,6 +26,7 @@ from schema.scalars import SCALARS
 from schema.servicing.external import ExternalMutation, ExternalQuery
 from schema.servicing.mutations import ServicingMutation
 from schema.servicing.queries import ServicingQuery
+from schema.servicing.subscriptions import ServicingSubscription
 from schema.servicing.warning_mutations import WarningMutation
 from schema.servicing.warnings import WarningQuery
 
@@ -46,12 +47,22 @@ class Mutation(
     pass
 
 
+@strawberry.type(description="Live updates over WebSocket (graphql-transport-ws at /graphql; send the token as "
+                 "`{\"authorization\": \"Bearer …\"}` in connection_init).")
+class Subscription(ServicingSubscription):
+    pass
+
+
 class Schema(strawberry.Schema):
     """Logs only unexpected errors: expected business failures and bad requests are not faults."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        for error in errors:
+            # What a subscription sends over the socket carries its code as the HTTP answers do.
+            if isinstance(error.original_error, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": error.original_error.code}
         unexpected = [
             error for error in errors
             if error.path is not None
@@ -73,6 +84,7 @@ def build_schema() -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             Authorization,
             lambda: ParserCache(maxsize=256),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from api.asgi.admission import ConcurrencyGate, rate_limiter
 from api.asgi.graphiql import graphiql_routes
 from api.asgi.graphql_endpoint import document_limits, graphql_endpoint
 from api.asgi.health import healthz, readyz
+from api.asgi.live_socket import LiveSocket
 from api.asgi.metrics import Metrics, metrics_endpoint, observed
 from api.asgi.outage import guard_against_outages
 from api.lifespan import lifespan_for
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics = Metrics()
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", LiveSocket()),  # subscriptions (graphql-transport-ws)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

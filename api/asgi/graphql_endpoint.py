@@ -337,7 +337,7 @@ async def _read(
     for attempt in (1, 2):
         try:
             async with runtime.read_engine.connect() as connection:
-                context = await _context(runtime, principal, request_id, client_request_id, connection)
+                context = await caller_context(runtime, principal, request_id, client_request_id, connection)
                 response = _introspection_refused(context, query)
                 if response is None:
                     response = await _planned(runtime, context, query, variables, operation, connection, served)
@@ -408,7 +408,7 @@ async def _planned(
     return response
 
 
-async def _context(
+async def caller_context(
     runtime: Runtime, principal: Principal, request_id: str, client_request_id: str | None,
     connection: AsyncConnection,
 ) -> Context:
@@ -440,6 +440,7 @@ async def _context(
         scope=row_scope_for(decisions.row_kinds, principal, staff, now),
         policies=runtime.policies,
         plugins=runtime.plugins,
+        broker=runtime.broker,
     )
 
 

@@ -9,7 +9,7 @@ brings the revisit forward to today and re-grades the customer.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +21,7 @@ from api.clock import business_today
 from api.db.base import table_of, utcnow
 from api.db.enums import WarningSeverity
 from api.db.models import Customer
-from api.services import revisits
+from api.services import live, revisits
 from api.services.grading import Regrader
 from api.services.warnings import findings_rows, store_new, warning_facts
 from api.settings import Settings
@@ -39,6 +39,8 @@ class WarningConfig:
     parameters: Mapping[str, Mapping[str, str]]
     timeout: float
     timezone: str
+    # Told of each live event (api.services.live) once, to publish after the commit.
+    announce: Callable[[str, dict[str, Any]], None] | None = None
 
 
 async def evaluate_customers(
@@ -51,14 +53,30 @@ async def evaluate_customers(
     return await store_new(session, rows)
 
 
+def announce_raised(
+    config: WarningConfig, raised: Sequence[dict[str, Any]], alarmed: Sequence[int], today: date
+) -> None:
+    """Tell subscribers of each new warning, and of each revisit a HIGH one brought to today."""
+    if config.announce is None:
+        return
+    for row in raised:
+        config.announce(live.WARNINGS, {"customer_id": row["customer_id"], "rule_id": row["rule_id"],
+                                        "key": row["key"]})
+    for customer_id in alarmed:
+        config.announce(live.REVISITS, {"customer_id": customer_id, "due_on": today.isoformat()})
+
+
 def high(raised: Sequence[dict[str, Any]]) -> list[int]:
     """The customers a new HIGH warning was raised for, each once."""
     return list(dict.fromkeys(r["customer_id"] for r in raised if r["severity"] is WarningSeverity.HIGH))
 
 
-def warning_config(settings: Settings, host: PluginHost) -> WarningConfig:
+def warning_config(
+    settings: Settings, host: PluginHost, announce: Callable[[str, dict[str, Any]], None] | None = None
+) -> WarningConfig:
     """The configuration in force: the host's rules, the settings' thresholds, timeout and time zone."""
-    return WarningConfig(host, settings.warning_parameters, settings.grading_timeout_seconds, settings.timezone)
+    return WarningConfig(host, settings.warning_parameters, settings.grading_timeout_seconds, settings.timezone,
+                         announce)
 
 
 def information_watcher(*, regrade: Regrader, config: WarningConfig) -> Regrader:
@@ -71,6 +89,7 @@ def information_watcher(*, regrade: Regrader, config: WarningConfig) -> Regrader
             await regrade(session, customer, trigger)
         today = business_today(config.timezone)
         raised = await evaluate_customers(session, [customer], config, trigger=trigger, as_of=today)
+        announce_raised(config, raised, high(raised), today)
         if high(raised):
             if not regraded:
                 await regrade(session, customer, "early_warning")
@@ -119,6 +138,13 @@ async def evaluate_portfolio(
             if alarmed:
                 await session.flush()
                 await session.execute(update(table).where(table.c.id.in_(alarmed)).values(next_revisit_on=today))
+            announce_raised(config, raised, alarmed, today)
             last, count = customers[-1].id, count + len(customers)
             raised_total, high_total = raised_total + len(raised), high_total + len(alarmed)
     return PortfolioRun(count, raised_total, high_total, time.perf_counter() - started)
+
+
+async def revisits_falling_due(sessions: async_sessionmaker[AsyncSession], today: date) -> list[int]:
+    """The customers whose next revisit is today: what the daily run tells revisit subscribers."""
+    async with sessions() as session:
+        return list((await session.scalars(select(Customer.id).where(Customer.next_revisit_on == today))).all())
