@@ -66,10 +66,19 @@ async def _evaluate(industry: str | None, batch_size: int) -> None:
     events: list[tuple[str, dict[str, object]]] = []
     regrade = automatic_regrader(principal=Principal(sub="warnings", roles=frozenset()), host=host,
                                  timeout=settings.grading_timeout_seconds, on_change=changes.append)
+
+    def announce_grade_changes() -> None:  # each batch's, once it has committed
+        for change in changes:
+            host.grade_changed(customer_ref=str(GlobalID("Customer", str(change.customer_id))),
+                               previous_grade=change.previous, new_grade=change.new, strategy_id=change.strategy_id,
+                               assessed_at=change.at)
+        changes.clear()
+
     sessions = create_sessionmaker(engine)
     config = warning_config(settings, host, lambda channel, message: events.append((channel, message)))
     try:
-        run = await evaluate_portfolio(sessions, config, regrade=regrade, batch=batch_size, industry=industry)
+        run = await evaluate_portfolio(sessions, config, regrade=regrade, batch=batch_size, industry=industry,
+                                       after_batch=announce_grade_changes)
         today = business_today(settings.timezone)
         events += [(live.REVISITS, {"customer_id": customer_id, "due_on": today.isoformat()})
                    for customer_id in await revisits_falling_due(sessions, today)]
@@ -82,9 +91,5 @@ async def _evaluate(industry: str | None, batch_size: int) -> None:
                 await broker.publish(channel, message)
         finally:
             await broker.close()
-    for change in changes:  # committed batch by batch: tell the plugins, as for any grade change
-        host.grade_changed(customer_ref=str(GlobalID("Customer", str(change.customer_id))),
-                           previous_grade=change.previous, new_grade=change.new, strategy_id=change.strategy_id,
-                           assessed_at=change.at)
     click.echo(f"evaluated {run.customers} customers in {run.seconds:.1f} s ({run.rate:.0f}/s): "
                f"{run.raised} warnings raised, {run.high} customers with a new HIGH warning")

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from plugins.rules import REGISTER_RULES, finding_problem
+from plugins.rules import IDENTITY_LENGTHS, REGISTER_RULES, findings_problem
 from plugins.spec import CreditEntry, RecordedChange, WarningFacts, WarningRule
 from plugins.testing import empty_facts, sample_facts, weak_facts
 
@@ -65,7 +65,8 @@ def check_warning_rule(rule: object) -> WarningRule:
         raise _fail(rule, "is not a WarningRule (id, version, title, parameters, evaluate(facts, parameters))")
     if not isinstance(rule.id, str) or not _RULE_ID.fullmatch(rule.id):
         raise _fail(rule, "id must be 2–64 capitals, digits and underscores, starting with a capital")
-    for name, limit in (("version", 32), ("title", 200)):
+    # ...and, like version and title, text the service stores (collect_rules checks the same).
+    for name, limit in IDENTITY_LENGTHS.items():
         value = getattr(rule, name)
         if not isinstance(value, str) or not 0 < len(value) <= limit:
             raise _fail(rule, f"{name} must be text of 1–{limit} characters")
@@ -78,12 +79,9 @@ def check_warning_rule(rule: object) -> WarningRule:
             findings = rule.evaluate(facts, dict(parameters))
         except Exception as exc:
             raise _fail(rule, f"raised {type(exc).__name__} on {label}: {exc}") from exc
-        if not isinstance(findings, tuple | list):
-            raise _fail(rule, f"returned a {type(findings).__name__} on {label}, not a tuple of findings")
-        for finding in findings:
-            problem = finding_problem(finding)
-            if problem is not None:
-                raise _fail(rule, f"{problem} on {label}")
+        problem = findings_problem(findings)
+        if problem is not None:
+            raise _fail(rule, f"{problem} on {label}")
         if tuple(rule.evaluate(facts, dict(parameters))) != tuple(findings):
             raise _fail(rule, f"is not pure: two evaluations of {label} differ")
     return rule

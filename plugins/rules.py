@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,10 @@ from plugins.spec import Finding, Severity, WarningFacts, WarningRule
 
 REGISTER_RULES = "creditcare_register_warning_rules"
 MAX_MESSAGE = 500
-MAX_KEY = 200
+MAX_KEY = 200  # the length of early_warning.key (the service checks the two agree)
+MAX_FINDINGS = 20  # per rule and customer: more is a fault of the rule, and nothing of it is stored
+# A rule's id, version and title, as stored with each warning: text of these lengths.
+IDENTITY_LENGTHS = {"id": 64, "version": 32, "title": 200}
 MAX_EVIDENCE_ITEMS = 50
 MAX_EVIDENCE_TEXT = 1000
 
@@ -74,6 +78,12 @@ def collect_rules(
         for rule in found:
             if not isinstance(rule, WarningRule):
                 raise RuleConfigurationError(f"plugin {name!r} returned {rule!r}, which is not a WarningRule")
+            for attribute, length in IDENTITY_LENGTHS.items():
+                value = getattr(rule, attribute)
+                if not isinstance(value, str) or not 0 < len(value) <= length:
+                    raise RuleConfigurationError(
+                        f"a rule of plugin {name!r}: {attribute} must be text of 1–{length} characters, not {value!r}"
+                    )
             parameters = rule.parameters
             if not isinstance(parameters, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in parameters.items()
@@ -109,13 +119,29 @@ def finding_problem(finding: object) -> str | None:
     return None
 
 
+def findings_problem(findings: object) -> str | None:
+    """Why a rule's answer for one customer is no acceptable tuple of findings; None when it is."""
+    if not isinstance(findings, tuple | list):
+        return f"returned a {type(findings).__name__}, not a tuple of findings"
+    if len(findings) > MAX_FINDINGS:
+        return f"returned {len(findings)} findings, more than the {MAX_FINDINGS} allowed for one customer"
+    return next((problem for f in findings if (problem := finding_problem(f)) is not None), None)
+
+
 def evaluate_many(
     rule: RuleInfo, items: Sequence[tuple[WarningFacts, Mapping[str, str]]], timeout: float
 ) -> list[tuple[Finding, ...] | Failed]:
-    """Each item's findings as returned, or a ``Failed``, in order."""
+    """Each item's findings as returned, or a ``Failed``, in order. Blocks: a remote rule's waits
+    on its workers; call it from the rule's own threads (``executor_of``)."""
     if isinstance(rule.rule, RemoteRule):
         return rule.rule.run(items, timeout)
     return [_here(rule.rule, facts, parameters, timeout) for facts, parameters in items]
+
+
+def executor_of(rule: RuleInfo) -> Executor | None:
+    """Where to wait for ``rule``: its plugin's threads (a hung plugin holds only its own), or none
+    for a rule in this process (the built-in ones), which runs where it is called."""
+    return rule.rule.pool.executor if isinstance(rule.rule, RemoteRule) else None
 
 
 def _here(rule: WarningRule, facts: WarningFacts, parameters: Mapping[str, str], timeout: float) -> Any:

@@ -22,12 +22,12 @@ from typing import IO, Any
 import pluggy
 
 from plugins import hookspecs
+from plugins.rules import REGISTER_RULES
 from plugins.spec import PROJECT, REQUIRED_BY_DEFAULT, Decision, FactorResult, Finding, GradingStrategy, WarningRule
 
 _HEADER = struct.Struct(">I")
 _FACTOR_FIELDS = tuple(f.name for f in dataclasses.fields(FactorResult))
 REGISTER = "creditcare_register_grading_strategies"
-REGISTER_RULES = "creditcare_register_warning_rules"
 
 
 def read_frame(stream: IO[bytes]) -> bytes | None:

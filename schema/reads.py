@@ -251,7 +251,7 @@ class Declarer:
         return (name, SortSql(self.table.c[name]))
 
     def column(
-        self, column: str, data: str, *, where: tuple[type, str] | None = None, sort: bool = False,
+        self, column: str, data: str | tuple[str, ...], *, where: tuple[type, str] | None = None, sort: bool = False,
         sort_description: str | None = None,
     ) -> dict[str, Declared]:
         """A field that is ``column``'s value; ``where``: (its comparison input, the filter's description)."""

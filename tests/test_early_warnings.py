@@ -215,3 +215,26 @@ async def test_warnings_are_listed_across_customers_within_reach(api):
     risk = token(sub="rex", roles=("risk_expert",), branch="HZ01")
     everywhere = (await api.ok(ROOT, {"where": {"branchCode": {"_eq": "SH01"}}}, bearer=risk))["earlyWarnings"]
     assert [e["node"]["customer"]["name"] for e in everywhere["edges"]] == ["Shanghai Co"]
+
+
+async def test_negative_net_assets_without_guarantees_warn_of_leverage_not_of_guarantees(api):
+    await f.organisation(api)
+    c = await f.customer(api)
+    await f.statement(api, c["id"], c["version"], totalAssets="100000000.00", totalLiabilities="110000000.00",
+                      equity="-10000000.00")
+    assert rules(await warnings_of(api, c["id"])) == ["LEVERAGE"]
+
+
+async def test_a_high_warning_leaves_an_overdue_revisit_overdue(api):
+    await f.organisation(api)
+    c = await f.customer(api)
+    c = {**c, "version": (await f.statement(api, c["id"], c["version"]))["version"]}
+    graded = await f.assessed(api, c["id"], "C34")
+    revisit = {"customerId": c["id"], "stage": "POST_LOAN", "kind": "REVISIT", "channel": "ON_SITE",
+               "occurredAt": (datetime.now(UTC) - timedelta(days=400)).isoformat(), "summary": "Visited."}
+    recorded = await api.ok("""mutation($input: RecordServiceContactInput!) { recordServiceContact(input: $input) {
+      ... on ServiceRecordPayload { customer { nextRevisitOn } } } }""", {"input": revisit})
+    overdue = recorded["recordServiceContact"]["customer"]["nextRevisitOn"]
+    assert overdue < today().isoformat()
+    await credit(api, {**c, "version": graded["version"]}, addEvents=[event("overdue", 2, daysPastDue=3)])
+    assert (await warnings_of(api, c["id"]))["nextRevisitOn"] == overdue

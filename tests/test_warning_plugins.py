@@ -74,8 +74,10 @@ class _Broken(sample_plugins.ThinMargin):
 
 
 @pytest.mark.parametrize(("returns", "problem"), [
-    (None, "returned a NoneType on healthy facts, not a tuple of findings"),
+    (None, "returned a NoneType, not a tuple of findings on healthy facts"),
     (("a warning",), "returned a str, not a Finding on healthy facts"),
+    (tuple(Finding(Severity.LOW, "x", str(n)) for n in range(21)),
+     "returned 21 findings, more than the 20 allowed for one customer on healthy facts"),
     ((Finding("high", "x"),), "returned the severity 'high', not LOW, MEDIUM or HIGH on healthy facts"),  # type: ignore[arg-type]
     ((Finding(Severity.LOW, ""),), "returned a message that is not text of 1–500 characters on healthy facts"),
     ((Finding(Severity.LOW, "x", evidence={"n": 1}),),  # type: ignore[dict-item]
@@ -90,3 +92,22 @@ def test_the_contract_check_names_what_a_rule_returned_wrong(returns, problem):
 def test_sample_warning_facts_give_the_rule_what_the_service_gives():
     findings = sample_plugins.ThinMargin().evaluate(warning_facts(weak=True), {"min_margin_percent": "5"})
     assert [finding.severity for finding in findings] == [Severity.HIGH]
+
+
+def test_what_the_contract_allows_a_rule_fits_the_columns_the_service_stores_it_in():
+    from api.db.models import EarlyWarning
+    from plugins.rules import IDENTITY_LENGTHS, MAX_KEY
+
+    columns = EarlyWarning.__table__.c
+    assert {name: columns[f"rule_{name}" if name != "title" else "title"].type.length
+            for name in IDENTITY_LENGTHS} == IDENTITY_LENGTHS
+    assert columns.key.type.length == MAX_KEY
+
+
+class _Unversioned(sample_plugins.ThinMargin):
+    version = 2  # type: ignore[assignment]
+
+
+def test_a_rule_whose_version_is_not_text_stops_the_host_naming_its_plugin():
+    with pytest.raises(PluginConfigurationError, match="a rule of plugin 'odd': version must be text"):
+        PluginHost(extra=[*builtin_plugins(), ("odd", sample_plugins.Rules(_Unversioned()))], entry_points=False)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Enum as SAEnum
 
 from api.reference.sizes import Size as EnterpriseSize
+from plugins.spec import Severity
 
 __all__ = ["EnterpriseSize"]  # re-exported: the size classes are reference data
 
@@ -140,12 +141,8 @@ class ComplaintStatus(StrEnum):
     CLOSED = "closed"
 
 
-class WarningSeverity(StrEnum):
-    """How urgent an early warning is (``plugins.spec.Severity``)."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
+# How urgent an early warning is: the plugins' contract's own values (``plugins.spec.Severity``).
+WarningSeverity = Severity
 
 
 class WarningStatus(StrEnum):

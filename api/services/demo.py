@@ -275,5 +275,6 @@ async def load_demo_data(
         raised = await evaluate_customers(session, loaded, config, trigger="schedule", as_of=today)
         by_id = {customer.id: customer for customer in loaded}
         for customer_id in high(raised):  # a HIGH warning: revisit now (their grades already saw the arrears)
-            await revisits.write(session, by_id[customer_id], {"next_revisit_on": today})
+            customer = by_id[customer_id]
+            await revisits.write(session, customer, {"next_revisit_on": min(customer.next_revisit_on or today, today)})
     return DemoSummary(len(BRANCHES), staff, count, statements)

@@ -98,7 +98,7 @@ async def assess_effect(
     draft = parse(AssessmentDraft, data)
     review = await session.scalar(within(
         select(ExternalReview).join(Customer, Customer.id == ExternalReview.customer_id)
-        .where(ExternalReview.id == review_id), scope))
+        .where(ExternalReview.id == review_id), scope).with_for_update(of=ExternalReview))
     if review is None:
         raise NotFound("ExternalReview", field="input.id")
     if review.assessed_at is not None:

@@ -14,6 +14,7 @@ from api.db.enums import InfoGroup
 from api.db.models import Customer, GradeOverride, StaffMember
 from api.errors import InvalidInput, NotFound
 from api.principal import Principal
+from api.services import revisits
 from api.services.credit_status import derive_credit_status
 from api.services.customers import customer_in_scope, save
 from api.services.grading import GradeChange, gather_facts, latest_assessment
@@ -108,6 +109,10 @@ async def decide_override(
         customer.credit_status_basis = f"{basis} Grade by approved override ({override.reason_code})."
         customer.credit_status_set_at = now
         customer.credit_status_set_by = principal.sub
+        customer.next_revisit_on = revisits.after_grade_change(
+            previous=previous, grade=override.to_grade, last_revisit=customer.last_revisit_on,
+            current=customer.next_revisit_on, today=facts.as_of,
+        )
         touch(customer, changes, now)
         session.add_all(changes)
         if previous != override.to_grade:

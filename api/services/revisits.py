@@ -20,9 +20,10 @@ from api.clock import business_date
 from api.db.enums import InfoGroup, ServiceKind
 from api.db.models import Customer, ServiceRecord
 from api.reference.treatments import treatments
+from plugins.spec import Grade
 
 # Grades from best to worst: a higher rank is a worse grade.
-_RANK = {"A": 0, "B": 1, "C": 2, "D": 3}
+_RANK = {grade.value: rank for rank, grade in enumerate(Grade)}
 # Information groups a visit can confirm as current, and the customer's column holding the day.
 VERIFIED_COLUMNS = {
     InfoGroup.BASIC: "basic_verified_on",
@@ -59,7 +60,8 @@ def after_grade_change(
 
 
 async def refresh(session: AsyncSession, customer: Customer, timezone: str) -> None:
-    """Recompute the customer's last revisit, next revisit and verified days from its contacts.
+    """Recompute the customer's last revisit and verified days from its contacts; the next revisit
+    moves only when the last revisit did (a warning's or a grade's date stands otherwise).
 
     Written as a plain UPDATE: the schedule is not part of the record an editor holds, so it
     never moves the customer's version (and never makes an edit conflict).
@@ -78,11 +80,12 @@ async def refresh(session: AsyncSession, customer: Customer, timezone: str) -> N
             column = VERIFIED_COLUMNS[InfoGroup(group)]
             values[column] = max(values[column] or day, day)
     values["last_revisit_on"] = last
-    if last is None and customer.grade is not None and customer.graded_at is not None:
-        # No revisit (any more): counted from the grading, as when the grade was first given.
-        values["next_revisit_on"] = business_date(customer.graded_at, timezone) + interval(customer.grade)
-    else:
-        values["next_revisit_on"] = after_revisit(customer.grade, last, customer.next_revisit_on)
+    if last != customer.last_revisit_on:  # a revisit made, moved or corrected away: count again
+        if last is not None:
+            values["next_revisit_on"] = after_revisit(customer.grade, last, customer.next_revisit_on)
+        elif customer.grade is not None and customer.graded_at is not None:
+            # No revisit any more: counted from the grading, as when the grade was first given.
+            values["next_revisit_on"] = business_date(customer.graded_at, timezone) + interval(customer.grade)
     await write(session, customer, values)
 
 

@@ -188,7 +188,7 @@ async def complete_follow_up(
         note = parse(_Note, {"note": note}).note
     found = await session.scalar(within(
         select(ServiceFollowUp).join(Customer, Customer.id == ServiceFollowUp.customer_id)
-        .where(ServiceFollowUp.id == follow_up_id), scope))
+        .where(ServiceFollowUp.id == follow_up_id), scope).with_for_update(of=ServiceFollowUp))
     if found is None:
         raise NotFound("ServiceFollowUp", field="input.id")
     if found.done_at is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.clock import business_today
@@ -48,8 +48,8 @@ async def evaluate_customers(
 ) -> list[dict[str, Any]]:
     """Evaluate every rule for ``customers`` and store the new warnings; returns those."""
     facts = await warning_facts(session, customers, as_of=as_of, timezone=config.timezone)
-    rows = findings_rows(config.host.rules, customers, facts, configured=config.parameters, timeout=config.timeout,
-                         trigger=trigger, now=utcnow())
+    rows = await findings_rows(config.host.rules, customers, facts, configured=config.parameters,
+                               timeout=config.timeout, trigger=trigger, now=utcnow())
     return await store_new(session, rows)
 
 
@@ -93,8 +93,9 @@ def information_watcher(*, regrade: Regrader, config: WarningConfig) -> Regrader
         if high(raised):
             if not regraded:
                 await regrade(session, customer, "early_warning")
-            # After the re-grade, which would otherwise schedule by the grade alone.
-            await revisits.write(session, customer, {"next_revisit_on": today})
+            # After the re-grade, which would otherwise schedule by the grade alone; a revisit already
+            # overdue stays overdue.
+            await revisits.write(session, customer, {"next_revisit_on": min(customer.next_revisit_on or today, today)})
 
     return react
 
@@ -115,9 +116,10 @@ class PortfolioRun:
 
 async def evaluate_portfolio(
     sessions: async_sessionmaker[AsyncSession], config: WarningConfig, *, regrade: Regrader | None = None,
-    batch: int = 500, industry: str | None = None,
+    batch: int = 500, industry: str | None = None, after_batch: Callable[[], None] | None = None,
 ) -> PortfolioRun:
-    """Evaluate every customer (of an industry prefix, if given), a batch per transaction."""
+    """Evaluate every customer (of an industry prefix, if given), a batch per transaction;
+    ``after_batch`` runs once each batch has committed (to announce what it changed)."""
     started = time.perf_counter()
     today = business_today(config.timezone)
     table = table_of(Customer)
@@ -137,10 +139,14 @@ async def evaluate_portfolio(
                     await regrade(session, await session.get_one(Customer, customer_id), "early_warning")
             if alarmed:
                 await session.flush()
-                await session.execute(update(table).where(table.c.id.in_(alarmed)).values(next_revisit_on=today))
+                due = table.c.next_revisit_on
+                await session.execute(update(table).where(table.c.id.in_(alarmed)).values(
+                    next_revisit_on=case((due < today, due), else_=today)))
             announce_raised(config, raised, alarmed, today)
             last, count = customers[-1].id, count + len(customers)
             raised_total, high_total = raised_total + len(raised), high_total + len(alarmed)
+        if after_batch is not None:
+            after_batch()
     return PortfolioRun(count, raised_total, high_total, time.perf_counter() - started)
 
 

@@ -11,13 +11,14 @@ customer's revisit forward to today and re-grades it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +30,7 @@ from api.errors import InvalidInput, NotFound
 from api.principal import Principal
 from api.services.grading import FactInputs, load_fact_inputs
 from api.services.scope import RowScope, within
-from plugins.rules import RuleInfo, evaluate_many, finding_problem
+from plugins.rules import RuleInfo, evaluate_many, executor_of, findings_problem
 from plugins.sandbox import Failed
 from plugins.spec import CreditEntry, RecordedChange, WarningFacts
 
@@ -81,33 +82,34 @@ async def warning_facts(
     return [_facts(c, inputs, changes.get(c.id, ()), as_of) for c in customers]
 
 
-def findings_rows(
+async def findings_rows(
     rules: Sequence[RuleInfo], customers: Sequence[Any], facts: Sequence[WarningFacts], *,
     configured: Mapping[str, Mapping[str, str]], timeout: float, trigger: str, now: datetime,
 ) -> list[dict[str, Any]]:
-    """Every acceptable finding of every rule for these customers, as ``EarlyWarning`` rows."""
+    """Every acceptable finding of every rule for these customers, as ``EarlyWarning`` rows.
+
+    A plugin's rule is waited for in its plugin's threads, never on the event loop."""
+    loop = asyncio.get_running_loop()
     rows: list[dict[str, Any]] = []
     for rule in rules:
-        parameters = parameters_for(rule, configured)
-        results = evaluate_many(rule, [(f, parameters) for f in facts], timeout)
+        items = [(f, parameters_for(rule, configured)) for f in facts]
+        executor = executor_of(rule)
+        results = (evaluate_many(rule, items, timeout) if executor is None
+                   else await loop.run_in_executor(executor, evaluate_many, rule, items, timeout))
         for customer, result in zip(customers, results, strict=True):
-            if isinstance(result, Failed):
+            problem = result.detail or result.message if isinstance(result, Failed) else findings_problem(result)
+            if problem is not None:
                 log.error("warning rule %r of plugin %r failed for customer %s: %s", rule.id, rule.plugin,
-                          customer.id, result.detail or result.message)
+                          customer.id, problem)
                 continue
-            for finding in result if isinstance(result, list | tuple) else (result,):
-                problem = finding_problem(finding)
-                if problem is not None:
-                    log.error("warning rule %r of plugin %r %s", rule.id, rule.plugin, problem)
-                    continue
-                rows.append({
-                    "customer_id": customer.id, "rule_id": _fitted("rule_id", rule.id),
-                    "rule_version": _fitted("rule_version", rule.version),
-                    "plugin_name": _fitted("plugin_name", rule.plugin), "key": finding.key,
-                    "severity": WarningSeverity(finding.severity.value), "title": _fitted("title", rule.title),
-                    "message": finding.message, "evidence": {**finding.evidence, "rule_version": rule.version},
-                    "trigger": trigger, "status": WarningStatus.RAISED, "raised_at": now,
-                })
+            assert not isinstance(result, Failed)
+            rows += [{
+                "customer_id": customer.id, "rule_id": rule.id, "rule_version": rule.version,
+                "plugin_name": _fitted("plugin_name", rule.plugin), "key": finding.key,
+                "severity": WarningSeverity(finding.severity.value), "title": rule.title,
+                "message": finding.message, "evidence": {**finding.evidence, "rule_version": rule.version},
+                "trigger": trigger, "status": WarningStatus.RAISED, "raised_at": now,
+            } for finding in result]
     return rows
 
 
@@ -125,20 +127,21 @@ async def store_new(session: AsyncSession, rows: list[dict[str, Any]]) -> list[d
                   if (r["customer_id"], r["rule_id"], r["key"]) not in taken}.values())
     if not fresh:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):  # a concurrent evaluation may have raised one meanwhile
-        module = postgresql if dialect == "postgresql" else sqlite
-        await session.execute(module.insert(table).on_conflict_do_nothing(), fresh)
-    else:
-        await session.execute(insert(table), fresh)
-    return fresh
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # A concurrent evaluation may have raised one meanwhile: only the rows inserted here count.
+    inserted = await session.execute(
+        module.insert(table).on_conflict_do_nothing().returning(table.c.customer_id, table.c.rule_id, table.c.key),
+        fresh,
+    )
+    kept = {tuple(row) for row in inserted}
+    return [r for r in fresh if (r["customer_id"], r["rule_id"], r["key"]) in kept]
 
 
 async def warning_in_scope(session: AsyncSession, warning_id: int, scope: RowScope) -> EarlyWarning:
     """A warning of a customer in scope; out of scope is NOT_FOUND, as missing is."""
     found = await session.scalar(within(
         select(EarlyWarning).join(Customer, Customer.id == EarlyWarning.customer_id)
-        .where(EarlyWarning.id == warning_id), scope))
+        .where(EarlyWarning.id == warning_id), scope).with_for_update(of=EarlyWarning))
     if found is None:
         raise NotFound("EarlyWarning", field="input.id")
     return found

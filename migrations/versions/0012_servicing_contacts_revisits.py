@@ -9,6 +9,7 @@ Create Date: 2026-12-01 13:30:10.997381
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,6 +30,45 @@ _KINDS_AFTER = (
 
 def _kind(values: tuple[str, ...]) -> sa.Enum:
     return sa.Enum(*values, name='service_kind', native_enum=False, create_constraint=True, length=24)
+
+
+def _schedule_existing_customers() -> None:
+    """Graded customers get their revisit schedule: the grade's interval from the last revisit
+    recorded, or from the grading (dates in UTC; the service counts in the lender's zone from now on)."""
+    from api.reference.treatments import treatments  # the intervals in force when migrating
+
+    bind = op.get_bind()
+    customer = sa.table('customer', sa.column('id', sa.Integer), sa.column('grade', sa.String),
+                        sa.column('graded_at', sa.DateTime(timezone=True)), sa.column('last_revisit_on', sa.Date),
+                        sa.column('next_revisit_on', sa.Date))
+    record = sa.table('service_record', sa.column('customer_id', sa.Integer), sa.column('kind', sa.String),
+                      sa.column('occurred_at', sa.DateTime(timezone=True)))
+    revisited = dict(bind.execute(
+        sa.select(record.c.customer_id, sa.func.max(record.c.occurred_at))
+        .where(record.c.kind == 'revisit').group_by(record.c.customer_id)
+    ).all())
+    days = {grade: timedelta(days=t.revisit_interval_days) for grade, t in treatments().items()}
+    rows = []
+    for customer_id, grade, graded_at in bind.execute(
+        sa.select(customer.c.id, customer.c.grade, customer.c.graded_at).where(customer.c.grade.is_not(None))
+    ):
+        last = revisited.get(customer_id)
+        base = last or graded_at
+        rows.append({'key': customer_id, 'last': _day(last), 'next': _day(base) + days[grade] if base else None})
+    if rows:
+        bind.execute(
+            customer.update().where(customer.c.id == sa.bindparam('key'))
+            .values(last_revisit_on=sa.bindparam('last'), next_revisit_on=sa.bindparam('next')),
+            rows,
+        )
+
+
+def _day(moment: datetime | str | None) -> date | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):  # SQLite hands an aggregate's timestamp back as text
+        moment = datetime.fromisoformat(moment)
+    return moment.date()
 
 
 def upgrade() -> None:
@@ -86,6 +126,8 @@ def upgrade() -> None:
                               existing_nullable=False)
         batch_op.create_index('ix_service_record_occurred_at_id', ['occurred_at', 'id'], unique=False)
         batch_op.create_index('ix_service_record_recorded_by_occurred_at', ['recorded_by', 'occurred_at', 'id'], unique=False)
+
+    _schedule_existing_customers()
 
 
 

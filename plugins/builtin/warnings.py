@@ -175,7 +175,7 @@ class GuaranteesAboveNetAssets:
 
     def evaluate(self, facts: WarningFacts, parameters: Mapping[str, str]) -> tuple[Finding, ...]:
         latest, given = facts.facts.latest, facts.facts.guarantees_given
-        if latest is None or given <= latest.equity:
+        if latest is None or given <= 0 or given <= latest.equity:  # no guarantee, no warning (equity < 0 too)
             return ()
         return (Finding(
             Severity.HIGH, f"Guarantees given ({given}) exceed net assets ({latest.equity})",

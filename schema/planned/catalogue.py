@@ -17,6 +17,7 @@ from typing import Any
 from graphql import GraphQLField, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
 
 from schema.ids import global_id
+from schema.planned.roots import CUSTOMER_ROW_ROOTS
 from schema.planned.shape import FieldShape, NotPlannable, Resolved
 from schema.reads import METADATA_KEY, Column, Computed, Count, Declared, Lookup, Projection, Related
 
@@ -53,10 +54,11 @@ def _node_id(type_name: str, column: str = "id") -> Callable[[Any], Any]:
 class DeclaredCatalogue:
     """The planned fields of one schema: the roots below, and every declared or plain field."""
 
-    roots = frozenset({"customers", "customer", "node", "serviceRecords"})
+    roots = frozenset({"customers", "customer", "node", *CUSTOMER_ROW_ROOTS})
     _ROOT_OWNED = frozenset({
-        "Query.customers", "Query.customer", "Query.node", "CustomerConnection.totalCount", "Query.serviceRecords",
-        "ServiceRecordConnection.totalCount",
+        "Query.customers", "Query.customer", "Query.node", "CustomerConnection.totalCount",
+        *(f"Query.{name}" for name in CUSTOMER_ROW_ROOTS),
+        *(f"{listing.type_name}Connection.totalCount" for listing in CUSTOMER_ROW_ROOTS.values()),
     })
 
     def __init__(self, schema: GraphQLSchema) -> None:

@@ -20,7 +20,7 @@ from schema.comparisons import BooleanComparison, StringComparison
 from schema.context import Info
 from schema.convert import from_row, input_dict
 from schema.customer_row_lists import count_customer_rows, customer_rows_connection
-from schema.data_classes import classified
+from schema.data_classes import classes, classified
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.ids import OrderByArgument, PageAfter, PageBefore, PageFirst, PageLast, WhereArgument, decode_global_id
 from schema.mutation_runner import run_mutation
@@ -56,7 +56,10 @@ class ExternalEvent(relay.Node):
     occurred_on: date = strawberry.field(description="When it happened.")
     industry_prefixes: list[str] = strawberry.field(description="GB/T 4754 code prefixes it touches; empty: any.")
     branch_codes: list[str] = strawberry.field(description="Branches (regions) it touches; empty: any.")
-    customers_touched: int = strawberry.field(description="How many customers got a review when it was recorded.")
+    customers_touched: int | None = strawberry.field(
+        description="How many customers (in the recorder's reach) got a review when it was recorded.",
+        metadata=classes("profile"),
+    )
     recorded_by: str = strawberry.field(description="Who recorded it (token `sub`).")
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
 

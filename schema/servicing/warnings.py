@@ -60,6 +60,7 @@ WarningSeverityComparison = enum_comparison(WarningSeverityEnum, "WarningSeverit
 WarningStatusComparison = enum_comparison(WarningStatusEnum, "WarningStatusComparison", "a warning's status")
 
 _warning = Declarer(WarningRow.__table__)
+_FOUND = ("financial", "credit")  # reached only through servicing fields
 
 
 @classified("servicing")
@@ -70,14 +71,19 @@ _warning = Declarer(WarningRow.__table__)
 class EarlyWarning(relay.Node):
     id: relay.NodeID[int]
     customer_id: strawberry.Private[int]
-    rule_id: str = strawberry.field(
+    # Which rule, and what it found, quote figures and arrears: financial and credit information.
+    rule_id: str | None = strawberry.field(
         description="The rule that raised it, e.g. `REVENUE_DROP`.",
-        metadata=_warning.column("rule_id", "servicing", where=(StringComparison, "The rule's id.")),
+        metadata=_warning.column("rule_id", _FOUND, where=(StringComparison, "The rule's id.")),
     )
     rule_version: str = strawberry.field(description="The rule's version when it raised it.")
     plugin_name: str = strawberry.field(description="The plugin that provides the rule.")
-    title: str = strawberry.field(description="What the rule watches, e.g. `Revenue down sharply year on year`.")
-    message: str = strawberry.field(description="What it found, in plain language.")
+    title: str | None = strawberry.field(
+        description="What the rule watches, e.g. `Revenue down sharply year on year`.", metadata=classes(*_FOUND)
+    )
+    message: str | None = strawberry.field(
+        description="What it found, in plain language.", metadata=classes(*_FOUND)
+    )
     severity: WarningSeverityEnum = strawberry.field(
         description="How urgent it is.",
         metadata=_warning.column("severity", "servicing", where=(WarningSeverityComparison, "The severity.")),
@@ -97,7 +103,7 @@ class EarlyWarning(relay.Node):
     )
     evidence: JSON | None = strawberry.field(
         description="The facts the rule saw (figures, dates, references) and its `rule_version`.",
-        metadata=classes("financial", "credit"),
+        metadata=classes(*_FOUND),
     )
     acknowledged_at: datetime | None = strawberry.field(description="When it was acknowledged.")
     acknowledged_by: str | None = strawberry.field(description="Who acknowledged it (token `sub`).")
