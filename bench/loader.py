@@ -71,6 +71,11 @@ SUMMARIES = {
     ServiceKind.REVISIT: "Revisited the site: production steady, inventory normal, {n} staff on shift in {q}.",
     ServiceKind.RISK_WARNING: "Warned of concentration on one buyer ({n}% of sales); asked for a {q} plan.",
     ServiceKind.VALUE_ADDED_SERVICE: "Introduced trade-finance and FX hedging products; {n} follow-ups booked.",
+    ServiceKind.SITE_VISIT: "Visited the new plant before the {q} review; {n} production lines running.",
+    ServiceKind.WARNING_FOLLOW_UP: "Followed up the leverage warning; {n} measures agreed for {q}.",
+    ServiceKind.TRAINING: "Trained {n} finance staff on the online banking platform in {q}.",
+    ServiceKind.MARKET_INFORMATION: "Shared the {q} steel price outlook; {n} questions answered.",
+    ServiceKind.SUPPLY_CHAIN_FINANCE: "Set up supply-chain finance for {n} key buyers from {q}.",
 }
 QUARTERS = ["Q1", "Q2", "Q3", "Q4"]
 MATTERS = ["Fee charged twice on a transfer", "Slow reply to a loan application", "Disputed overdue interest",

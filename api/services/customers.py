@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.base import utcnow
+from api.db.compiled import Reader
 from api.db.enums import CreditStatus, InfoGroup
 from api.db.models import Customer, CustomerChange, StaffMember
 from api.errors import Conflict, InvalidInput, NotFound
@@ -209,6 +210,12 @@ async def get_customer(session: AsyncSession, customer_id: int, *, scope: RowSco
 async def customers_by_id(session: AsyncSession, ids: list[int], *, scope: RowScope) -> dict[int, Customer]:
     rows = await session.scalars(within(select(Customer).where(Customer.id.in_(ids)), scope))
     return {row.id: row for row in rows}
+
+
+async def customer_rows_by_id(session: Reader, ids: Sequence[int]) -> dict[int, Any]:
+    """Customers by id as read-only Core rows (the customer of rows already read in scope)."""
+    table = Customer.__table__
+    return {row.id: row for row in await session.execute(select(table).where(table.c.id.in_(list(ids))))}
 
 
 async def customer_for_update(

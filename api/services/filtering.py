@@ -331,20 +331,23 @@ class Searchable:
     async def page(
         self, session: Reader, scoped: Select[Any], ctx: QueryContext, *, where: Mapping[str, Any] | None,
         order_by: Sequence[tuple[str, bool]], first: int | None, after: str | None, last: int | None,
-        before: str | None,
+        before: str | None, width: int = 1,
     ) -> Page[Any]:
         """One keyset page of ``scoped``'s rows (what it selects first, already limited to the
-        caller's scope) matching ``where``, in ``order_by`` order, the unique key last."""
+        caller's scope) matching ``where``, in ``order_by`` order, the unique key last.
+
+        ``width``: how many leading columns make an item; one is the item itself (an ORM object),
+        more give the whole row (a Core row, its sort keys trailing)."""
         keys = self.keys(order_by)
         # The sort keys are selected beside each row: a key may be an expression (a nullable
         # column's "missing?" and its neutral value), and the cursor holds what the database compared.
         stmt = self._matching(scoped, where, ctx).add_columns(*(key.column for key in keys))
         page = await keyset_page(
             session, stmt, keys, first=first, after=after, last=last, before=before,
-            key_values=lambda row: row[1:], entities=False,
+            key_values=lambda row: row[width:], entities=False,
         )
         return Page(
-            items=[row[0] for row in page.items], cursors=page.cursors,
+            items=[row[0] for row in page.items] if width == 1 else page.items, cursors=page.cursors,
             has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
         )
 

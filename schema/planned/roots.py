@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from strawberry import relay
 
 from api.db.compiled import Reader
@@ -156,23 +155,17 @@ async def _customer_rows(run: Run, root: Bound, session: Reader) -> Any:
         raise Fallback("out of range: the regular path words the error", "bad_input") from error
     raw_customer = args.get("customer_id")
     key = None if raw_customer is None else decode_global_id(raw_customer, "Customer", "customerId")
-    # The rows as the resolver reads them (ORM objects), on the request's connection.
-    orm = AsyncSession(bind=session, expire_on_commit=False) if isinstance(session, AsyncConnection) else session
-    try:
-        page = await listing.rows.page(
-            orm, fields=listing.search, ctx=ctx.query_context, scope=ctx.scope, customer_id=key, where=asked.where,
-            order_by=asked.order_by, first=asked.first, after=args.get("after"), last=asked.last,
-            before=args.get("before"),
-        )
-        for bound in root.children:
-            if bound.shape.name == "totalCount" and not bound.deny:
-                run.fetched[bound.shape] = await listing.rows.count(
-                    orm, fields=listing.search, ctx=ctx.query_context, scope=ctx.scope, customer_id=key,
-                    where=asked.where,
-                )
-    finally:
-        if orm is not session:
-            await orm.close()
+    page = await listing.rows.page(
+        session, fields=listing.search, ctx=ctx.query_context, scope=ctx.scope, customer_id=key, where=asked.where,
+        order_by=asked.order_by, first=asked.first, after=args.get("after"), last=asked.last,
+        before=args.get("before"),
+    )
+    for bound in root.children:
+        if bound.shape.name == "totalCount" and not bound.deny:
+            run.fetched[bound.shape] = await listing.rows.count(
+                session, fields=listing.search, ctx=ctx.query_context, scope=ctx.scope, customer_id=key,
+                where=asked.where,
+            )
     return PlannedConnection(
         edges=[relay.Edge(node=row, cursor=cursor) for row, cursor in zip(page.items, page.cursors, strict=True)],
         page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),

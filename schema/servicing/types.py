@@ -17,7 +17,6 @@ from api.db.models import ServiceFollowUp as FollowUpRow
 from api.db.models import ServiceRecord as RecordRow
 from api.services import customers, servicing_reads
 from api.services.customer_rows import BRANCH_FILTER
-from api.services.scope import RowScope
 from schema.comparisons import BooleanComparison, DateComparison, DateTimeComparison, StringComparison, enum_comparison
 from schema.context import Info
 from schema.convert import from_row
@@ -179,10 +178,7 @@ def _customer_of(row: Any) -> Customer:
 
 
 # A contact's customer is in the caller's scope whenever the contact is: contacts are read in scope.
-CUSTOMER = Lookup(
-    "customer_id", lambda s, ids: customers.customers_by_id(s, list(ids), scope=RowScope.everything()), _customer_of,
-    row_source=True,
-)
+CUSTOMER = Lookup("customer_id", customers.customer_rows_by_id, _customer_of, row_source=True)
 
 
 @classified("servicing")
