@@ -205,7 +205,7 @@ async def test_a_warning_goes_from_raised_to_closed_step_by_step_and_refuses_ste
     assert rules(await warnings_of(api, c2["id"])) == ["REVENUE_DROP"]
 
 
-async def test_warnings_are_listed_across_customers_within_reach(api):
+async def test_warnings_are_listed_across_customers_within_reach(app, api):
     await f.organisation(api)
     await two_years(api, {"revenue": "100000000.00"}, {"revenue": "1000000.00"}, name="Alpha")
     await two_years(api, {"revenue": "100000000.00"}, {"revenue": "1000000.00"}, name="Shanghai Co",
@@ -215,6 +215,7 @@ async def test_warnings_are_listed_across_customers_within_reach(api):
     risk = token(sub="rex", roles=("risk_expert",), branch="HZ01")
     everywhere = (await api.ok(ROOT, {"where": {"branchCode": {"_eq": "SH01"}}}, bearer=risk))["earlyWarnings"]
     assert [e["node"]["customer"]["name"] for e in everywhere["edges"]] == ["Shanghai Co"]
+    assert app.state.runtime.read_paths["planned"] >= 2  # both lists, checked against the resolvers
 
 
 async def test_negative_net_assets_without_guarantees_warn_of_leverage_not_of_guarantees(api):

@@ -31,7 +31,7 @@ async def names(api: Any, where: dict[str, Any], bearer: str | None = None) -> l
     return sorted(edge["node"]["customer"]["name"] for edge in data["externalReviews"]["edges"])
 
 
-async def test_an_event_opens_a_review_for_each_customer_it_touches_by_industry_and_branch(api):
+async def test_an_event_opens_a_review_for_each_customer_it_touches_by_industry_and_branch(app, api):
     await f.organisation(api)
     await f.customer(api, name="Machines HZ", industryCode="C34")
     await f.customer(api, name="Retail HZ", industryCode="F52")
@@ -46,6 +46,7 @@ async def test_an_event_opens_a_review_for_each_customer_it_touches_by_industry_
         "customersTouched"] == 2
     # The relationship manager sees the reviews of their own customers only.
     assert await names(api, {"open": {"_eq": True}}) == ["Machines HZ", "Machines HZ", "Retail HZ"]
+    assert app.state.runtime.read_paths["planned"] >= 2  # both lists, checked against the resolvers
 
 
 async def test_a_branch_manager_records_an_event_for_the_customers_of_their_branch_only(api):

@@ -187,7 +187,7 @@ async def test_the_root_list_filters_by_customer_staff_branch_stage_kind_and_per
     assert app.state.runtime.read_paths["planned"] >= 10
 
 
-async def test_follow_ups_are_listed_per_owner_open_or_overdue_and_closed_once(api):
+async def test_follow_ups_are_listed_per_owner_open_or_overdue_and_closed_once(app, api):
     await f.organisation(api)
     customer = await f.customer(api)
     today = datetime.now(UTC).date()
@@ -211,6 +211,7 @@ async def test_follow_ups_are_listed_per_owner_open_or_overdue_and_closed_once(a
     assert await actions({"done": {"_eq": False}}) == ["Next call", "Alice's call"]
     again = (await api.ok(COMPLETE, {"input": {"id": late_id}}))["completeServiceFollowUp"]
     assert fields(again) == ["input.id"]
+    assert app.state.runtime.read_paths["planned"] >= 4  # the lists, checked against the resolvers
 
 
 async def test_staff_without_an_agreement_third_parties_and_auditors_cannot_read_or_record_contacts(api):

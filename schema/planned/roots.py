@@ -15,7 +15,7 @@ from strawberry import relay
 
 from api.db.compiled import Reader
 from api.errors import DomainError, InvalidInput
-from api.services import servicing_reads
+from api.services import external, servicing_reads, warning_reads
 from api.services.customer_page import PageSpec, customer_node, customer_page
 from api.services.customer_query import count_customers
 from api.services.customer_rows import CustomerRows
@@ -28,7 +28,9 @@ from schema.planned.run import Bound, BoundPlan, Fallback, Run
 from schema.planned.shape import NotPlannable
 from schema.planned.sql_json import NodeSql, node_sql
 from schema.reads import Related, size_of
-from schema.servicing.queries import RECORD_COORDINATES, RECORD_SEARCH
+from schema.servicing.external import REVIEW_COORDINATES, REVIEW_SEARCH
+from schema.servicing.queries import FOLLOW_UP_COORDINATES, FOLLOW_UP_SEARCH, RECORD_COORDINATES, RECORD_SEARCH
+from schema.servicing.warnings import WARNING_COORDINATES, WARNING_SEARCH
 
 __all__ = ["PlannedConnection", "RootPlan", "customer_fields", "fetch_root", "prepare_root"]
 
@@ -46,6 +48,10 @@ class RowListing:
 # The planned root lists besides ``customers``: rows read whole, their fields by their declarations.
 CUSTOMER_ROW_ROOTS = {
     "serviceRecords": RowListing("ServiceRecord", servicing_reads.RECORDS, RECORD_SEARCH, RECORD_COORDINATES),
+    "serviceFollowUps": RowListing("ServiceFollowUp", servicing_reads.FOLLOW_UPS, FOLLOW_UP_SEARCH,
+                                   FOLLOW_UP_COORDINATES),
+    "earlyWarnings": RowListing("EarlyWarning", warning_reads.WARNINGS, WARNING_SEARCH, WARNING_COORDINATES),
+    "externalReviews": RowListing("ExternalReview", external.REVIEWS, REVIEW_SEARCH, REVIEW_COORDINATES),
 }
 
 
