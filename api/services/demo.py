@@ -275,6 +275,5 @@ async def load_demo_data(
         raised = await evaluate_customers(session, loaded, config, trigger="schedule", as_of=today)
         by_id = {customer.id: customer for customer in loaded}
         for customer_id in high(raised):  # a HIGH warning: revisit now (their grades already saw the arrears)
-            customer = by_id[customer_id]
-            await revisits.write(session, customer, {"next_revisit_on": min(customer.next_revisit_on or today, today)})
+            await revisits.bring_forward(session, by_id[customer_id], today)
     return DemoSummary(len(BRANCHES), staff, count, statements)

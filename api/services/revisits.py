@@ -97,6 +97,11 @@ async def write(session: AsyncSession, customer: Customer, values: dict[str, Any
         set_committed_value(customer, name, value)
 
 
+async def bring_forward(session: AsyncSession, customer: Customer, today: date) -> None:
+    """A HIGH warning: the revisit is due today, unless it was already due earlier (overdue stays overdue)."""
+    await write(session, customer, {"next_revisit_on": min(customer.next_revisit_on or today, today)})
+
+
 def verified_groups(names: Iterable[str]) -> list[str]:
     """The groups named, each once, in the order of ``VERIFIED_COLUMNS``."""
     wanted = set(names)

@@ -93,9 +93,8 @@ def information_watcher(*, regrade: Regrader, config: WarningConfig) -> Regrader
         if high(raised):
             if not regraded:
                 await regrade(session, customer, "early_warning")
-            # After the re-grade, which would otherwise schedule by the grade alone; a revisit already
-            # overdue stays overdue.
-            await revisits.write(session, customer, {"next_revisit_on": min(customer.next_revisit_on or today, today)})
+            # After the re-grade, which would otherwise schedule by the grade alone.
+            await revisits.bring_forward(session, customer, today)
 
     return react
 
