@@ -6,11 +6,14 @@ import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from api.reference.complaint_sla import SlaPolicy
 
 # A fixed key is acceptable only where nothing real is at stake; production refuses it.
 DEVELOPMENT_SECRET_KEY = "creditcare-development-only-secret-key-do-not-use"
@@ -85,6 +88,13 @@ class Settings(BaseSettings):
     # Enterprise size thresholds: a JSON rule file in the shipped format (api/reference/
     # size_rules_2011.json); unset: the shipped 2011 rules. Its version is kept with each size.
     size_rules_file: str | None = None
+    # Complaint deadlines (R-Q1): the SLA policy new complaints are promised under, by id: a preset
+    # (`cn_2020`, `us_cfpb`) or one of `complaint_sla_file` (JSON in the shipped presets' format,
+    # api/reference/complaint_sla.json). `holiday_calendar` is a CSV `date,kind,name` (kind:
+    # holiday or working) of the lender's days off and weekend days worked; unset: Monday to Friday.
+    complaint_sla: str = "cn_2020"
+    complaint_sla_file: str | None = None
+    holiday_calendar: str | None = None
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_page_size: int = Field(default=100, ge=1, le=1_000)
@@ -244,6 +254,22 @@ class Settings(BaseSettings):
             # Browsers send the scheme and host in lower case.
             origins.append(entry.lower())
         return origins
+
+    @model_validator(mode="after")
+    def _complaint_deadlines_readable(self) -> Settings:
+        """A bad SLA file, calendar or policy id stops the start with the reason, not the first intake."""
+        self.sla_policies()
+        return self
+
+    def sla_policies(self) -> dict[str, SlaPolicy]:
+        """The complaint SLA policies by id, counting on the holiday calendar (read once per file set)."""
+        from api.reference.complaint_sla import policies_of
+
+        policies = policies_of(self.complaint_sla_file, self.holiday_calendar)
+        if self.complaint_sla not in policies:
+            raise ValueError(f"complaint_sla {self.complaint_sla!r} is none of the SLA policies: "
+                             f"{', '.join(sorted(policies))}")
+        return policies
 
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> Settings:

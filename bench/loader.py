@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from api.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from api.db.base import Base
 from api.db.enums import ComplaintChannel, ComplaintStatus, InfoGroup, ServiceKind, ServiceStage
+from api.reference.complaint_sla import read_policies
 from api.reference.identifiers import make_credit_code
 from api.reference.industries import IndustryCategory, all_industries
 
@@ -111,11 +112,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                             "recorded_at", "recorded_by"),
     "service_record": ("id", "customer_id", "stage", "kind", "occurred_at", "recorded_by", "summary", "follow_up",
                        "created_at"),
-    "complaint": ("id", "customer_id", "channel", "status", "matter", "received_at", "due_at", "handler",
-                  "closed_at", "created_at"),
+    "complaint": ("id", "customer_id", "branch_code", "channel", "status", "matter", "received_at", "received_on",
+                  "first_due_on", "due_on", "handler", "closed_at", "created_at"),
     "customer_change": ("id", "customer_id", "changed_at", "changed_by", "info_group", "field", "old_value",
                         "new_value", "major"),
 }
+# Complaints are promised their decision day as the service would (received in UTC here).
+COMPLAINT_SLA = read_policies()["cn_2020"]
 # JSON columns carry JSON text already: asyncpg's binary COPY wants text, and SQLite stores text.
 JSON_COLUMNS = {("grade_assessment", c) for c in ("factors", "reasons", "knock_outs", "answers", "facts")}
 
@@ -293,8 +296,10 @@ def generate(p: Portfolio) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
                 status = rng.choice(statuses) if rng.random() < 0.5 else ComplaintStatus.CLOSED
                 # closed_at is set exactly when the status is closed: both "open" tests must agree.
                 closed = received + timedelta(days=rng.randrange(1, 30)) if status is ComplaintStatus.CLOSED else None
-                out["complaint"].append((complaint_id, cid, rng.choice(channels).value, status.value,
-                                         rng.choice(MATTERS), received, received + timedelta(days=15),
+                received_on = received.date()
+                due_on = COMPLAINT_SLA.due_on(received_on)
+                out["complaint"].append((complaint_id, cid, branch_of[manager], rng.choice(channels).value,
+                                         status.value, rng.choice(MATTERS), received, received_on, due_on, due_on,
                                          manager_name, closed, received))
         yield out
 

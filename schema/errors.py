@@ -8,7 +8,9 @@ import strawberry
 from graphql import GraphQLError
 
 from api.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.services.complaint_states import TransitionNotAllowed
 from api.services.grading import GradingFailed
+from schema.complaints.enums import ComplaintStatusEnum
 
 
 @strawberry.interface(description="An expected business failure, returned as data by a mutation.")
@@ -50,7 +52,19 @@ class GradingFailedError(UserError):
     strategy_id: str = strawberry.field(description="The strategy that failed.")
 
 
-def error_result(exc: DomainError) -> InvalidInputError | NotFoundError | ConflictError | GradingFailedError:
+@strawberry.type(
+    description="The complaint's state does not allow this step; nothing was written. `allowed` lists the states "
+    "it can move to."
+)
+class TransitionNotAllowedError(UserError):
+    current: ComplaintStatusEnum = strawberry.field(description="The complaint's state now.")
+    attempted: ComplaintStatusEnum = strawberry.field(description="The state the step would have moved it to.")
+    allowed: list[ComplaintStatusEnum] = strawberry.field(description="The states it can move to from here.")
+
+
+def error_result(
+    exc: DomainError,
+) -> InvalidInputError | NotFoundError | ConflictError | GradingFailedError | TransitionNotAllowedError:
     """The union member that reports ``exc`` as data."""
     if isinstance(exc, InvalidInput):
         return InvalidInputError(
@@ -64,6 +78,9 @@ def error_result(exc: DomainError) -> InvalidInputError | NotFoundError | Confli
         return ConflictError(code=exc.code, message=exc.message, current_version=exc.current_version)
     if isinstance(exc, GradingFailed):
         return GradingFailedError(code=exc.code, message=exc.message, strategy_id=exc.strategy_id)
+    if isinstance(exc, TransitionNotAllowed):
+        return TransitionNotAllowedError(code=exc.code, message=exc.message, current=exc.current,
+                                         attempted=exc.attempted, allowed=list(exc.allowed))
     raise exc
 
 

@@ -22,6 +22,9 @@ T = TypeVar("T")
 # An error member of the mutation's result union, made by ``error_result`` from the domain error
 # raised. Typed loosely: each mutation's union names only the errors it can meet.
 ErrorMember = Any
+# The session a mutation's ``act`` is given: modules that only pass it on import it from here,
+# not from SQLAlchemy.
+WriteSession = AsyncSession
 
 
 def _customer_id(payload: Any) -> int | None:

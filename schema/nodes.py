@@ -22,6 +22,7 @@ from api.db import models
 from api.services import nodes
 from schema.access import audit_entry_node
 from schema.authz import CONSENT_GROUPS, forbidden
+from schema.complaints.queries import compensation_node, complaint_node
 from schema.context import Context, Info
 from schema.customer.information_types import EVENTS, GUARANTEES, INVESTMENTS
 from schema.customer.types import (
@@ -103,6 +104,10 @@ UNOWNED: dict[str, Callable[[Info, str], Awaitable[relay.Node | None]]] = {
     "StaffMember": lambda info, value: staff_member_node(info, str(decode_global_id(value, "StaffMember", "id"))),
     "AuditEntry": lambda info, value: audit_entry_node(info, decode_global_id(value, "AuditEntry", "id")),
     "ExternalEvent": lambda info, value: external_event_node(info, decode_global_id(value, "ExternalEvent", "id")),
+    # A complaint may belong to no customer (a party not yet one): reached in the complaints' own scope.
+    "Complaint": lambda info, value: complaint_node(info, decode_global_id(value, "Complaint", "id")),
+    "ComplaintCompensation": lambda info, value: compensation_node(
+        info, decode_global_id(value, "ComplaintCompensation", "id")),
 }
 NODE_TYPES = frozenset({"Customer", *UNOWNED, *OWNED})
 

@@ -14,6 +14,9 @@ from api.db.session import outage_kind
 from api.errors import DomainError
 from schema.access import AccessMutation, AccessQuery
 from schema.authz import Authorization
+from schema.complaints.mutations import ComplaintMutation
+from schema.complaints.queries import ComplaintQuery
+from schema.complaints.review import ComplaintReviewQuery
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.exchange_rates import ExchangeRateMutation, ExchangeRateQuery
@@ -34,7 +37,7 @@ from schema.servicing.warnings import WarningQuery
 @strawberry.type(description="Everything a client can read.")
 class Query(
     CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
-    MeQuery, ServicingQuery, WarningQuery, ExternalQuery,
+    MeQuery, ServicingQuery, WarningQuery, ExternalQuery, ComplaintQuery, ComplaintReviewQuery,
 ):
     pass
 
@@ -42,7 +45,7 @@ class Query(
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
 class Mutation(
     CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
-    ServicingMutation, WarningMutation, ExternalMutation,
+    ServicingMutation, WarningMutation, ExternalMutation, ComplaintMutation,
 ):
     pass
 

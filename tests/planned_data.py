@@ -70,10 +70,13 @@ async def seed(app: Any, api: Any) -> None:
                 for k in range(n + 1)
             ])
             complaints = [
-                {"customer_id": customer_id, "channel": "hotline", "status": status, "matter": "fees",
-                 "received_at": now, "due_at": now + timedelta(days=15), "handler": "carl",
+                {"customer_id": customer_id, "branch_code": "HZ01" if n % 3 else "SH01", "channel": "hotline",
+                 "status": status,
+                 "category": "fees_and_charges", "matter": "fees", "received_at": now, "received_on": now.date(),
+                 "sla_policy": "cn_2020", "first_due_on": now.date() + timedelta(days=15),
+                 "due_on": now.date() + timedelta(days=15), "handler": "carl",
                  "closed_at": now if status == "closed" else None, "created_at": now}
-                for status in ["received", "closed", "handling"][: n % 4]
+                for status in ["received", "closed", "plan_agreed"][: n % 4]
             ]
             if complaints:
                 await connection.execute(insert(Complaint.__table__), complaints)

@@ -27,11 +27,26 @@ from api.asgi import create_app
 from api.cli import main
 from api.db import migrations
 from api.db.base import Base, table_of
-from api.db.enums import ComplaintChannel, ComplaintStatus, GuaranteeStatus
+from api.db.enums import (
+    CompensationStatus,
+    ComplaintCategory,
+    ComplaintCause,
+    ComplaintChannel,
+    ComplaintStatus,
+    GuaranteeStatus,
+    TeamCapacity,
+)
 from api.db.models import (
     AuditEntry,
     CasbinRule,
     Complaint,
+    ComplaintCompensation,
+    ComplaintExtension,
+    ComplaintFeedback,
+    ComplaintInvestigation,
+    ComplaintPlan,
+    ComplaintTeamMember,
+    ComplaintTransition,
     Consent,
     Customer,
     EarlyWarning,
@@ -135,6 +150,7 @@ def load(url: str, *, records: tuple[str, ...] = tuple(migrations.RECORDS)) -> d
             async with create_sessionmaker(engine).begin() as session:
                 await load_demo_data(session, customers_per_branch=1, host=plugin_host(Settings()))
                 customer_id = await session.scalar(select(Customer.id).limit(1))
+                branch_code = await session.scalar(select(Customer.branch_code).limit(1))
                 assessment_id = await session.scalar(select(GradeAssessment.id).limit(1))
                 record_id = await session.scalar(select(ServiceRecord.id).limit(1))
                 now = datetime.now(UTC)
@@ -156,9 +172,27 @@ def load(url: str, *, records: tuple[str, ...] = tuple(migrations.RECORDS)) -> d
                     (GradingFailure, {"customer_id": customer_id, "failed_at": now, "triggered_by": "demo",
                                       "trigger": "regrade", "strategy_id": "generic", "plugin_name": "builtin",
                                       "error": "took longer than 2 s"}),
-                    (Complaint, {"customer_id": customer_id, "channel": ComplaintChannel.HOTLINE,
-                                 "status": ComplaintStatus.RECEIVED, "matter": "Fee charged twice.",
-                                 "received_at": now, "due_at": now, "handler": "demo"}),
+                    (Complaint, {"id": 9001, "customer_id": customer_id, "branch_code": branch_code,
+                                 "channel": ComplaintChannel.HOTLINE,
+                                 "category": ComplaintCategory.OTHER, "status": ComplaintStatus.PLAN_AGREED,
+                                 "matter": "Fee charged twice.", "received_at": now, "received_on": now.date(),
+                                 "sla_policy": "cn_2020", "first_due_on": now.date(), "due_on": now.date(),
+                                 "handler": "demo", "lender_at_fault": True}),
+                    (ComplaintTransition, {"complaint_id": 9001, "to_status": ComplaintStatus.RECEIVED, "by": "demo"}),
+                    (ComplaintTeamMember, {"complaint_id": 9001, "username": "demo", "capacity": TeamCapacity.RISK,
+                                           "appointed_by": "demo"}),
+                    (ComplaintInvestigation, {"complaint_id": 9001, "examined": [], "findings": "Twice.",
+                                              "root_cause": ComplaintCause.SYSTEM_FAULT, "recorded_by": "demo"}),
+                    (ComplaintPlan, {"complaint_id": 9001, "department": "Ops", "responsible": "demo",
+                                     "measures": "Refund.", "deadline": date(2026, 1, 1), "lender_at_fault": True,
+                                     "agreed_by": "demo"}),
+                    (ComplaintFeedback, {"complaint_id": 9001, "explanation": "Refunded.", "satisfied": True,
+                                         "given_by": "demo"}),
+                    (ComplaintExtension, {"complaint_id": 9001, "stage": "EXTENDED", "from_due_on": now.date(),
+                                          "due_on": now.date(), "reason": "Complex.", "requested_by": "demo"}),
+                    (ComplaintCompensation, {"complaint_id": 9001, "amount": Decimal("12.00"), "currency": "CNY",
+                                             "reason": "Fee.", "status": CompensationStatus.PROPOSED,
+                                             "proposed_by": "demo"}),
                     (CasbinRule, {"ptype": "p", "v0": "admin", "v1": "*", "v2": "read"}),
                     (ServiceRecordVersion, {"service_record_id": record_id, "version": 1, "written_by": "demo",
                                             "content": {"summary": "Visited."}}),

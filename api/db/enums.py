@@ -129,16 +129,84 @@ class ComplaintChannel(StrEnum):
     HOTLINE = "hotline"
     EMAIL = "email"
     ONLINE = "online"
+    BRANCH_COUNTER = "branch_counter"
+    LETTER = "letter"
+    REGULATOR_REFERRAL = "regulator_referral"
 
 
 class ComplaintStatus(StrEnum):
-    """A complaint's state (R-Q1 … R-Q3); every state but ``closed`` is open."""
+    """A complaint's state (R-Q1 … R-Q3); every state but ``closed`` is open.
+
+    The moves between them are ``api.services.complaint_states.MOVES``.
+    """
 
     RECEIVED = "received"
     INVESTIGATING = "investigating"
-    HANDLING = "handling"
-    FEEDBACK = "feedback"
+    PLAN_AGREED = "plan_agreed"
+    FEEDBACK_GIVEN = "feedback_given"
     CLOSED = "closed"
+    REOPENED = "reopened"
+    ESCALATED = "escalated"
+
+
+class ComplaintCategory(StrEnum):
+    """What a complaint is about (R-Q1)."""
+
+    LOAN_TERMS = "loan_terms"
+    FEES_AND_CHARGES = "fees_and_charges"
+    PROCESSING_DELAY = "processing_delay"
+    SERVICE_ATTITUDE = "service_attitude"
+    INFORMATION_DISCLOSURE = "information_disclosure"
+    COLLECTION_PRACTICE = "collection_practice"
+    PRIVACY = "privacy"
+    OTHER = "other"
+
+
+class ComplaintCause(StrEnum):
+    """The root cause an investigation found (R-Q2): the taxonomy the periodic review counts (R-Q4)."""
+
+    PRODUCT_DESIGN = "product_design"
+    PROCESS_GAP = "process_gap"
+    STAFF_CONDUCT = "staff_conduct"
+    STAFF_ERROR = "staff_error"
+    SYSTEM_FAULT = "system_fault"
+    COMMUNICATION = "communication"
+    THIRD_PARTY = "third_party"
+    MISUNDERSTANDING = "misunderstanding"
+    NO_FAULT_FOUND = "no_fault_found"
+
+
+class ComplaintOutcome(StrEnum):
+    """How a complaint ended."""
+
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly_upheld"
+    NOT_UPHELD = "not_upheld"
+    WITHDRAWN = "withdrawn"
+
+
+class TeamCapacity(StrEnum):
+    """In which capacity a member sits on an investigation team (R-Q2)."""
+
+    CREDIT = "credit"
+    RISK = "risk"
+
+
+class ExaminationKind(StrEnum):
+    """What an investigation examined (R-Q2)."""
+
+    FILES = "files"
+    TALK = "talk"
+    SITE_VISIT = "site_visit"
+
+
+class CompensationStatus(StrEnum):
+    """Where a compensation is: proposed, approved by a second person, paid (or withdrawn)."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    PAID = "paid"
+    WITHDRAWN = "withdrawn"
 
 
 # How urgent an early warning is: the plugins' contract's own values (``plugins.spec.Severity``).

@@ -16,7 +16,7 @@ from api.db.models import Customer
 from api.principal import Principal
 from api.reference.identifiers import make_credit_code, make_resident_id
 from api.services import access, customers, grading, information, organisation, revisits
-from api.services.demo_contacts import add_contacts
+from api.services.demo_contacts import add_complaints, add_contacts
 from api.services.scope import RowScope
 from api.services.warning_runs import WarningConfig, evaluate_customers, high
 from api.settings import get_settings
@@ -192,6 +192,7 @@ async def load_demo_data(
     used_names: set[str] = set()
     loaded: list[Customer] = []
     timezone = get_settings().timezone
+    sla = get_settings().sla_policies()[get_settings().complaint_sla]
     for index, (code, _name, region) in enumerate(BRANCHES):
         managers = MANAGERS[index * 3 : index * 3 + 3]
         for n in range(customers_per_branch):
@@ -265,6 +266,7 @@ async def load_demo_data(
             )
             await _vary(session, rng, customer, n, today)
             await add_contacts(session, rng, customer.id, managers[n % len(managers)], today)
+            await add_complaints(session, rng, customer.id, managers[n % len(managers)], today, sla, timezone)
             if host is not None:
                 await _grade(session, rng, customer, host, quality)
             await revisits.refresh(session, customer, timezone)  # the demo's revisits restart the schedule

@@ -1,7 +1,16 @@
 """All tables; importing this package registers them on ``Base.metadata``."""
 
 from api.db.models.access import AuditEntry, CasbinRule, Consent
-from api.db.models.complaint import Complaint
+from api.db.models.complaint import (
+    Complaint,
+    ComplaintCompensation,
+    ComplaintExtension,
+    ComplaintFeedback,
+    ComplaintInvestigation,
+    ComplaintPlan,
+    ComplaintTeamMember,
+    ComplaintTransition,
+)
 from api.db.models.customer import Customer, CustomerChange
 from api.db.models.exchange_rate import ExchangeRate
 from api.db.models.external import ExternalEvent, ExternalReview
@@ -26,6 +35,13 @@ __all__ = [
     "Branch",
     "CasbinRule",
     "Complaint",
+    "ComplaintCompensation",
+    "ComplaintExtension",
+    "ComplaintFeedback",
+    "ComplaintInvestigation",
+    "ComplaintPlan",
+    "ComplaintTeamMember",
+    "ComplaintTransition",
     "Consent",
     "CreditEvent",
     "CreditInformation",
