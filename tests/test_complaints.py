@@ -8,12 +8,14 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 import factories as f
+from api.asgi import create_app
 from api.clock import business_today
 from api.settings import Settings
-from conftest import token
+from conftest import Api, token
 
 HANDLER = token(sub="carl", roles=("complaint_handler",), branch="HZ01")
 MANAGER = token(sub="hank", roles=("branch_manager",), branch="HZ01")
@@ -77,6 +79,11 @@ def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
                                        "db_pool_timeout_seconds": 60.0})
 
 
+def lender_today() -> str:
+    """Today where the lender is: the day the service checks dates against (not UTC's)."""
+    return business_today("Asia/Shanghai").isoformat()
+
+
 def now_minus(**delta: float) -> str:
     return (datetime.now(UTC) - timedelta(**delta)).isoformat()
 
@@ -110,7 +117,7 @@ async def investigated(api: Any, c: dict[str, Any], cause: str = "SYSTEM_FAULT",
     return done(await step(api, "recordComplaintFindings", {
         "id": c["id"], "version": c["version"], "findings": "The fee was posted twice by a batch rerun.",
         "rootCause": cause, "examined": [{"kind": "FILES", "description": "Posting log of the batch.",
-                                          "on": datetime.now(UTC).date().isoformat()}]}, bearer=RISK))
+                                          "on": lender_today()}]}, bearer=RISK))
 
 
 async def planned(api: Any, c: dict[str, Any], at_fault: bool = True, start: bool = True) -> dict[str, Any]:
@@ -159,7 +166,7 @@ async def test_a_dissatisfied_complainant_gets_further_explanation_then_reinvest
     assert [m["username"] for m in c["team"]] == ["amy", "rex"]
     refused = await step(api, "agreeComplaintPlan", {
         "id": c["id"], "version": c["version"], "department": "Ops", "responsibleUsername": "carl",
-        "measures": "x", "deadline": datetime.now(UTC).date().isoformat(), "lenderAtFault": False})
+        "measures": "x", "deadline": lender_today(), "lenderAtFault": False})
     assert refused["__typename"] == "InvalidInputError" and "findings" in refused["problems"][0]["message"]
     c = await feedback(api, await planned(api, c, at_fault=False, start=False), satisfied=False)
     refused = await step(api, "closeComplaint", {"id": c["id"], "version": c["version"], "outcome": "NOT_UPHELD"})
@@ -266,7 +273,7 @@ async def test_compensation_is_proposed_approved_by_a_second_person_and_paid_bef
                       bearer=token(sub="carl", roles=("branch_manager",), branch="HZ01"))
     assert same["__typename"] == "InvalidInputError" and "other than its proposer" in same["problems"][0]["message"]
     unpaid = await step(api, "recordComplaintCompensationPaid", {
-        "id": proposed["id"], "version": proposed["version"], "paidOn": datetime.now(UTC).date().isoformat(),
+        "id": proposed["id"], "version": proposed["version"], "paidOn": lender_today(),
         "reference": "TX-1"})
     assert unpaid["__typename"] == "InvalidInputError", unpaid
     approved = done(await step(api, "approveComplaintCompensation",
@@ -277,7 +284,7 @@ async def test_compensation_is_proposed_approved_by_a_second_person_and_paid_bef
     pending = await step(api, "closeComplaint", {"id": c["id"], "version": c["version"], "outcome": "UPHELD"})
     assert pending["__typename"] == "InvalidInputError" and "not yet paid" in pending["problems"][0]["message"]
     paid = done(await step(api, "recordComplaintCompensationPaid", {
-        "id": approved["id"], "version": approved["version"], "paidOn": datetime.now(UTC).date().isoformat(),
+        "id": approved["id"], "version": approved["version"], "paidOn": lender_today(),
         "reference": "TX-1"}))
     assert paid["status"] == "PAID"
     closed = done(await step(api, "closeComplaint", {"id": c["id"], "version": c["version"], "outcome": "UPHELD"}))
@@ -318,6 +325,9 @@ async def test_a_deadline_extends_stage_by_stage_with_what_each_stage_needs(api,
     assert c["slaStage"] == 1 and c["firstDueOn"] == first_due
     if settings.complaint_sla == "us_cfpb":
         assert c["dueOn"] == "2027-01-19" and c["extensions"][0]["stage"] == "FINAL"  # 20 Nov + 60 calendar days
+        await filed(api, customer["id"])  # not extended
+        extended = await api.ok(LIST, {"where": {"extended": {"_eq": True}}}, bearer=HANDLER)
+        assert [e["node"]["dueOn"] for e in extended["complaints"]["edges"]] == ["2027-01-19"]
         refused = await step(api, "extendComplaintDeadline", {"id": c["id"], "version": c["version"], "reason": "x"})
         assert "no further extension" in refused["problems"][0]["message"]
         return
@@ -331,6 +341,28 @@ async def test_a_deadline_extends_stage_by_stage_with_what_each_stage_needs(api,
         "id": c["id"], "version": c["version"], "reason": "Especially complex: three products involved.",
         "approvedBy": "hank", "complainantToldOn": "2026-11-25"}))
     assert c["dueOn"] == "2027-01-19" and c["extensions"][1]["approvedBy"] == "hank"  # 20 Nov + 60 = Tue 19 Jan
+    extended = await api.ok(LIST, {"where": {"extended": {"_eq": True}}}, bearer=HANDLER)
+    assert [e["node"]["dueOn"] for e in extended["complaints"]["edges"]] == ["2027-01-19"]
+
+
+SPRING_FESTIVAL = ("date,kind,name\n" + "".join(f"2026-02-{day},holiday,Spring Festival\n" for day in range(15, 24))
+                   + "2026-02-14,working,make-up day\n2026-02-28,working,make-up day\n")
+
+
+async def test_a_loaded_holiday_calendar_moves_the_decision_day_past_the_spring_festival(settings, tmp_path):
+    calendar = tmp_path / "holidays.csv"
+    calendar.write_text(SPRING_FESTIVAL, encoding="utf-8")
+    app = create_app(settings.model_copy(update={"holiday_calendar": str(calendar)}))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        api = Api(client)
+        customer = await world(api)
+        sunday = await filed(api, customer["id"], receivedAt="2026-01-31T09:00:00+08:00")  # + 15: Sun 15 Feb
+        saturday = await filed(api, customer["id"], receivedAt="2026-01-30T09:00:00+08:00")  # + 15: Sat 14, worked
+    if settings.complaint_sla == "cn_2020":  # the festival runs to Monday 23: due Tuesday 24
+        assert (sunday["dueOn"], saturday["dueOn"]) == ("2026-02-24", "2026-02-14")
+    else:  # calendar days, nothing moves
+        assert (sunday["dueOn"], saturday["dueOn"]) == ("2026-02-15", "2026-02-14")
 
 
 async def test_no_extension_once_the_decision_was_given(api):

@@ -60,9 +60,10 @@ async def test_one_plugins_hangs_never_take_capacity_from_another(api, sandboxed
     hung_gradings = [asyncio.create_task(_assess(api, hung["id"])) for _ in range(8)]
     await asyncio.sleep(0.05)
     steady = await _assess(api, farm["id"])
-    steady_took = time.perf_counter() - started
     assert steady["__typename"] == "GradePayload" and steady["assessment"]["strategyId"] == "steady", steady
-    assert steady_took < 0.5, f"the steady plugin waited {steady_took:.2f} s behind the hung one"
+    # Not queued behind the hangs: graded while every hung grading is still waiting for its deadline
+    # (a wall-clock bound here failed on a loaded machine without saying anything about capacity).
+    assert not any(task.done() for task in hung_gradings), "the steady plugin waited until the hung ones failed"
     failures = await asyncio.gather(*hung_gradings)
     assert {r["__typename"] for r in failures} == {"GradingFailedError"}
     assert all("plugin 'hangs'" in r["message"] for r in failures)

@@ -54,7 +54,13 @@ def breached(wanted: bool, today: date) -> ColumnElement[bool]:
     return late if wanted else not_(late)
 
 
+def extended(wanted: bool) -> ColumnElement[bool]:
+    """Complaints whose decision day was moved to a later stage (``wanted``), or the others."""
+    return Complaint.sla_stage > 0 if wanted else Complaint.sla_stage == 0
+
+
 # The SQL of the complaint filters that are not a comparison on one of its columns.
+EXTENDED_FILTER = FilterSql(custom=lambda op, wanted, ctx: extended(bool(wanted)))
 OPEN_FILTER = FilterSql(custom=lambda op, wanted, ctx: is_open() if wanted else not_(is_open()))
 BREACHED_FILTER = FilterSql(custom=lambda op, wanted, ctx: breached(bool(wanted), ctx.today))
 

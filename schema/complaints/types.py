@@ -167,6 +167,7 @@ EXTENSIONS = Related("id", complaint_reads.extensions_of, lambda row, _: from_ro
 COMPENSATIONS = Related("id", complaint_reads.compensations_of, lambda row, _: compensation_of(row))
 
 OPEN = Computed(("status",), lambda row, _: row.status.value != "closed")
+EXTENDED = Computed(("sla_stage",), lambda row, _: row.sla_stage > 0)
 DAYS_LEFT = Computed(("due_on", "decided_on"),
                      lambda row, ctx: None if row.decided_on is not None else (row.due_on - ctx.today).days)
 BREACHED = Computed(
@@ -257,6 +258,14 @@ class Complaint(relay.Node):
     )
     def open(self) -> bool:
         return OPEN.value(self, None)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="True once the decision day was moved to a later stage of the SLA policy (`extensions`).",
+        metadata=declare(EXTENDED, "complaints", filters=[_complaint.filter(
+            "extended", BooleanComparison, "Extended (true) or not (false).", complaint_reads.EXTENDED_FILTER)]),
+    )
+    def extended(self) -> bool:
+        return EXTENDED.value(self, None)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Days until the decision day (the lender's today; negative once past); null once decided.",
