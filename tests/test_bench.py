@@ -36,6 +36,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("wrk") is None, reason="the benchmark needs wrk (Debian package wrk)"),
     pytest.mark.skipif(shutil.which("npm") is None and not TOOLS_INSTALLED,
                        reason="the benchmark installs PostGraphile with npm, which is not installed"),
+    # Installing Node.js and PostGraphile and serving both systems takes minutes, not a hang.
+    pytest.mark.timeout(900),
 ]
 
 

@@ -7,8 +7,11 @@ stops it. The instances run in starlette's TestClient (its own thread and event 
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,17 +22,35 @@ import factories as f
 from api.asgi import create_app
 from api.settings import Settings
 from conftest import token
+from test_policy_reload import POLICY_DIR, expect_what_it_decides, without_financial_grant
+
+# A socket that waits for an event that never comes would stall the whole suite: fail instead.
+pytestmark = pytest.mark.timeout(90)
 
 WARNINGS = "subscription { earlyWarningRaised { ruleId severity customer { name } } }"
+FOUND = "subscription { earlyWarningRaised { customer { name } message } }"
 REVISITS = "subscription { revisitDue { name nextRevisitOn } }"
 
 
-@pytest.fixture
-def instances(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
+@contextmanager
+def two_instances(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
     """Two instances of the service on one database and one Redis."""
     shared = settings.model_copy(update={"live_broker": "redis", "live_channel_prefix": f"/test/{uuid.uuid4().hex}/"})
     with TestClient(create_app(shared)) as one, TestClient(create_app(shared)) as two:
         yield one, two
+
+
+@pytest.fixture
+def instances(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
+    with two_instances(settings) as both:
+        yield both
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    """A copy of the shipped policy that a test may change."""
+    shutil.copytree(POLICY_DIR, tmp_path / "policies")
+    return tmp_path / "policies"
 
 
 def ask(client: TestClient, query: str, variables: dict[str, Any] | None = None, bearer: str | None = None) -> Any:
@@ -46,9 +67,8 @@ def customer(client: TestClient, name: str, branch: str, manager: str) -> dict[s
     return ask(client, f.CREATE_CUSTOMER, {"input": values}, f.as_(manager))["createCustomer"]["customer"]
 
 
-def falling_revenue(client: TestClient, c: dict[str, Any], manager: str, bearer: str | None = None) -> None:
+def falling_revenue(client: TestClient, c: dict[str, Any], bearer: str) -> None:
     """Two statements, revenue down 90 %: the revenue rule raises a warning."""
-    bearer = bearer or f.as_(manager)
     first = ask(client, f.RECORD_STATEMENT, {"input": f.statement_input(
         c["id"], c["version"], periodEnd="2024-12-31", revenue="100000000.00")}, bearer)
     version = first["recordFinancialStatement"]["customer"]["version"]
@@ -79,11 +99,11 @@ def test_a_warning_raised_on_one_instance_reaches_the_subscribers_in_scope_on_an
             one.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as bobs:
         subscribe(alices, f.as_("alice"), WARNINGS)
         subscribe(bobs, f.as_("bob"), WARNINGS)
-        falling_revenue(two, hangzhou, "alice")  # through the other instance
+        falling_revenue(two, hangzhou, f.as_("alice"))  # through the other instance
         got = alices.receive_json()
         assert got["payload"]["data"]["earlyWarningRaised"] == {
             "ruleId": "REVENUE_DROP", "severity": "MEDIUM", "customer": {"name": "Hangzhou Machines"}}
-        falling_revenue(two, shanghai, "bob")
+        falling_revenue(two, shanghai, f.as_("bob"))
         # Bob's first event is his own customer's: Hangzhou's warning never reached him.
         assert bobs.receive_json()["payload"]["data"]["earlyWarningRaised"]["customer"] == {
             "name": "Shanghai Machines"}
@@ -126,3 +146,27 @@ def test_a_subscriber_without_the_right_to_read_warnings_is_refused(instances):
     errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
 
+
+
+def test_a_policy_change_reaches_an_open_subscription_at_its_next_event(settings, policies):
+    """Relationship managers lose financial information while Alice's subscription is open: the next
+    warning she is sent withholds what the warning found (financial information), with FORBIDDEN."""
+    with two_instances(settings.model_copy(update={"policy_dir": policies})) as (one, two):
+        organisation(two)
+        first, second = (customer(two, name, "HZ01", "alice") for name in ("Before Co", "After Co"))
+        with one.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            subscribe(socket, f.as_("alice"), FOUND)
+            falling_revenue(two, first, f.as_("alice"))
+            before = socket.receive_json()["payload"]
+            assert "errors" not in before and before["data"]["earlyWarningRaised"]["message"]
+            without_financial_grant(policies)
+            expect_what_it_decides(policies)
+            # The instance holding the socket takes the change at once (the other by its poll).
+            reloaded = ask(one, "mutation { reloadPolicies { __typename } }", bearer=f.ADMIN)
+            assert reloaded["reloadPolicies"]["__typename"] == "PolicyPayload"
+            # Recorded by a branch manager: relationship managers can no longer read what it returns.
+            falling_revenue(two, second, f.as_("alice", "branch_manager"))
+            after = socket.receive_json()["payload"]
+    assert after["data"]["earlyWarningRaised"] == {"customer": {"name": "After Co"}, "message": None}
+    assert [(e["extensions"]["code"], e["path"]) for e in after["errors"]] == [
+        ("FORBIDDEN", ["earlyWarningRaised", "message"])]
