@@ -372,7 +372,7 @@ def _report_coverage(run: Run, show_missing: bool, minimum: float | None) -> boo
 )
 @click.option(
     "--action", default=None,
-    help="read, read_masked, read_with_consent, write; own/branch/all/consented for rows. "
+    help="read, read_masked, read_with_consent, read_on_team, write; own/branch/all/consented for rows. "
     "With --customer: read (write for a mutation) unless given.",
 )
 @click.option(

@@ -75,6 +75,8 @@ class Authorization(SchemaExtension):
             return _then(_next(root, info, *args, **kwargs), MASKERS[step.coordinate])
         if action is Action.CONSENT:
             return self._with_consent(ctx, step, _next, root, info, args, kwargs)
+        if action is Action.TEAM:
+            return self._on_team(ctx, step, _next, root, info, args, kwargs)
         raise forbidden(ctx, step.coordinate, customer_of(root, parent), "run" if parent == "Mutation" else "read")
 
     async def _with_consent(
@@ -88,5 +90,19 @@ class Authorization(SchemaExtension):
         if not needed or None in needed or not needed <= granted:
             raise forbidden(ctx, step.coordinate, customer_id)
         ctx.audit.note("disclose", step.group or step.coordinate, step.coordinate, customer_id)
+        result = _next(root, info, *args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    async def _on_team(
+        self, ctx: Context, step: Step, _next: Callable[..., Any], root: Any, info: Any,
+        args: tuple[Any, ...], kwargs: dict[str, Any],
+    ) -> Any:
+        # A complaint's own fields, or those of what hangs below it (an investigation, a plan…).
+        parent = info.parent_type.name
+        complaint_id = root.id if parent == "Complaint" else getattr(root, "complaint_id", None)
+        if complaint_id is None or not await ctx.loaders.complaint_teams.load(complaint_id):
+            raise forbidden(ctx, step.coordinate, customer_of(root, parent))
+        if step.audited:
+            ctx.audit.note("read", step.group or step.coordinate, step.coordinate, customer_of(root, parent))
         result = _next(root, info, *args, **kwargs)
         return await result if inspect.isawaitable(result) else result

@@ -18,7 +18,7 @@ from api.authz.store import PolicyHolder
 from api.clock import business_date
 from api.principal import Principal
 from api.reference.sizes import SizeRules, size_rules_for
-from api.services import access
+from api.services import access, complaint_reads
 from api.services.audit import AuditTrail
 from api.services.customer_query import stale_cutoff
 from api.services.filtering import QueryContext
@@ -73,6 +73,10 @@ class Loaders:
         self._declared: dict[int, DataLoader[Any, Any]] = {}
         self.consents = _loader(
             sessions, lambda s, ids: access.consented_groups(s, principal.sub, ids, now), set
+        )
+        # Whether the principal sits on each complaint's investigation team (``read_on_team``).
+        self.complaint_teams = _loader(
+            sessions, lambda s, ids: complaint_reads.teams_joined(s, principal.sub, ids), bool
         )
 
     def of(self, reading: Related | Lookup | Count) -> DataLoader[Any, Any]:

@@ -432,7 +432,8 @@ async def test_details_and_amounts_follow_the_policy_by_role(api):
     query = """query($id: ID!) { node(id: $id) { ... on Complaint { status matter plans { measures }
       compensations { status amount } } } }"""
     for bearer, details, amounts in ((HANDLER, True, True), (MANAGER, True, True), (AUDITOR, True, True),
-                                     (RISK, True, False), (f.as_("alice"), False, False)):
+                                     (RISK, True, False), (f.as_("alice"), False, False),
+                                     (token(sub="bill", roles=("risk_expert",), branch="BJ01"), False, False)):
         body = await api(query, {"id": c["id"]}, bearer=bearer)
         node = body["data"]["node"]
         assert node["status"] == "PLAN_AGREED"
@@ -444,6 +445,32 @@ async def test_details_and_amounts_follow_the_policy_by_role(api):
     nda_less = token(sub="nina", roles=("complaint_handler",), branch="HZ01", nda=False)
     body = await api(query, {"id": c["id"]}, bearer=nda_less)
     assert body["data"]["node"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_investigation_team_reads_the_details_of_its_own_complaints_and_no_others(api):
+    customer = await world(api)
+    ours = await investigated(api, await filed(api, customer["id"], matter="Ours."))  # rex and amy sit on it
+    await filed(api, customer["id"], matter="Not ours.")
+    query = """query { complaints(orderBy: [{receivedAt: ASC}, {id: ASC}]) { edges { node { status matter
+      investigations { findings } } } } }"""
+    amy = token(sub="amy", roles=("credit_approver",), branch="HZ01")
+    bill = token(sub="bill", roles=("risk_expert",), branch="BJ01")  # sees every customer, sits on no team
+    for bearer, readable in ((RISK, [True, False]), (amy, [True, False]), (bill, [False, False])):
+        body = await api(query, bearer=bearer)
+        nodes = [edge["node"] for edge in body["data"]["complaints"]["edges"]]
+        assert [n["status"] for n in nodes] == ["INVESTIGATING", "RECEIVED"]
+        assert [n["matter"] is not None for n in nodes] == readable, (bearer, body)
+        assert [n["investigations"] is not None for n in nodes] == readable
+        refused = sorted(tuple(e["path"]) for e in body.get("errors", []))
+        assert refused == sorted(("complaints", "edges", i, "node", name) for i, ok in enumerate(readable)
+                                 if not ok for name in ("investigations", "matter"))
+        assert {e["extensions"]["code"] for e in body.get("errors", [])} <= {"FORBIDDEN"}
+    assert nodes[0]["status"] == ours["status"]
+    detail = await api("""query($id: ID!) { node(id: $id) { ... on Complaint { matter
+      investigations { findings examined { description } } transitions { note } } } }""",
+                       {"id": ours["id"]}, bearer=RISK)
+    assert detail["data"]["node"]["investigations"][0]["findings"].startswith("The fee was posted twice")
+    assert "errors" not in detail
 
 
 async def test_two_handlers_moving_one_complaint_at_once_one_wins_the_other_gets_conflict(api):

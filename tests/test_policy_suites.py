@@ -255,7 +255,7 @@ def test_the_evaluator_reads_each_field_as_the_authorization_extension_does(role
     situation = evaluator.situation(actor, datetime(2026, 12, 1, tzinfo=UTC))
     decisions = policy.decisions(Subject(frozenset(roles), agreement))
     expected = {Action.PASS: Outcome.ALLOW, Action.AUDIT: Outcome.ALLOW, Action.MASK: Outcome.MASKED,
-                Action.CONSENT: Outcome.CONSENT, Action.DENY: Outcome.DENY}
+                Action.CONSENT: Outcome.CONSENT, Action.TEAM: Outcome.TEAM, Action.DENY: Outcome.DENY}
     for coordinate in sorted(schema_vocabulary().coordinates):
         parent, name = coordinate.split(".", 1)
         step = decisions.step(parent, name)

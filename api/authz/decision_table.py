@@ -9,7 +9,7 @@ suite run them. Columns:
   or ``rows:Customer``;
 - ``action``: ``read`` or ``write`` for a coordinate; ``own``, ``branch``, ``all`` or
   ``consented`` for ``rows:Customer``;
-- ``expected``: for ``read``: ``allow``, ``masked``, ``consent`` or ``deny``; otherwise
+- ``expected``: for ``read``: ``allow``, ``masked``, ``consent``, ``team`` or ``deny``; otherwise
   ``allow`` or ``deny``;
 - ``why`` (optional): the rule in words.
 """

@@ -47,11 +47,12 @@ class FieldAccess(StrEnum):
     FULL = "allow"
     MASKED = "masked"
     CONSENT = "consent"  # only where the customer's written consent covers it
+    TEAM = "team"  # only on complaints whose investigation team the reader sits on
     DENIED = "deny"
 
 
 # From most to least open: a field of several data classes is read as its most closed class allows.
-_OPENNESS = (FieldAccess.FULL, FieldAccess.MASKED, FieldAccess.CONSENT, FieldAccess.DENIED)
+_OPENNESS = (FieldAccess.FULL, FieldAccess.MASKED, FieldAccess.CONSENT, FieldAccess.TEAM, FieldAccess.DENIED)
 
 
 def class_group(name: str) -> str:
@@ -104,7 +105,8 @@ class Action(IntEnum):
     AUDIT = 1  # resolve it and note the read
     MASK = 2  # resolve it masked and note the read
     CONSENT = 3  # resolve it only under the customer's consent
-    DENY = 4  # refuse it
+    TEAM = 4  # resolve it only on a complaint whose team the reader sits on
+    DENY = 5  # refuse it
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,8 @@ class Decisions:
             action = Action.MASK if coordinate in MASKED_COORDINATES else Action.DENY
         elif access is FieldAccess.CONSENT:
             action = Action.CONSENT
+        elif access is FieldAccess.TEAM:
+            action = Action.TEAM
         else:
             action = Action.DENY
         reason = ""
@@ -303,6 +307,8 @@ class Policy:
             return FieldAccess.MASKED
         if self.allows(subject, obj, "read_with_consent"):
             return FieldAccess.CONSENT
+        if self.allows(subject, obj, "read_on_team"):
+            return FieldAccess.TEAM
         return FieldAccess.DENIED
 
     def subject(self, roles: frozenset[str], agreement: bool, day: date) -> Subject:

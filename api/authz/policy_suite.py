@@ -45,6 +45,7 @@ class Outcome(StrEnum):
     DENY = "deny"  # refused
     NOT_FOUND = "not_found"  # the customer is out of the principal's rows: it does not exist to them
     CONSENT = "consent"  # without a customer: shown only where a consent covers it
+    TEAM = "team"  # shown only on complaints whose investigation team the principal sits on
     MIXED = "mixed"  # a data class whose fields are decided differently (never expected)
 
 
@@ -57,7 +58,7 @@ class Kind(StrEnum):
 
 
 OUTCOMES: dict[Kind, tuple[Outcome, ...]] = {
-    Kind.READ: (Outcome.ALLOW, Outcome.MASKED, Outcome.DENY, Outcome.NOT_FOUND, Outcome.CONSENT),
+    Kind.READ: (Outcome.ALLOW, Outcome.MASKED, Outcome.DENY, Outcome.NOT_FOUND, Outcome.CONSENT, Outcome.TEAM),
     Kind.WRITE: (Outcome.ALLOW, Outcome.DENY, Outcome.NOT_FOUND),
     Kind.ROWS: (Outcome.ALLOW, Outcome.NOT_FOUND),
 }
@@ -270,6 +271,8 @@ class Evaluator:
                 return Outcome.CONSENT
             covered = consent_covers(self.policy.classes_of(coordinate), granted(situation, customer))
             return Outcome.ALLOW if covered else Outcome.DENY
+        if access is FieldAccess.TEAM:  # a suite's resources are customers: who sits on a team is per complaint
+            return Outcome.TEAM
         return Outcome.DENY
 
     def members(self, group: str) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from api.authz.policy_suite import (
 )
 from api.authz.rule_book import RuleBook
 
-_READS = ("read", "read_masked", "read_with_consent")
+_READS = ("read", "read_masked", "read_with_consent", "read_on_team")
 
 
 def deciding_rules(policy: Policy, subject: Subject, kind: Kind, target: str) -> list[list[str]]:
@@ -141,4 +141,6 @@ def check_facts(
             have = sorted(granted(situation, customer))
             lines.append(f"  needs consent to: {', '.join(needed)}; "
                          f"consents in force give: {', '.join(have) or 'nothing'}")
+        if access.value == "team":
+            lines.append("  shown only on complaints whose investigation team the principal sits on")
     return lines

@@ -32,7 +32,7 @@ from api.authz.vocabulary import Vocabulary
 PTYPES = ("p", "g", "g2")
 EFFECTS = ("allow", "deny")
 # What a rule on a coordinate, a group or a data class may grant (``read*``: every kind of read).
-ACTIONS = ("read", "read_masked", "read_with_consent", "write", "read*")
+ACTIONS = ("read", "read_masked", "read_with_consent", "read_on_team", "write", "read*")
 GROUP_PREFIX = "group:"
 # Objects outside the schema that other parts of the service decide on (``schema:introspection:…``).
 SCHEMA_PREFIX = "schema:"

@@ -81,6 +81,13 @@ extensions_of = _by_complaint(ComplaintExtension, ComplaintExtension.id)
 compensations_of = _by_complaint(ComplaintCompensation, ComplaintCompensation.id)
 
 
+async def teams_joined(session: AsyncSession, username: str, ids: Sequence[int]) -> dict[int, bool]:
+    """Which of the complaints ``ids`` have ``username`` on their investigation team."""
+    found = await session.scalars(select(ComplaintTeamMember.complaint_id).where(
+        ComplaintTeamMember.username == username, ComplaintTeamMember.complaint_id.in_(ids)))
+    return dict.fromkeys(found, True)
+
+
 async def complaints_by_id(session: AsyncSession, ids: Sequence[int], scope: RowScope) -> dict[int, Complaint]:
     """The complaints of ``ids`` that ``scope`` reaches (``node(id:)``)."""
     rows = await session.scalars(complaints_within(select(Complaint).where(Complaint.id.in_(ids)), scope))

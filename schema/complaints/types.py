@@ -60,6 +60,7 @@ _complaint = Declarer(ComplaintRow.__table__)
 @classified("complaints")
 @strawberry.type(description="One move of a complaint between states: kept for ever.")
 class ComplaintTransition:
+    complaint_id: strawberry.Private[int]
     from_status: ComplaintStatusEnum | None = strawberry.field(description="The state before; null for the intake.")
     to_status: ComplaintStatusEnum = strawberry.field(description="The state after.")
     at: datetime = strawberry.field(description="When.")
@@ -79,6 +80,7 @@ class ComplaintTeamMember:
 @classified(DETAILS)
 @strawberry.type(description="One thing an investigation examined.")
 class ComplaintExamination:
+    complaint_id: strawberry.Private[int]
     kind: ExaminationKindEnum = strawberry.field(description="Files, a talk or a site visit.")
     description: str = strawberry.field(description="What was examined, with whom or where.")
     on: date = strawberry.field(description="The day.")
@@ -87,6 +89,7 @@ class ComplaintExamination:
 @classified(DETAILS)
 @strawberry.type(description="What an investigation examined, what it found and the root cause.")
 class ComplaintInvestigation:
+    complaint_id: strawberry.Private[int]
     examined: list[ComplaintExamination] = strawberry.field(description="What was examined.")
     findings: str = strawberry.field(description="What was found.")
     root_cause: ComplaintCauseEnum = strawberry.field(description="The root cause.")
@@ -96,13 +99,15 @@ class ComplaintInvestigation:
 
 def investigation_of(row: Any) -> ComplaintInvestigation:
     return from_row(ComplaintInvestigation, row, examined=[
-        ComplaintExamination(kind=ExaminationKindEnum(item["kind"]), description=item["description"],
+        ComplaintExamination(complaint_id=row.complaint_id, kind=ExaminationKindEnum(item["kind"]),
+                             description=item["description"],
                              on=date.fromisoformat(item["on"])) for item in row.examined or ()])
 
 
 @classified(DETAILS)
 @strawberry.type(description="A handling plan: who is responsible, the measures and the deadline.")
 class ComplaintPlan:
+    complaint_id: strawberry.Private[int]
     department: str = strawberry.field(description="The responsible department.")
     responsible: str = strawberry.field(description="The responsible person (a staff member's username).")
     measures: str = strawberry.field(description="The measures to take.")
@@ -115,6 +120,7 @@ class ComplaintPlan:
 @classified(DETAILS)
 @strawberry.type(description="The result told to the complainant, and their response.")
 class ComplaintFeedback:
+    complaint_id: strawberry.Private[int]
     explanation: str = strawberry.field(description="What the complainant was told.")
     response: str | None = strawberry.field(description="What they answered.")
     satisfied: bool = strawberry.field(description="Whether they were satisfied.")
@@ -125,6 +131,7 @@ class ComplaintFeedback:
 @classified("complaints")
 @strawberry.type(description="The decision day moved to a later stage of the SLA policy.")
 class ComplaintExtension:
+    complaint_id: strawberry.Private[int]
     stage: str = strawberry.field(description="The policy's stage, e.g. `EXTENDED`.")
     from_due_on: date = strawberry.field(description="The day due before.")
     due_on: date = strawberry.field(description="The day due after.")

@@ -116,6 +116,8 @@ def bind(shape: FieldShape, decisions: Decisions) -> Bound:
     action = step.action
     if action is Action.CONSENT:
         raise NotPlannable("consent is checked per customer")
+    if action is Action.TEAM:
+        raise NotPlannable("a team's reading is checked per complaint")
     if action is Action.DENY and not shape.nullable:
         raise NotPlannable("a denied non-null field nulls its parent")
     masker = MASKERS[step.coordinate] if action is Action.MASK else None

@@ -124,7 +124,7 @@ class _Builder:
                 else:
                     raise _NoJson(f"{shape.coordinate} is audited in a nested list")
             elif child.action is not Action.PASS:
-                raise _NoJson(f"{shape.coordinate} needs consent")
+                raise _NoJson(f"{shape.coordinate} is decided per row (consent, team)")
             pairs.append(self.value(child, columns, depth, audited))
         return func.json_build_object(*pairs)
 
