@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.base import utcnow
 from api.db.enums import CompensationStatus, ComplaintStatus
 from api.db.models import Complaint, ComplaintCompensation
-from api.errors import Conflict, InvalidInput, NotFound
+from api.errors import InvalidInput
 from api.principal import Principal
-from api.services.complaints import complaint_in_scope, complaints_within
+from api.services.complaints import complaint_in_scope, complaints_within, locked_in_scope
 from api.services.scope import RowScope
 from api.services.validation import Command, CurrencyCode, LongText, parse
 
@@ -59,17 +59,12 @@ async def _compensation(
     session: AsyncSession, compensation_id: int, scope: RowScope, expected_version: int
 ) -> ComplaintCompensation:
     """The compensation, locked, if its complaint is in scope (else NOT_FOUND); stale: CONFLICT."""
-    found = await session.scalar(
-        complaints_within(
-            select(ComplaintCompensation).join(Complaint, Complaint.id == ComplaintCompensation.complaint_id)
-            .where(ComplaintCompensation.id == compensation_id), scope,
-        ).with_for_update(of=ComplaintCompensation)
+    stmt = complaints_within(
+        select(ComplaintCompensation).join(Complaint, Complaint.id == ComplaintCompensation.complaint_id)
+        .where(ComplaintCompensation.id == compensation_id), scope,
     )
-    if found is None:
-        raise NotFound("ComplaintCompensation", field="input.id")
-    if found.version != expected_version:
-        raise Conflict("ComplaintCompensation", current_version=found.version)
-    return found
+    return await locked_in_scope(session, stmt, ComplaintCompensation, expected_version=expected_version,
+                                 field="input.id")
 
 
 def _expect(found: ComplaintCompensation, status: CompensationStatus, doing: str) -> None:

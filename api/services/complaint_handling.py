@@ -30,6 +30,7 @@ from api.db.models import (
 )
 from api.errors import FieldProblem, InvalidInput
 from api.principal import Principal
+from api.services import organisation
 from api.services.complaint_states import check_move, move
 from api.services.complaints import complaint_in_scope
 from api.services.scope import RowScope
@@ -48,11 +49,6 @@ class TeamMemberDraft(Command):
 class TeamDraft(Command):
     team: Annotated[list[TeamMemberDraft], Field(max_length=MAX_TEAM)] = Field(default_factory=list)
     note: LongText | None = None
-
-
-async def _unknown_staff(session: AsyncSession, usernames: list[str]) -> set[str]:
-    known = set((await session.scalars(select(StaffMember.username).where(StaffMember.username.in_(usernames)))).all())
-    return set(usernames) - known
 
 
 async def _involved(session: AsyncSession, complaint: Complaint) -> set[str]:
@@ -80,7 +76,7 @@ async def _team_problems(
     capacities = {member.capacity for member in team}
     if not {Capacity.CREDIT, Capacity.RISK} <= capacities:
         problems.append(FieldProblem("input.team", "at least one credit staff member and one risk expert"))
-    unknown = await _unknown_staff(session, names)
+    unknown = await organisation.unknown_staff(session, names)
     involved = await _involved(session, complaint)
     for index, name in enumerate(names):
         if name in unknown:
@@ -172,7 +168,7 @@ async def agree_plan(
     check_move(complaint, ComplaintStatus.PLAN_AGREED)
     if complaint.root_cause is None:  # cleared when an investigation starts
         raise InvalidInput.one("input.id", "record the investigation's findings before the plan")
-    if await _unknown_staff(session, [draft.responsible_username.lower()]):
+    if await organisation.unknown_staff(session, [draft.responsible_username]):
         raise InvalidInput.one("input.responsibleUsername", f"unknown staff member {draft.responsible_username!r}")
     if draft.deadline < today:
         raise InvalidInput.one("input.deadline", "a plan's deadline is today or later")

@@ -19,16 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.clock import business_date
 from api.db.base import utcnow
 from api.db.enums import ComplaintCategory, ComplaintChannel, ComplaintStatus
-from api.db.models import Branch, Complaint, ComplaintExtension, ComplaintTransition, Customer, StaffMember
+from api.db.models import Branch, Complaint, ComplaintCompensation, ComplaintExtension, ComplaintTransition, Customer
 from api.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from api.principal import Principal
 from api.reference.complaint_sla import Need, SlaPolicy
 from api.reference.identifiers import credit_code_error
+from api.services import organisation
 from api.services.customers import customer_in_scope
 from api.services.scope import RowScope
 from api.services.validation import Command, ListItem, LongText, ShortText, parse
 
 S = TypeVar("S", bound="Select[Any]")
+T = TypeVar("T", Complaint, ComplaintCompensation)
 _CLOCK_SLACK = timedelta(minutes=5)
 MAX_EVIDENCE = 20
 
@@ -50,13 +52,20 @@ async def complaint_in_scope(
 ) -> Complaint:
     """The complaint, locked for this transaction, if ``scope`` reaches it (else NOT_FOUND, as missing
     is); a stale ``expected_version`` is a CONFLICT."""
-    found = await session.scalar(
-        complaints_within(select(Complaint).where(Complaint.id == complaint_id), scope).with_for_update(of=Complaint)
-    )
+    stmt = complaints_within(select(Complaint).where(Complaint.id == complaint_id), scope)
+    return await locked_in_scope(session, stmt, Complaint, expected_version=expected_version, field=field)
+
+
+async def locked_in_scope(
+    session: AsyncSession, stmt: Select[Any], model: type[T], *, expected_version: int | None, field: str,
+) -> T:
+    """The one ``model`` row ``stmt`` (already narrowed to the caller's scope) selects, locked for this
+    transaction; none is NOT_FOUND (as missing is), a stale ``expected_version`` a CONFLICT."""
+    found: T | None = await session.scalar(stmt.with_for_update(of=model))
     if found is None:
-        raise NotFound("Complaint", field=field)
+        raise NotFound(model.__name__, field=field)
     if expected_version is not None and found.version != expected_version:
-        raise Conflict("Complaint", current_version=found.version)
+        raise Conflict(model.__name__, current_version=found.version)
     return found
 
 
@@ -139,10 +148,6 @@ async def file_complaint(
     return complaint
 
 
-async def _is_staff(session: AsyncSession, username: str) -> bool:
-    return await session.scalar(select(StaffMember.id).where(StaffMember.username == username.lower())) is not None
-
-
 class ExtensionDraft(Command):
     reason: LongText
     approved_by: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -171,7 +176,7 @@ async def extend_deadline(
             problems.append(("input.approvedBy", f"{policy.stages[stage].name} needs a senior manager's approval"))
         elif draft.approved_by.lower() == principal.sub.lower():
             problems.append(("input.approvedBy", "the approval is a second person's, not the requester's"))
-        elif not await _is_staff(session, draft.approved_by):
+        elif await organisation.unknown_staff(session, [draft.approved_by]):
             problems.append(("input.approvedBy", f"unknown staff member {draft.approved_by!r}"))
     if Need.COMPLAINANT_TOLD in needs:
         if draft.complainant_told_on is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -93,6 +93,15 @@ _STAFF_RECORD = CompiledQuery(
     select(_STAFF.id, _STAFF.branch_code, _STAFF.agreement_signed_on, _STAFF.agreement_expires_on)
     .where(_STAFF.username == bindparam("username"))
 )
+
+
+async def unknown_staff(session: AsyncSession, usernames: Iterable[str]) -> set[str]:
+    """Which of ``usernames`` (compared in lower case) name no member of staff on record."""
+    wanted = {name.lower() for name in usernames}
+    if not wanted:
+        return set()
+    known = await session.scalars(select(StaffMember.username).where(StaffMember.username.in_(wanted)))
+    return wanted - set(known)
 
 
 async def find_staff_record(session: Reader, username: str) -> StaffRecord | None:

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.clock import business_date
 from api.db.base import utcnow
 from api.db.enums import InfoGroup, ServiceChannel, ServiceKind, ServiceStage
-from api.db.models import Customer, ServiceFollowUp, ServiceRecord, ServiceRecordVersion, StaffMember
+from api.db.models import Customer, ServiceFollowUp, ServiceRecord, ServiceRecordVersion
 from api.errors import Conflict, InvalidInput, NotFound
 from api.principal import Principal
-from api.services import revisits
+from api.services import organisation, revisits
 from api.services.customers import customer_in_scope
 from api.services.scope import RowScope, within
 from api.services.validation import Command, LongText, ShortText, parse
@@ -100,12 +100,9 @@ def _fields(draft: _ContactFields) -> dict[str, Any]:
 
 async def _owners(session: AsyncSession, follow_ups: list[FollowUpDraft]) -> None:
     """Every follow-up is owned by a member of staff on record."""
-    wanted = {item.owner_username.lower() for item in follow_ups}
-    if not wanted:
-        return
-    known = set((await session.scalars(select(StaffMember.username).where(StaffMember.username.in_(wanted)))).all())
+    unknown = await organisation.unknown_staff(session, (item.owner_username for item in follow_ups))
     for index, item in enumerate(follow_ups):
-        if item.owner_username.lower() not in known:
+        if item.owner_username.lower() in unknown:
             raise InvalidInput.one(f"input.followUps.{index}.ownerUsername",
                                    f"unknown staff member {item.owner_username!r}")
 
