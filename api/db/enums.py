@@ -6,10 +6,11 @@ from enum import StrEnum
 
 from sqlalchemy import Enum as SAEnum
 
+from api.reference.loan_classification import RiskCategory
 from api.reference.sizes import Size as EnterpriseSize
 from plugins.spec import Severity
 
-__all__ = ["EnterpriseSize"]  # re-exported: the size classes are reference data
+__all__ = ["EnterpriseSize", "RiskCategory"]  # re-exported: the size classes and risk categories are reference data
 
 
 class CreditStatus(StrEnum):
@@ -236,3 +237,10 @@ class ExternalEffect(StrEnum):
     NONE = "none"
     POSITIVE = "positive"
     NEGATIVE = "negative"
+
+
+class FacilityStatus(StrEnum):
+    """Whether a facility still runs."""
+
+    ACTIVE = "active"
+    SETTLED = "settled"  # repaid in full and closed

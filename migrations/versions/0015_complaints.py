@@ -17,7 +17,6 @@ from alembic import op
 
 import api.db.base
 
-
 revision: str = '0015'
 down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None

@@ -11,6 +11,13 @@ from api.db.models.complaint import (
     ComplaintTeamMember,
     ComplaintTransition,
 )
+from api.db.models.credit import (
+    BorrowerClassification,
+    CreditFacility,
+    FacilityClassification,
+    Repayment,
+    RepaymentInstallment,
+)
 from api.db.models.customer import Customer, CustomerChange
 from api.db.models.exchange_rate import ExchangeRate
 from api.db.models.external import ExternalEvent, ExternalReview
@@ -32,6 +39,7 @@ from api.db.models.warnings import EarlyWarning
 __all__ = [
     "AuditEntry",
     "BasicInformation",
+    "BorrowerClassification",
     "Branch",
     "CasbinRule",
     "Complaint",
@@ -44,6 +52,7 @@ __all__ = [
     "ComplaintTransition",
     "Consent",
     "CreditEvent",
+    "CreditFacility",
     "CreditInformation",
     "Customer",
     "CustomerChange",
@@ -51,6 +60,7 @@ __all__ = [
     "ExchangeRate",
     "ExternalEvent",
     "ExternalReview",
+    "FacilityClassification",
     "FinancialStatement",
     "GradeAssessment",
     "GradeOverride",
@@ -60,6 +70,8 @@ __all__ = [
     "OperatingInformation",
     "PolicyVersion",
     "RegradeRun",
+    "Repayment",
+    "RepaymentInstallment",
     "ServiceFollowUp",
     "ServiceRecord",
     "ServiceRecordVersion",

@@ -143,6 +143,11 @@ class CreditInformation(Base):
     external_rating: Mapped[str | None] = mapped_column(String(16))
     external_rating_agency: Mapped[str | None] = mapped_column(String(100))
     external_rating_date: Mapped[date | None] = mapped_column(Date)
+    # The borrower's debt at all banks, and how much of it is overdue more than 90 days (from the
+    # credit report of ``bank_debt_reported_on``): the classification's borrower rule reads it.
+    bank_debt_total: Mapped[Decimal | None] = mapped_column(Money)
+    bank_debt_overdue_long: Mapped[Decimal | None] = mapped_column(Money)
+    bank_debt_reported_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
