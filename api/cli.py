@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from api.cli_credit import import_repayments, reclassify
 from api.cli_warnings import warnings
 from api.settings import Settings, get_settings
 
@@ -507,6 +508,8 @@ def _moment(text: str, timezone: str) -> datetime:
 
 
 main.add_command(warnings)
+main.add_command(reclassify)
+main.add_command(import_repayments)
 
 
 @main.group()

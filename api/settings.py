@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
     from api.reference.complaint_sla import SlaPolicy
+    from api.reference.loan_classification import ClassificationRules
 
 # A fixed key is acceptable only where nothing real is at stake; production refuses it.
 DEVELOPMENT_SECRET_KEY = "creditcare-development-only-secret-key-do-not-use"
@@ -95,6 +96,9 @@ class Settings(BaseSettings):
     complaint_sla: str = "cn_2020"
     complaint_sla_file: str | None = None
     holiday_calendar: str | None = None
+    # Five-category loan classification (issue 15): a JSON rule file in the shipped format
+    # (api/reference/loan_classification.json); unset: the shipped 2023 rules.
+    loan_classification_file: str | None = None
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_page_size: int = Field(default=100, ge=1, le=1_000)
@@ -260,6 +264,18 @@ class Settings(BaseSettings):
         """A bad SLA file, calendar or policy id stops the start with the reason, not the first intake."""
         self.sla_policies()
         return self
+
+    @model_validator(mode="after")
+    def _classification_rules_readable(self) -> Settings:
+        """A bad classification rule file stops the start with the reason, not the first repayment."""
+        self.classification_rules()
+        return self
+
+    def classification_rules(self) -> ClassificationRules:
+        """The loan classification rules in force (parsed once per file)."""
+        from api.reference.loan_classification import classification_rules
+
+        return classification_rules(Path(self.loan_classification_file) if self.loan_classification_file else None)
 
     def sla_policies(self) -> dict[str, SlaPolicy]:
         """The complaint SLA policies by id, counting on the holiday calendar (read once per file set)."""

@@ -198,8 +198,13 @@ class Facts:
     previous: StatementFigures | None
     ratios: Ratios
     credit_history: tuple[CreditHistoryEvent, ...] = ()
-    days_past_due: int = 0  # the worst current arrears, in days
+    # The worst current arrears, in days: computed from the repayment schedules and repayments of the
+    # customer's facilities here (from its credit events only while no facility is on record).
+    days_past_due: int = 0
     non_performing: bool = False  # a loan of the customer is classified non-performing
+    # The customer's five-category classification here: normal, special_mention, substandard,
+    # doubtful or loss (the last three are non-performing); None while no facility is on record.
+    risk_category: str | None = None
     guarantees_given: Decimal = Decimal(0)  # total of active guarantees to others
     answers: Mapping[str, str] = field(default_factory=dict)  # question id → answer id
     external_rating: str | None = None  # a rating agency's rating, as the agency writes it

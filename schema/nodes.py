@@ -29,6 +29,7 @@ from schema.customer.types import (
     CONSENTS,
     EARLY_WARNINGS,
     EXTERNAL_REVIEWS,
+    FACILITIES,
     GRADE_HISTORY,
     GRADING_FAILURES,
     HISTORY,
@@ -82,6 +83,9 @@ OWNED: dict[str, OwnedNode] = {
         (("Customer.serviceRecords", "ServiceRecord.followUps"), ("Query.serviceFollowUps",)),
     ),
     "Consent": OwnedNode(models.Consent, CONSENTS.build, (("Customer.consents",),)),
+    "CreditFacility": OwnedNode(
+        models.CreditFacility, FACILITIES.build, (("Customer.facilities",), ("Query.creditFacilities",))
+    ),
     # Redacted field by field as in the history list (``redacted_change``).
     "CustomerChange": OwnedNode(models.CustomerChange, HISTORY.build, (("Customer.history",),)),
     "GradeAssessment": OwnedNode(

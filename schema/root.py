@@ -17,6 +17,9 @@ from schema.authz import Authorization
 from schema.complaints.mutations import ComplaintMutation
 from schema.complaints.queries import ComplaintQuery
 from schema.complaints.review import ComplaintReviewQuery
+from schema.credit.imports import RepaymentImportMutation
+from schema.credit.mutations import CreditMutation
+from schema.credit.queries import CreditQuery
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.exchange_rates import ExchangeRateMutation, ExchangeRateQuery
@@ -37,7 +40,7 @@ from schema.servicing.warnings import WarningQuery
 @strawberry.type(description="Everything a client can read.")
 class Query(
     CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
-    MeQuery, ServicingQuery, WarningQuery, ExternalQuery, ComplaintQuery, ComplaintReviewQuery,
+    MeQuery, ServicingQuery, WarningQuery, ExternalQuery, ComplaintQuery, ComplaintReviewQuery, CreditQuery,
 ):
     pass
 
@@ -45,7 +48,8 @@ class Query(
 @strawberry.type(description="Everything a client can change. Each returns a payload or a typed error.")
 class Mutation(
     CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
-    ServicingMutation, WarningMutation, ExternalMutation, ComplaintMutation,
+    ServicingMutation, WarningMutation, ExternalMutation, ComplaintMutation, CreditMutation,
+    RepaymentImportMutation,
 ):
     pass
 

@@ -4,7 +4,6 @@ by a second person, then recorded as paid. A proposal may be withdrawn before it
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -16,11 +15,10 @@ from api.db.enums import CompensationStatus, ComplaintStatus
 from api.db.models import Complaint, ComplaintCompensation
 from api.errors import InvalidInput
 from api.principal import Principal
-from api.services.complaints import complaint_in_scope, complaints_within, locked_in_scope
+from api.services.complaints import complaint_in_scope, complaints_within
+from api.services.locking import locked_in_scope
 from api.services.scope import RowScope
-from api.services.validation import Command, CurrencyCode, LongText, parse
-
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2)]
+from api.services.validation import Command, CurrencyCode, LongText, PositiveMoney, parse
 
 
 class ProposalDraft(Command):

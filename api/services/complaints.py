@@ -19,18 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.clock import business_date
 from api.db.base import utcnow
 from api.db.enums import ComplaintCategory, ComplaintChannel, ComplaintStatus
-from api.db.models import Branch, Complaint, ComplaintCompensation, ComplaintExtension, ComplaintTransition, Customer
-from api.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from api.db.models import Branch, Complaint, ComplaintExtension, ComplaintTransition, Customer
+from api.errors import FieldProblem, InvalidInput, NotFound
 from api.principal import Principal
 from api.reference.complaint_sla import Need, SlaPolicy
 from api.reference.identifiers import credit_code_error
 from api.services import organisation
 from api.services.customers import customer_in_scope
+from api.services.locking import locked_in_scope
 from api.services.scope import RowScope
 from api.services.validation import Command, ListItem, LongText, ShortText, parse
 
 S = TypeVar("S", bound="Select[Any]")
-T = TypeVar("T", Complaint, ComplaintCompensation)
 _CLOCK_SLACK = timedelta(minutes=5)
 MAX_EVIDENCE = 20
 
@@ -54,19 +54,6 @@ async def complaint_in_scope(
     is); a stale ``expected_version`` is a CONFLICT."""
     stmt = complaints_within(select(Complaint).where(Complaint.id == complaint_id), scope)
     return await locked_in_scope(session, stmt, Complaint, expected_version=expected_version, field=field)
-
-
-async def locked_in_scope(
-    session: AsyncSession, stmt: Select[Any], model: type[T], *, expected_version: int | None, field: str,
-) -> T:
-    """The one ``model`` row ``stmt`` (already narrowed to the caller's scope) selects, locked for this
-    transaction; none is NOT_FOUND (as missing is), a stale ``expected_version`` a CONFLICT."""
-    found: T | None = await session.scalar(stmt.with_for_update(of=model))
-    if found is None:
-        raise NotFound(model.__name__, field=field)
-    if expected_version is not None and found.version != expected_version:
-        raise Conflict(model.__name__, current_version=found.version)
-    return found
 
 
 class Complainant(Command):

@@ -40,8 +40,9 @@ from api.db.models import (
 from api.errors import DomainError, InvalidInput
 from api.principal import Principal
 from api.services import information_reads, revisits
-from api.services.credit_status import NPL_DAYS, derive_credit_status
+from api.services.credit_status import NPL_DAYS, derive_credit_status, latest_arrears
 from api.services.customers import customer_in_scope
+from api.services.exposure import Exposure, exposures
 from api.services.grading_reads import IN_FORCE
 from api.services.information_reads import newest_per_customer
 from api.services.scope import RowScope
@@ -103,14 +104,6 @@ def figures(row: FinancialStatement) -> StatementFigures:
     )
 
 
-def arrears(history: Sequence[CreditHistoryEvent]) -> int:
-    """Current arrears in days: the latest event, if it is an overdue one (a repayment clears it)."""
-    if not history:
-        return 0
-    latest = max(history, key=lambda e: e.occurred_on)
-    return (latest.days_past_due or 1) if latest.kind == "overdue" else 0
-
-
 def operating_facts(row: OperatingInformation | None) -> OperatingFacts | None:
     if row is None:
         return None
@@ -126,21 +119,29 @@ def build_facts(
     *, customer: Customer, statements: Sequence[FinancialStatement], events: Sequence[CreditEvent],
     guarantees_total: Decimal, answers: Mapping[str, str], as_of: date, credit: CreditInformation | None = None,
     basic: BasicInformation | None = None, operating: OperatingInformation | None = None,
+    exposure: Exposure | None = None,
 ) -> Facts:
-    """The facts a strategy sees, from rows already loaded (newest annual statement first)."""
+    """The facts a strategy sees, from rows already loaded (newest annual statement first). Arrears
+    and non-performance come from the facilities' classification; from the credit events only while
+    the customer has no facility on record."""
     latest = figures(statements[0]) if statements else None
     previous = figures(statements[1]) if len(statements) > 1 else None
     history = tuple(
         CreditHistoryEvent(occurred_on=e.occurred_on, kind=e.kind.value, days_past_due=e.days_past_due, amount=e.amount)
         for e in sorted(events, key=lambda e: (e.occurred_on, e.id))
     )
-    days = arrears(history)
     year_ago = as_of - timedelta(days=365)
+    defaulted = any(e.kind == "default" and e.occurred_on >= year_ago for e in history)
+    if exposure is not None:
+        days, non_performing = exposure.days_past_due, exposure.category.non_performing or defaulted
+    else:
+        days = latest_arrears(history)
+        non_performing = days > NPL_DAYS or defaulted
     return Facts(
         as_of=as_of, industry_code=customer.industry_code,
         size=customer.size.value if customer.size else None, latest=latest, previous=previous,
         ratios=Ratios.derive(latest, previous), credit_history=history, days_past_due=days,
-        non_performing=days > NPL_DAYS or any(e.kind == "default" and e.occurred_on >= year_ago for e in history),
+        non_performing=non_performing, risk_category=exposure.category.value if exposure is not None else None,
         guarantees_given=guarantees_total, answers=dict(answers),
         external_rating=credit.external_rating if credit else None,
         external_rating_agency=credit.external_rating_agency if credit else None,
@@ -159,6 +160,7 @@ class FactInputs:
     credit: Mapping[int, CreditInformation] = dataclasses.field(default_factory=dict)
     basic: Mapping[int, BasicInformation] = dataclasses.field(default_factory=dict)
     operating: Mapping[int, OperatingInformation] = dataclasses.field(default_factory=dict)
+    exposure: Mapping[int, Exposure] = dataclasses.field(default_factory=dict)
 
     def facts(self, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
         return build_facts(
@@ -166,6 +168,7 @@ class FactInputs:
             events=self.events.get(customer.id, []), guarantees_total=self.guarantees.get(customer.id, Decimal(0)),
             answers=answers, as_of=as_of, credit=self.credit.get(customer.id),
             basic=self.basic.get(customer.id), operating=self.operating.get(customer.id),
+            exposure=self.exposure.get(customer.id),
         )
 
 
@@ -191,7 +194,7 @@ async def load_fact_inputs(session: AsyncSession, ids: Sequence[int]) -> FactInp
     credit = await information_reads.rows_each(session, CreditInformation, ids)
     basic = await information_reads.rows_each(session, BasicInformation, ids)
     operating = await information_reads.rows_each(session, OperatingInformation, ids)
-    return FactInputs(statements, events, guarantees, credit, basic, operating)
+    return FactInputs(statements, events, guarantees, credit, basic, operating, await exposures(session, ids))
 
 
 async def gather_facts(session: AsyncSession, customer: Customer, answers: Mapping[str, str], as_of: date) -> Facts:
@@ -442,7 +445,8 @@ def plan_record(
     }
     if missing:
         return GradeRecord(assessment=assessment, customer={}, history=[], change=None)
-    status, basis = derive_credit_status(grade, facts.credit_history, facts.days_past_due, facts.as_of)
+    status, basis = derive_credit_status(grade, facts.credit_history, facts.days_past_due, facts.as_of,
+                                         facts.risk_category)
     status_changed = status != customer.credit_status or basis != customer.credit_status_basis
     history = [
         {"customer_id": customer.id, "changed_at": now, "changed_by": principal.sub,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,10 +36,13 @@ from api.db.models import (
 from api.errors import InvalidInput
 from api.principal import Principal
 from api.reference.identifiers import resident_id_error
+from api.reference.loan_classification import ClassificationRules
 from api.reference.sizes import SizeRules
+from api.services.credit_status import refresh_credit_status
 from api.services.customers import commit_changes, customer_for_update, save
 from api.services.grading import Regrader
 from api.services.history import apply_changes, note_event
+from api.services.reclassification import reclassify
 from api.services.scope import RowScope
 from api.services.sizing import refresh_size
 from api.services.validation import (
@@ -188,8 +191,22 @@ class CreditInformationInput(Command):
     external_rating: Annotated[str, Field(min_length=1, max_length=16)] | None = None
     external_rating_agency: ShortText | None = None
     external_rating_date: PastDate | None = None
+    bank_debt_total: NonNegativeMoney | None = None
+    bank_debt_overdue_long: NonNegativeMoney | None = None
+    bank_debt_reported_on: PastDate | None = None
     add_events: Annotated[list[CreditEventInput], Field(max_length=100)] = Field(default_factory=list)
     add_guarantees: Annotated[list[GuaranteeInput], Field(max_length=100)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _bank_debt_whole(self) -> CreditInformationInput:
+        given = {"bank_debt_total", "bank_debt_overdue_long", "bank_debt_reported_on"} & self.model_fields_set
+        if given and len(given) < 3:
+            raise ValueError("the debt at all banks comes whole: bankDebtTotal, bankDebtOverdueLong and "
+                             "bankDebtReportedOn together")
+        total, overdue = self.bank_debt_total, self.bank_debt_overdue_long
+        if (total is None) != (overdue is None) or (total is not None and overdue is not None and overdue > total):
+            raise ValueError("bankDebtOverdueLong is part of bankDebtTotal: both given, at most the total")
+        return self
 
 
 def _flatten_money(values: dict[str, Any], key: str, amount: str, currency: str) -> None:
@@ -337,8 +354,11 @@ async def record_credit_information(
     expected_version: int,
     data: dict[str, Any],
     regrade: Regrader | None = None,
+    classification: tuple[date, ClassificationRules] | None = None,
 ) -> Customer:
-    """Set the credit report and rating; append credit events and guarantees; re-assess the grade."""
+    """Set the credit report and rating; append credit events and guarantees; re-classify the borrower
+    when its debt at all banks changed (``classification``: the lender's day and rules); re-assess the
+    grade."""
     credit = parse(CreditInformationInput, data)
     customer = await customer_for_update(
         session, customer_id, expected_version, scope=scope, field="input.customerId"
@@ -380,6 +400,11 @@ async def record_credit_information(
                 principal=principal, now=now,
             )
         )
+    if classification is not None and "bank_debt_total" in given:
+        await save(session)
+        today, rules = classification
+        await reclassify(session, [customer.id], as_of=today, rules=rules)
+        await refresh_credit_status(session, [customer.id], as_of=today, by=f"classification:{rules.version}")
     if regrade is not None:
         await save(session)
         await regrade(session, customer, "credit_information")

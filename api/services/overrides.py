@@ -103,7 +103,8 @@ async def decide_override(
     if decision.approve:
         previous = customer.grade
         facts = await gather_facts(session, customer, latest.answers, business_today())
-        status, basis = derive_credit_status(override.to_grade, facts.credit_history, facts.days_past_due, facts.as_of)
+        status, basis = derive_credit_status(override.to_grade, facts.credit_history, facts.days_past_due, facts.as_of,
+                                             facts.risk_category)
         changes = apply_changes(customer, {"grade": override.to_grade, "credit_status": status},
                                 customer_id=customer.id, group=InfoGroup.CUSTOMER, principal=principal, now=now)
         customer.credit_status_basis = f"{basis} Grade by approved override ({override.reason_code})."

@@ -28,6 +28,7 @@ CurrencyCode = Annotated[
 # 15 significant digits (a trillion yuan and cents): what SQLite, the embedded default, keeps
 # exactly; PostgreSQL would keep more.
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2)]
 SignedMoney = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]

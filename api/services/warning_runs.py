@@ -28,7 +28,9 @@ from api.settings import Settings
 from plugins.manager import PluginHost
 
 # Re-grading follows these triggers anyway (the figures and credit information feed the grade).
-REGRADING_TRIGGERS = frozenset({"financial_statement", "credit_information", "industry_change"})
+# The facilities' changes feed the grading facts (arrears, non-performance): they re-grade too.
+REGRADING_TRIGGERS = frozenset({"financial_statement", "credit_information", "industry_change", "facility",
+                                "repayment", "restructuring"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,6 +219,10 @@ class CreditInformation:
     external_rating: str | None = strawberry.field(description="External credit rating, e.g. `AA`.")
     external_rating_agency: str | None = strawberry.field(description="Agency that gave the rating.")
     external_rating_date: date | None = strawberry.field(description="Date of the rating.")
+    bank_debt_total: Decimal | None = strawberry.field(description="The borrower's debt at all banks (credit report).")
+    bank_debt_overdue_long: Decimal | None = strawberry.field(
+        description="How much of the debt at all banks is overdue more than 90 days.")
+    bank_debt_reported_on: date | None = strawberry.field(description="The day of the report of the debt at all banks.")
     updated_at: datetime = strawberry.field(description="When this group last changed.")
     customer_id: strawberry.Private[int]
 

@@ -256,6 +256,16 @@ class CreditInformationInput:
     external_rating_date: date | None = strawberry.field(
         default=UNSET, description="Date of the rating; not in the future." + _KEPT
     )
+    bank_debt_total: Decimal | None = strawberry.field(
+        default=UNSET, description="The borrower's debt at all banks, from the credit report (given with "
+        "`bankDebtOverdueLong` and `bankDebtReportedOn`; the borrower is classified again)." + _KEPT
+    )
+    bank_debt_overdue_long: Decimal | None = strawberry.field(
+        default=UNSET, description="How much of that debt is overdue more than 90 days: at most the total." + _KEPT
+    )
+    bank_debt_reported_on: date | None = strawberry.field(
+        default=UNSET, description="The day of the report those figures come from; not in the future." + _KEPT
+    )
     add_events: list[CreditEventInput] | None = strawberry.field(
         default=UNSET, description="Credit-history events to add (up to 100); events are never changed."
     )

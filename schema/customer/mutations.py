@@ -173,5 +173,6 @@ class CustomerMutation:
         input: Annotated[CreditInformationInput, strawberry.argument(description="The changes and additions.")],
     ) -> CustomerResult:
         return await _change(
-            info, input, "customer_id", information.record_credit_information, regrade=info.context.regrader()
+            info, input, "customer_id", information.record_credit_information, regrade=info.context.regrader(),
+            classification=(info.context.today, info.context.settings.classification_rules()),
         )

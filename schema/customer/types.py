@@ -30,6 +30,7 @@ from api.services import (
     access,
     customers,
     external,
+    facility_reads,
     grading_reads,
     organisation,
     servicing_reads,
@@ -59,6 +60,7 @@ from schema.comparisons import (
 )
 from schema.context import Context, Info
 from schema.convert import EnumNames, from_row
+from schema.credit.types import BorrowerClassification, CreditFacility, facility_of
 from schema.customer.information_types import (
     BasicInformation,
     CreditInformation,
@@ -298,6 +300,19 @@ EXTERNAL_REVIEWS = Related(
     "id", external.reviews_of, lambda row, _: review_of(row), argument="last", default=10, bounds=(1, MAX_NESTED),
 )
 OPEN_WARNINGS = Count("id", warning_reads.OPEN_WARNINGS.fetch, warning_reads.OPEN_WARNINGS.subquery)
+FACILITIES = Related(
+    "id", facility_reads.facilities_of, lambda row, _: facility_of(row), argument="last", default=10,
+    bounds=(1, MAX_NESTED), sql_rows=facility_reads.newest_facilities_sql, order=("id",),
+)
+RISK_CLASSIFICATION = Related(
+    "id", facility_reads.borrower_classification_in_force,
+    lambda row, _: from_row(BorrowerClassification, row), single=True,
+)
+CLASSIFICATION_HISTORY = Related(
+    "id", facility_reads.borrower_classifications, lambda row, _: from_row(BorrowerClassification, row),
+    argument="last", default=10, bounds=(1, MAX_NESTED), sql_rows=facility_reads.newest_borrower_classifications_sql,
+    order=("effective_on", "id"),
+)
 OPEN_COMPLAINTS = Count("id", servicing_reads.OPEN_COMPLAINTS.fetch, servicing_reads.OPEN_COMPLAINTS.subquery)
 CONSENTS = Related("id", lambda s, ids, _: access.consents_of(s, ids), lambda row, _: consent_of(row))
 
@@ -591,6 +606,35 @@ class Customer(relay.Node):
         last: Annotated[int, strawberry.argument(description="How many reviews (1–100).")] = 10,
     ) -> list[ExternalReview] | None:
         return await related(info, EXTERNAL_REVIEWS, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The customer's credit facilities here, newest first.", metadata=declare(FACILITIES, "credit")
+    )
+    async def facilities(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest facilities (1–100).")] = 10,
+    ) -> list[CreditFacility] | None:
+        return await related(info, FACILITIES, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The customer's five-category classification here (its worst facility's, after the "
+        "borrower-level rules); null while no facility is on record.",
+        metadata=declare(RISK_CLASSIFICATION, "credit"),
+    )
+    async def risk_classification(self, info: Info) -> BorrowerClassification | None:
+        return await related(info, RISK_CLASSIFICATION, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Every change of the customer's classification, newest first.",
+        metadata=declare(CLASSIFICATION_HISTORY, "credit"),
+    )
+    async def classification_history(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest changes (1–100).")] = 10,
+    ) -> list[BorrowerClassification] | None:
+        return await related(info, CLASSIFICATION_HISTORY, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="How many of this customer's early warnings are not yet closed.",

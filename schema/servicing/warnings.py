@@ -94,7 +94,7 @@ class EarlyWarning(relay.Node):
     )
     trigger: str = strawberry.field(
         description="What made the rules run: financial_statement, credit_information, basic_information, "
-        "major_investment, industry_change or schedule."
+        "major_investment, industry_change, facility, repayment, restructuring or schedule."
     )
     raised_at: datetime = strawberry.field(
         description="When it was raised.",
