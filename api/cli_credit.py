@@ -29,29 +29,24 @@ async def _reclassify(day: date | None, batch_size: int) -> None:
     from api.clock import business_today
     from api.db.session import create_engine, create_sessionmaker
     from api.lifespan import plugin_host
-    from api.principal import Principal
-    from api.services.grading import GradeChange, automatic_regrader
+    from api.services.grading import GradeChange
     from api.services.reclassification import reclassify_portfolio
 
     settings = get_settings()
     host = plugin_host(settings)
-    changes: list[GradeChange] = []
-    regrade = automatic_regrader(principal=Principal(sub="classification", roles=frozenset()), host=host,
-                                 timeout=settings.grading_timeout_seconds, on_change=changes.append)
 
-    def announce_grade_changes() -> None:  # each batch's, once it has committed
+    def announce_grade_changes(changes: list[GradeChange]) -> None:  # each batch's, once it has committed
         for change in changes:
             host.grade_changed(customer_ref=str(GlobalID("Customer", str(change.customer_id))),
                                previous_grade=change.previous, new_grade=change.new, strategy_id=change.strategy_id,
                                assessed_at=change.at)
-        changes.clear()
 
     engine = create_engine(settings.async_database_url)
     try:
         run = await reclassify_portfolio(
             create_sessionmaker(engine), as_of=day or business_today(settings.timezone),
-            rules=settings.classification_rules(), batch=batch_size, regrade=regrade,
-            after_batch=announce_grade_changes,
+            rules=settings.classification_rules(), batch=batch_size, host=host,
+            timeout=settings.grading_timeout_seconds, after_batch=announce_grade_changes,
         )
     finally:
         await engine.dispose()

@@ -278,3 +278,8 @@ async def test_the_daily_run_classifies_by_the_days_gone_by_and_credit_status_fo
                                       "daysPastDue": 91}
     assert found["creditStatus"] == "NON_PERFORMING"
     assert [e["category"] for e in found["classificationHistory"]] == ["SUBSTANDARD", "NORMAL"]
+    graded = await api.ok("""query($id: ID!) { customer(id: $id) { gradeHistory { edges { node { trigger } } }
+      gradingFailures { trigger } } }""", {"id": customer["id"]}, bearer=APPROVER)
+    triggers = [e["node"]["trigger"] for e in graded["customer"]["gradeHistory"]["edges"]]
+    triggers += [failure["trigger"] for failure in graded["customer"]["gradingFailures"]]
+    assert "classification" in triggers  # a change of category re-grades the borrower

@@ -32,14 +32,18 @@ from api.db.models import (
     Repayment,
     RepaymentInstallment,
 )
+from api.principal import Principal
 from api.reference.loan_classification import ClassificationRules
 from api.services.arrears import Installment, Payment, arrears
 from api.services.classification import BankDebt, FacilityFacts, classify_borrower
 from api.services.credit_status import refresh_credit_status
-from api.services.grading import Regrader
+from api.services.grading import GradeChange
 from api.services.information_reads import newest_per_customer
+from api.services.regrade import grade_rows
+from plugins.manager import PluginHost
 
 _FACILITY = table_of(CreditFacility)
+CLASSIFIER = Principal(sub="classification", roles=frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +177,13 @@ class PortfolioReclassified:
 
 async def reclassify_portfolio(
     sessions: async_sessionmaker[AsyncSession], *, as_of: date, rules: ClassificationRules, batch: int = 1000,
-    regrade: Regrader | None = None, after_batch: Callable[[], None] | None = None,
+    host: PluginHost | None = None, timeout: float = 2.0,
+    after_batch: Callable[[list[GradeChange]], None] | None = None,
 ) -> PortfolioReclassified:
     """Classify every borrower with a facility on record on ``as_of`` (run it daily: arrears grow with
     the days), a batch per transaction; credit status follows, and the borrowers whose category
-    changed are re-graded. ``after_batch`` runs once each batch has committed."""
+    changed are re-graded with ``host``'s strategies, a batch at a time (as ``creditcare regrade``).
+    ``after_batch`` gets the grades that changed, once each batch has committed."""
     started = time.perf_counter()
     borrowers = facilities = changed = status_changed = 0
     last = 0
@@ -191,11 +197,15 @@ async def reclassify_portfolio(
                 break
             done = await reclassify(session, ids, as_of=as_of, rules=rules)
             moved = await refresh_credit_status(session, ids, as_of=as_of, by=f"classification:{rules.version}")
-            if regrade is not None and done.changed:
-                for customer in await session.scalars(select(Customer).where(Customer.id.in_(done.changed))):
-                    await regrade(session, customer, "classification")
+            changes: list[GradeChange] = []
+            if host is not None and done.changed:
+                customers = (await session.execute(
+                    select(table_of(Customer)).where(Customer.id.in_(done.changed)).order_by(Customer.id))).all()
+                plans, _ = await grade_rows(session, customers, host=host, timeout=timeout, trigger="classification",
+                                            triggered_by=f"classification:{rules.version}", principal=CLASSIFIER)
+                changes = [plan.change for plan in plans if plan.change is not None]
         if after_batch is not None:
-            after_batch()
+            after_batch(changes)
         last = ids[-1]
         borrowers += len(ids)
         facilities += done.facilities

@@ -117,6 +117,42 @@ def _decisions(strategy: StrategyInfo, facts: list[Facts], timeout: float) -> li
     return list(decide_many(strategy, facts, timeout))
 
 
+async def grade_rows(
+    session: AsyncSession, customers: Sequence[Any], *, host: PluginHost, timeout: float, trigger: str,
+    triggered_by: str, principal: Principal,
+) -> tuple[list[GradeRecord], list[dict[str, Any]]]:
+    """Grade ``customers`` (Core rows) with the answers still valid, one request per strategy for them
+    all, and write what it decided: assessments, grades and credit status in force, failures."""
+    ids = [c.id for c in customers]
+    inputs = await load_fact_inputs(session, ids)
+    answers = await _last_answers(session, ids)
+    now, today = utcnow(), business_today()
+    # One request per strategy for the whole batch: a plugin's workers get the batch at once.
+    groups: dict[str, tuple[StrategyInfo, list[Any], list[Facts]]] = {}
+    for customer in customers:
+        strategy = host.strategy_for(customer.industry_code)
+        given = answers.get((customer.id, strategy.id), {})
+        facts = inputs.facts(customer, reusable_answers(strategy, given), today)
+        group = groups.setdefault(strategy.id, (strategy, [], []))
+        group[1].append(customer)
+        group[2].append(facts)
+    plans: list[GradeRecord] = []
+    failures: list[dict[str, Any]] = []
+    for strategy, members, facts_list in groups.values():
+        # In a thread: the event loop stays free while the plugin's workers grade.
+        decisions = await asyncio.to_thread(_decisions, strategy, facts_list, timeout)
+        for customer, facts, decision in zip(members, facts_list, decisions, strict=True):
+            if isinstance(decision, GradingFailed):
+                failures.append(failure_row(customer_id=customer.id, strategy=strategy, failed=decision,
+                                            triggered_by=triggered_by, trigger=trigger, now=now))
+            else:
+                plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
+                                         principal=principal, trigger=trigger, now=now))
+    plans.sort(key=lambda plan: plan.assessment["customer_id"])
+    await _write(session, plans, failures)
+    return plans, failures
+
+
 async def regrade_batch(
     sessions: async_sessionmaker[AsyncSession], *, run_id: int, host: PluginHost, timeout: float, size: int
 ) -> BatchResult:
@@ -136,32 +172,8 @@ async def regrade_batch(
             run.finished_at = utcnow()
             return BatchResult(0, 0, 0, True, 0, ())
         ids = [c.id for c in customers]
-        inputs = await load_fact_inputs(session, ids)
-        answers = await _last_answers(session, ids)
-        now, today = utcnow(), business_today()
-        # One request per strategy for the whole batch: a plugin's workers get the batch at once.
-        groups: dict[str, tuple[StrategyInfo, list[Any], list[Facts]]] = {}
-        for customer in customers:
-            strategy = host.strategy_for(customer.industry_code)
-            given = answers.get((customer.id, strategy.id), {})
-            facts = inputs.facts(customer, reusable_answers(strategy, given), today)
-            group = groups.setdefault(strategy.id, (strategy, [], []))
-            group[1].append(customer)
-            group[2].append(facts)
-        plans: list[GradeRecord] = []
-        failures: list[dict[str, Any]] = []
-        for strategy, members, facts_list in groups.values():
-            # In a thread: the event loop stays free while the plugin's workers grade.
-            decisions = await asyncio.to_thread(_decisions, strategy, facts_list, timeout)
-            for customer, facts, decision in zip(members, facts_list, decisions, strict=True):
-                if isinstance(decision, GradingFailed):
-                    failures.append(failure_row(customer_id=customer.id, strategy=strategy, failed=decision,
-                                                triggered_by=f"regrade:{run.id}", trigger="regrade", now=now))
-                else:
-                    plans.append(plan_record(customer=customer, strategy=strategy, decision=decision, facts=facts,
-                                             principal=REGRADER, trigger="regrade", now=now))
-        plans.sort(key=lambda plan: plan.assessment["customer_id"])
-        await _write(session, plans, failures)
+        plans, failures = await grade_rows(session, customers, host=host, timeout=timeout, trigger="regrade",
+                                           triggered_by=f"regrade:{run.id}", principal=REGRADER)
         changes = [plan.change for plan in plans if plan.change is not None]
         failed, provisional = len(failures), sum(1 for plan in plans if plan.assessment["provisional"])
         await audit.append(session, [audit.AuditEvent(
