@@ -26,6 +26,7 @@ from schema.complaints.queries import compensation_node, complaint_node
 from schema.context import Context, Info
 from schema.customer.information_types import EVENTS, GUARANTEES, INVESTMENTS
 from schema.customer.types import (
+    APPLICATIONS,
     CONSENTS,
     EARLY_WARNINGS,
     EXTERNAL_REVIEWS,
@@ -83,6 +84,10 @@ OWNED: dict[str, OwnedNode] = {
         (("Customer.serviceRecords", "ServiceRecord.followUps"), ("Query.serviceFollowUps",)),
     ),
     "Consent": OwnedNode(models.Consent, CONSENTS.build, (("Customer.consents",),)),
+    "CreditApplication": OwnedNode(
+        models.CreditApplication, APPLICATIONS.build,
+        (("Customer.creditApplications",), ("Query.creditApplications",)),
+    ),
     "CreditFacility": OwnedNode(
         models.CreditFacility, FACILITIES.build, (("Customer.facilities",), ("Query.creditFacilities",))
     ),

@@ -17,6 +17,8 @@ from schema.authz import Authorization
 from schema.complaints.mutations import ComplaintMutation
 from schema.complaints.queries import ComplaintQuery
 from schema.complaints.review import ComplaintReviewQuery
+from schema.credit.application_mutations import ApplicationMutation
+from schema.credit.applications import ApplicationQuery
 from schema.credit.imports import RepaymentImportMutation
 from schema.credit.mutations import CreditMutation
 from schema.credit.queries import CreditQuery
@@ -41,6 +43,7 @@ from schema.servicing.warnings import WarningQuery
 class Query(
     CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
     MeQuery, ServicingQuery, WarningQuery, ExternalQuery, ComplaintQuery, ComplaintReviewQuery, CreditQuery,
+    ApplicationQuery,
 ):
     pass
 
@@ -49,7 +52,7 @@ class Query(
 class Mutation(
     CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
     ServicingMutation, WarningMutation, ExternalMutation, ComplaintMutation, CreditMutation,
-    RepaymentImportMutation,
+    RepaymentImportMutation, ApplicationMutation,
 ):
     pass
 

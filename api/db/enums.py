@@ -244,3 +244,13 @@ class FacilityStatus(StrEnum):
 
     ACTIVE = "active"
     SETTLED = "settled"  # repaid in full and closed
+
+
+class ApplicationStatus(StrEnum):
+    """Where a credit application is (R-S2)."""
+
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"

@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.base import utcnow
-from api.db.enums import FacilityStatus, InfoGroup
-from api.db.models import CreditFacility, Customer, Repayment, RepaymentInstallment
+from api.db.enums import ApplicationStatus, FacilityStatus, InfoGroup
+from api.db.models import CreditApplication, CreditFacility, Customer, Repayment, RepaymentInstallment
 from api.errors import FieldProblem, InvalidInput
 from api.principal import Principal
 from api.reference.loan_classification import ClassificationRules
@@ -74,6 +74,7 @@ class FacilityDraft(Command):
     maturity_on: date
     rate: Rate
     renewal_of_id: int | None = None
+    application_id: int | None = None
     schedule: Annotated[list[InstallmentDraft], Field(default_factory=list, max_length=MAX_INSTALLMENTS)]
 
     @model_validator(mode="after")
@@ -138,13 +139,16 @@ async def book_facility(
             select(CreditFacility.customer_id).where(CreditFacility.id == draft.renewal_of_id))
         if renewed != customer.id:
             problems.append(FieldProblem("input.renewalOfId", "not a facility of this customer"))
+    if draft.application_id is not None:
+        problems += await _application_problems(session, draft, customer.id)
     if problems:
         raise InvalidInput(problems)
     facility = CreditFacility(
         customer_id=customer.id, reference=draft.reference, product=draft.product, limit_amount=draft.limit_amount,
         currency=draft.currency, drawn_amount=draft.drawn_amount, start_on=draft.start_on,
         maturity_on=draft.maturity_on, rate=draft.rate, renewal_of_id=draft.renewal_of_id,
-        outstanding=draft.drawn_amount, category_reasons=[], classified_on=today, recorded_by=principal.sub,
+        application_id=draft.application_id, outstanding=draft.drawn_amount, category_reasons=[],
+        classified_on=today, recorded_by=principal.sub,
     )
     session.add(facility)
     await session.flush()
@@ -156,6 +160,25 @@ async def book_facility(
     await _settle_classification(session, customer, today=today, rules=rules, regrade=regrade, trigger="facility")
     await session.refresh(facility)
     return facility
+
+
+async def _application_problems(session: AsyncSession, draft: FacilityDraft, customer_id: int) -> list[FieldProblem]:
+    """What stops booking ``draft`` from its application: it must be this customer's, approved, not yet
+    booked, and the facility within what was approved."""
+    field = "input.applicationId"
+    application = await session.get(CreditApplication, draft.application_id)
+    if application is None or application.customer_id != customer_id:
+        return [FieldProblem(field, "not an application of this customer")]
+    if application.status is not ApplicationStatus.APPROVED:
+        return [FieldProblem(field, f"the application is {application.status.name}, not APPROVED")]
+    if await session.scalar(select(CreditFacility.id).where(CreditFacility.application_id == application.id)):
+        return [FieldProblem(field, "a facility is already booked from this application")]
+    problems = []
+    if draft.currency != application.currency:
+        problems.append(FieldProblem("input.currency", f"the application was in {application.currency}"))
+    if application.approved_amount is not None and draft.limit_amount > application.approved_amount:
+        problems.append(FieldProblem("input.limitAmount", f"above the {application.approved_amount} approved"))
+    return problems
 
 
 async def record_repayment(

@@ -38,6 +38,9 @@ class BookCreditFacilityInput:
     rate: Decimal = strawberry.field(description="Yearly interest rate as a fraction (`0.0435` is 4.35 %).")
     renewal_of_id: strawberry.ID | None = strawberry.field(
         default=None, description="The borrower's facility it renews (`CreditFacility.id`), if any.")
+    application_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The APPROVED application it is booked from (`CreditApplication.id`), once: its "
+        "currency, and a limit within the amount approved; none for a facility granted before it was recorded here.")
     schedule: list[InstallmentInput] = strawberry.field(
         default_factory=list,
         description="The repayment schedule: due days after the start and by maturity, each once; its principal "
@@ -105,6 +108,9 @@ class CreditMutation:
         customer_id = decode_global_id(data.pop("customer_id"), "Customer", "input.customerId")
         if data.get("renewal_of_id") is not None:
             data["renewal_of_id"] = decode_global_id(data["renewal_of_id"], "CreditFacility", "input.renewalOfId")
+        if data.get("application_id") is not None:
+            data["application_id"] = decode_global_id(data["application_id"], "CreditApplication",
+                                                      "input.applicationId")
         return await _change(info, facilities.book_facility, customer_id=customer_id, data=data)
 
     @strawberry.mutation(

@@ -28,6 +28,7 @@ from api.errors import NotFound
 from api.reference.industries import all_industries
 from api.services import (
     access,
+    application_reads,
     customers,
     external,
     facility_reads,
@@ -60,6 +61,7 @@ from schema.comparisons import (
 )
 from schema.context import Context, Info
 from schema.convert import EnumNames, from_row
+from schema.credit.applications import CreditApplication, application_of
 from schema.credit.types import BorrowerClassification, CreditFacility, facility_of
 from schema.customer.information_types import (
     BasicInformation,
@@ -303,6 +305,10 @@ OPEN_WARNINGS = Count("id", warning_reads.OPEN_WARNINGS.fetch, warning_reads.OPE
 FACILITIES = Related(
     "id", facility_reads.facilities_of, lambda row, _: facility_of(row), argument="last", default=10,
     bounds=(1, MAX_NESTED), sql_rows=facility_reads.newest_facilities_sql, order=("id",),
+)
+APPLICATIONS = Related(
+    "id", application_reads.applications_of, lambda row, _: application_of(row), argument="last", default=10,
+    bounds=(1, MAX_NESTED), sql_rows=application_reads.newest_applications_sql, order=("id",),
 )
 RISK_CLASSIFICATION = Related(
     "id", facility_reads.borrower_classification_in_force,
@@ -616,6 +622,16 @@ class Customer(relay.Node):
         last: Annotated[int, strawberry.argument(description="How many of the newest facilities (1–100).")] = 10,
     ) -> list[CreditFacility] | None:
         return await related(info, FACILITIES, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The customer's credit applications, newest first.", metadata=declare(APPLICATIONS, "credit")
+    )
+    async def credit_applications(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest applications (1–100).")] = 10,
+    ) -> list[CreditApplication] | None:
+        return await related(info, APPLICATIONS, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The customer's five-category classification here (its worst facility's, after the "

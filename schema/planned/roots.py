@@ -15,13 +15,21 @@ from strawberry import relay
 
 from api.db.compiled import Reader
 from api.errors import DomainError, InvalidInput
-from api.services import complaint_reads, external, facility_reads, servicing_reads, warning_reads
+from api.services import (
+    application_reads,
+    complaint_reads,
+    external,
+    facility_reads,
+    servicing_reads,
+    warning_reads,
+)
 from api.services.customer_page import PageSpec, customer_node, customer_page
 from api.services.customer_query import count_customers
 from api.services.customer_rows import CustomerRows
 from api.services.filtering import Searchable
 from schema.comparisons import order_list, where_dict
 from schema.complaints.queries import COMPLAINT_COORDINATES, COMPLAINT_SEARCH
+from schema.credit.applications import APPLICATION_COORDINATES, APPLICATION_SEARCH
 from schema.credit.types import FACILITY_COORDINATES, FACILITY_SEARCH
 from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES
 from schema.ids import decode_global_id, node_key, page_info
@@ -55,6 +63,8 @@ CUSTOMER_ROW_ROOTS = {
     "earlyWarnings": RowListing("EarlyWarning", warning_reads.WARNINGS, WARNING_SEARCH, WARNING_COORDINATES),
     "externalReviews": RowListing("ExternalReview", external.REVIEWS, REVIEW_SEARCH, REVIEW_COORDINATES),
     "complaints": RowListing("Complaint", complaint_reads.COMPLAINTS, COMPLAINT_SEARCH, COMPLAINT_COORDINATES),
+    "creditApplications": RowListing("CreditApplication", application_reads.APPLICATIONS, APPLICATION_SEARCH,
+                                     APPLICATION_COORDINATES),
     "creditFacilities": RowListing("CreditFacility", facility_reads.FACILITIES, FACILITY_SEARCH,
                                    FACILITY_COORDINATES),
 }

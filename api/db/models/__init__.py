@@ -13,6 +13,8 @@ from api.db.models.complaint import (
 )
 from api.db.models.credit import (
     BorrowerClassification,
+    CreditApplication,
+    CreditApplicationStep,
     CreditFacility,
     FacilityClassification,
     Repayment,
@@ -51,6 +53,8 @@ __all__ = [
     "ComplaintTeamMember",
     "ComplaintTransition",
     "Consent",
+    "CreditApplication",
+    "CreditApplicationStep",
     "CreditEvent",
     "CreditFacility",
     "CreditInformation",

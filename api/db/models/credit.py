@@ -1,5 +1,6 @@
-"""The lender's credit business (R-S2, R-C3, R-M2): facilities with their repayment schedules and
-repayments, and their five-category risk classification as effective-dated history.
+"""The lender's credit business (R-S2, R-C3, R-M2): applications and their moves, facilities with their
+repayment schedules and repayments, and their five-category risk classification as effective-dated
+history.
 
 Arrears (days past due, overdue amount) and the outstanding balance are computed from the
 schedule and the repayments (``api.services.arrears``), never typed in; the facility row keeps
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, Money, UTCDateTime, utcnow
-from api.db.enums import FacilityStatus, RiskCategory, enum_column
+from api.db.enums import ApplicationStatus, FacilityStatus, RiskCategory, enum_column
 
 _CUSTOMER_FK = "customer.id"
 _FACILITY_FK = "credit_facility.id"
@@ -38,6 +40,8 @@ class CreditFacility(Base):
     maturity_on: Mapped[date] = mapped_column(Date)
     rate: Mapped[Decimal] = mapped_column(Numeric(9, 6))  # yearly, as a fraction (0.0435 is 4.35 %)
     renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey(_FACILITY_FK), index=True)
+    # The approved application it was booked from; none for a facility granted before it was recorded here.
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("credit_application.id"), unique=True)
     restructured_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[FacilityStatus] = mapped_column(
         enum_column(FacilityStatus, "facility_status"), default=FacilityStatus.ACTIVE, server_default="active")
@@ -125,3 +129,60 @@ class BorrowerClassification(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     rules_version: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CreditApplication(Base):
+    """A credit application (R-S2): what is asked for, offered as mitigation, and where its review stands.
+
+    The approval deadline comes from the applicant's grade at submission (its treatment's
+    ``approval_days``); a green-channel grade puts it first in the reviewers' queue.
+    """
+
+    __tablename__ = "credit_application"
+    __table_args__ = (
+        Index("ix_credit_application_customer_id_id", "customer_id", "id"),
+        # The reviewers' queue: open ones, green channel first, then by the day due.
+        Index("ix_credit_application_queue", "status", "green_channel", "due_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey(_CUSTOMER_FK, ondelete="CASCADE"))
+    product: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    term_months: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(Text)
+    collateral: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # kind, description, value
+    guarantees: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # guarantor, amount
+    status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus, "application_status"))
+    grade: Mapped[str | None] = mapped_column(String(1))  # the applicant's grade in force at submission
+    green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_on: Mapped[date] = mapped_column(Date)  # the lender's day it came in: the deadline counts from it
+    due_on: Mapped[date] = mapped_column(Date)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    exception_reason: Mapped[str | None] = mapped_column(Text)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+    approved_rate: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy types it as an attribute)
+
+
+class CreditApplicationStep(Base):
+    """One move of an application between states, kept for ever: who, when, from, to, and what was said."""
+
+    __tablename__ = "credit_application_step"
+    __table_args__ = (Index("ix_credit_application_step_application_id_id", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("credit_application.id", ondelete="CASCADE"))
+    from_status: Mapped[ApplicationStatus | None] = mapped_column(enum_column(ApplicationStatus, "from_status"))
+    to_status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus, "to_status"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
