@@ -107,6 +107,8 @@ async def refresh_credit_status(
         customer.credit_status, customer.credit_status_basis = status, basis
         customer.credit_status_set_at, customer.credit_status_set_by = now, by
         customer.updated_at = now
+    # Written now: a bulk re-grade that follows updates the same rows with Core statements.
+    await session.flush()
     return changed
 
 
