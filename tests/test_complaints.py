@@ -74,9 +74,10 @@ LIST = """query($where: ComplaintWhere, $orderBy: [ComplaintOrderBy!], $customer
 @pytest.fixture(params=["cn_2020", "us_cfpb"])
 def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     """Every test runs under both shipped presets. Two hundred intakes at once queue for the database
-    (SQLite writes one at a time): the worker takes them all and lets them wait their turn."""
+    (SQLite writes one at a time): the worker takes them all and lets them wait their turn, which on a
+    busy machine comes later than the 10 s a request is given by default."""
     return settings.model_copy(update={"complaint_sla": request.param, "max_concurrent_requests": 256,
-                                       "db_pool_timeout_seconds": 60.0})
+                                       "db_pool_timeout_seconds": 60.0, "max_execution_seconds": 60.0})
 
 
 def lender_today() -> str:

@@ -73,7 +73,8 @@ async def test_a_fragment_bomb_is_counted_once_per_fragment_and_refused_quickly(
     query = "{ industries { ...F39 } } " + " ".join(fragments)
     started = time.perf_counter()
     response = await client.post("/graphql", json={"query": query}, headers=AUTH)
-    assert time.perf_counter() - started < 2
+    # Expanded naively, 2^40 selections would take days: any bound catches it; a busy machine needs slack.
+    assert time.perf_counter() - started < 20
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
