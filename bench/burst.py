@@ -32,7 +32,7 @@ from api.settings import DEVELOPMENT_SECRET_KEY
 # As reported: 45 aliases of a full page of customers with their nested lists.
 _PAGE = ("customers(first: 100) { edges { node { id name creditCode grade { level score } industry { code name } "
          "financialStatements { periodEnd totalAssets totalLiabilities revenue netProfit } "
-         "serviceRecords { kind occurredAt summary } } } }")
+         "serviceRecords { edges { node { kind occurredAt summary } } } } } }")
 REPORTED = "{ " + " ".join(f"a{i}: {_PAGE}" for i in range(45)) + " }"
 # The heaviest this service admits by default: aliased full pages up to the cost limit.
 ADMITTED = "{ " + " ".join(f"a{i}: customers(first: 100) {{ edges {{ node {{ id name creditCode "

@@ -113,7 +113,8 @@ COMPLAINTS_CC = "id status channel receivedAt dueOn handler customer { id name }
 COMPLAINTS_PG = "rowId status channel receivedAt dueOn handler customerByCustomerId { rowId name }"
 
 # The portfolio page's customer, as bench/pages.py asks for it.
-PAGE_CC = "id name industry { code } grade { level score } serviceRecords(last: 3) { kind occurredAt summary } " \
+PAGE_CC = "id name industry { code } grade { level score } " \
+          "serviceRecords(first: 3) { edges { node { kind occurredAt summary } } } " \
           "openComplaintCount"
 PAGE_PG = "rowId name industryCode grade gradeScore " \
           "serviceRecordsByCustomerId(first: 3, orderBy: [OCCURRED_AT_DESC, ROW_ID_DESC]) " \
@@ -137,7 +138,7 @@ DETAIL_CC = """query Detail($id: ID!) {
     id name creditCode creditStatus latestStatementPeriodEnd lastMajorChangeAt
     financialStatements(last: 4) { periodEnd periodKind currency totalAssets totalLiabilities equity revenue netProfit
       employees auditOpinion }
-    serviceRecords(last: 5) { stage kind occurredAt recordedBy summary followUp }
+    serviceRecords(first: 5) { edges { node { stage kind occurredAt recordedBy summary followUp } } }
     gradeHistory(first: 3) { edges { node { id grade score strategyId assessedAt trigger } } }
   }
 }"""
@@ -301,7 +302,7 @@ def _detail_cc(d: dict[str, Any]) -> dict[str, Any]:
                 "credit_status": _lower(n["creditStatus"]), "latest_period_end": n["latestStatementPeriodEnd"],
                 "last_major_change_at": _when(n["lastMajorChangeAt"]),
                 "statements": [_statement_cc(s) for s in n["financialStatements"]],
-                "service_records": [_service_record(r) for r in n["serviceRecords"]],
+                "service_records": [_service_record(r) for r in _nodes(n["serviceRecords"])],
                 "grades": [_assessment(a, global_pk(a["id"], "GradeAssessment")) for a in _nodes(n["gradeHistory"])]}
     return _single(d["customer"], row)
 

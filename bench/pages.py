@@ -24,7 +24,7 @@ CREDITCARE_PAGE = """query Portfolio($after: String) {
   customers(first: 50, after: $after) {
     pageInfo { hasNextPage endCursor }
     edges { node { id name industry { code } grade { level score }
-      serviceRecords(last: 3) { kind occurredAt summary } openComplaintCount } }
+      serviceRecords(first: 3) { edges { node { kind occurredAt summary } } } openComplaintCount } }
   }
 }"""
 
@@ -152,7 +152,8 @@ def creditcare_row(n: dict[str, Any]) -> dict[str, Any]:
         "industry": n["industry"]["code"] if n["industry"] else None,
         "grade": grade["level"].lower() if grade else None,
         "score": _score(grade["score"]) if grade else None,
-        "service_records": [(r["kind"].lower(), _when(r["occurredAt"]), r["summary"]) for r in n["serviceRecords"]],
+        "service_records": [(r["kind"].lower(), _when(r["occurredAt"]), r["summary"]) for r in
+                            (edge["node"] for edge in n["serviceRecords"]["edges"])],
         "open_complaints": n["openComplaintCount"],
     }
 

@@ -36,6 +36,7 @@ from schema.customer.types import (
     HISTORY,
     SERVICE_RECORDS,
     STATEMENTS,
+    TREATMENT_ACTIONS,
     Customer,
 )
 from schema.grading import OVERRIDES
@@ -90,6 +91,10 @@ OWNED: dict[str, OwnedNode] = {
     ),
     "CreditFacility": OwnedNode(
         models.CreditFacility, FACILITIES.build, (("Customer.facilities",), ("Query.creditFacilities",))
+    ),
+    "TreatmentAction": OwnedNode(
+        models.TreatmentAction, TREATMENT_ACTIONS.build,
+        (("Customer.treatmentActions",), ("Query.treatmentActions",)),
     ),
     # Redacted field by field as in the history list (``redacted_change``).
     "CustomerChange": OwnedNode(models.CustomerChange, HISTORY.build, (("Customer.history",),)),

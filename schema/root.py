@@ -22,6 +22,8 @@ from schema.credit.applications import ApplicationQuery
 from schema.credit.imports import RepaymentImportMutation
 from schema.credit.mutations import CreditMutation
 from schema.credit.queries import CreditQuery
+from schema.credit.treatment import TreatmentQuery
+from schema.credit.treatment_mutations import TreatmentMutation
 from schema.customer.mutations import CustomerMutation
 from schema.customer.queries import CustomerQuery
 from schema.exchange_rates import ExchangeRateMutation, ExchangeRateQuery
@@ -43,7 +45,7 @@ from schema.servicing.warnings import WarningQuery
 class Query(
     CustomerQuery, OrganisationQuery, ReferenceQuery, ExchangeRateQuery, AccessQuery, PolicyQuery, GradingQuery,
     MeQuery, ServicingQuery, WarningQuery, ExternalQuery, ComplaintQuery, ComplaintReviewQuery, CreditQuery,
-    ApplicationQuery,
+    ApplicationQuery, TreatmentQuery,
 ):
     pass
 
@@ -52,7 +54,7 @@ class Query(
 class Mutation(
     CustomerMutation, OrganisationMutation, ExchangeRateMutation, AccessMutation, PolicyMutation, GradingMutation,
     ServicingMutation, WarningMutation, ExternalMutation, ComplaintMutation, CreditMutation,
-    RepaymentImportMutation, ApplicationMutation,
+    RepaymentImportMutation, ApplicationMutation, TreatmentMutation,
 ):
     pass
 

@@ -180,7 +180,7 @@ async def test_writes_are_limited_to_rows_in_scope(api):
 
 REGISTRY_AND_MORE = """query($id: ID!) { customer(id: $id) {
   id name creditCode industry { code } branch { code }
-  size creditStatus relationshipManager { username } grade { level } serviceRecords { summary }
+  size creditStatus relationshipManager { username } grade { level } serviceRecords { edges { node { summary } } }
   basicInformation { businessScope } operatingInformation { marketSharePercent } openComplaintCount
 } }"""
 

@@ -170,9 +170,9 @@ async def test_telling_the_customer_how_the_application_progresses_is_a_service_
     record = told["communicateApplicationProgress"]["serviceRecord"]
     assert (record["stage"], record["kind"]) == ("IN_LOAN", "APPROVAL_PROGRESS")
     assert record["outcome"].startswith("Application #") and record["outcome"].endswith("SUBMITTED")
-    listed = await api.ok("query($id: ID!) { customer(id: $id) { serviceRecords { kind } creditApplications { "
-                          "status } } }", {"id": customer["id"]}, bearer=RM)
-    assert [r["kind"] for r in listed["customer"]["serviceRecords"]] == ["APPROVAL_PROGRESS"]
+    listed = await api.ok("query($id: ID!) { customer(id: $id) { serviceRecords { edges { node { kind } } } "
+                          "creditApplications { status } } }", {"id": customer["id"]}, bearer=RM)
+    assert [e["node"]["kind"] for e in listed["customer"]["serviceRecords"]["edges"]] == ["APPROVAL_PROGRESS"]
     assert listed["customer"]["creditApplications"] == [{"status": "SUBMITTED"}]
 
 

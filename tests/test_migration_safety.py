@@ -37,6 +37,8 @@ from api.db.enums import (
     GuaranteeStatus,
     RiskCategory,
     TeamCapacity,
+    TreatmentActionKind,
+    TreatmentActionStatus,
 )
 from api.db.models import (
     AuditEntry,
@@ -66,12 +68,14 @@ from api.db.models import (
     Guarantee,
     MajorInvestment,
     PolicyVersion,
+    RecallDecision,
     RegradeRun,
     Repayment,
     RepaymentInstallment,
     ServiceFollowUp,
     ServiceRecord,
     ServiceRecordVersion,
+    TreatmentAction,
 )
 from api.db.session import create_engine, create_sessionmaker
 from api.lifespan import plugin_host
@@ -228,6 +232,12 @@ def load(url: str, *, records: tuple[str, ...] = tuple(migrations.RECORDS)) -> d
                     (BorrowerClassification, {"customer_id": customer_id, "category": RiskCategory.NORMAL,
                                               "effective_on": date(2026, 1, 1), "days_past_due": 0,
                                               "rules_version": "2023.1"}),
+                    (TreatmentAction, {"id": 8001, "customer_id": customer_id, "kind": TreatmentActionKind.EARLY_RECALL,
+                                       "title": "Recall", "grade": "D", "treatment_version": "2026.3",
+                                       "raised_by": "grading:demo", "due_on": date(2026, 1, 1),
+                                       "status": TreatmentActionStatus.OPEN}),
+                    (RecallDecision, {"action_id": 8001, "facility_id": 7001, "recall": False, "reason": "Paying.",
+                                      "decided_by": "demo"}),
                     (CasbinRule, {"ptype": "p", "v0": "admin", "v1": "*", "v2": "read"}),
                     (ServiceRecordVersion, {"service_record_id": record_id, "version": 1, "written_by": "demo",
                                             "content": {"summary": "Visited."}}),

@@ -258,7 +258,7 @@ CUSTOMER_PAGE = """query($after: String) {
       branch { code }
       relationshipManager { username branch { code } }
       financialStatements { periodEnd periodKind }
-      serviceRecords(last: 3) { occurredAt recordedBy }
+      serviceRecords(first: 3) { edges { node { occurredAt recordedBy } } }
       openComplaintCount
     } }
   }
@@ -305,7 +305,7 @@ def test_migrate_then_demo_data_gives_a_realistic_portfolio_loaded_only_once(cli
         years = sorted(int(s["periodEnd"][:4]) for s in annual)
         assert len(years) == 3 and years == list(range(years[0], years[0] + 3)), (c["name"], years)
         # Every customer has been served (by its own relationship manager), newest contact first.
-        records = c["serviceRecords"]
+        records = [edge["node"] for edge in c["serviceRecords"]["edges"]]
         assert len(records) == 3 and {r["recordedBy"] for r in records} == {c["relationshipManager"]["username"]}
         assert [r["occurredAt"] for r in records] == sorted((r["occurredAt"] for r in records), reverse=True)
     assert 0 < sum(1 for c in customers if c["openComplaintCount"]) < len(customers)

@@ -53,7 +53,7 @@ DETAIL = """query Detail($id: ID!) {
     sizeAssessment { size ruleVersion ruleId inputs determinedAt }
     creditStatusAssessment { status basis setBy }
     financialStatements(last: 2) { periodEnd revenue netProfit auditOpinion }
-    serviceRecords(last: 2) { kind occurredAt summary }
+    serviceRecords(first: 2) { edges { node { kind occurredAt summary } } }
     gradeHistory(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {
       grade score reasons knockOuts facts } } }
     history(first: 5) { totalCount edges { node { field oldValue newValue major } } }
@@ -184,7 +184,7 @@ IN_SQL = {
         openComplaintCount } } } }""",
     "detail": """query($id: ID!) { customer(id: $id) { id name creditStatus
       financialStatements(last: 4) { periodEnd revenue netProfit auditOpinion }
-      serviceRecords(last: 5) { stage kind occurredAt summary followUp } } }""",
+      serviceRecords(first: 5) { edges { node { stage kind occurredAt summary followUp } } } } }""",
     # Audited objects of the node: a read noted per customer, as the resolvers note it.
     "assessments": """query($id: ID!) { customer(id: $id) { id
       sizeAssessment { size ruleVersion ruleId inputs determinedAt }

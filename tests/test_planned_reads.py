@@ -22,10 +22,10 @@ PORTFOLIO = """query Portfolio($after: String) {
   customers(first: 50, after: $after) {
     pageInfo { hasNextPage endCursor }
     edges { node { id name industry { code } grade { level score }
-      serviceRecords(last: 3) { kind occurredAt summary } openComplaintCount } }
+      serviceRecords(first: 3) { edges { node { kind occurredAt summary } } } openComplaintCount } }
   }
 }"""
-EVERYTHING_PLANNED = """query Everything($first: Int, $last: Int!) {
+EVERYTHING_PLANNED = """query Everything($first: Int, $records: Int!) {
   customers(first: $first) {
     __typename
     totalCount
@@ -35,13 +35,16 @@ EVERYTHING_PLANNED = """query Everything($first: Int, $last: Int!) {
       latestStatementPeriodEnd size creditStatus financialsStale
       industry { code section name nameZh category assignable }
       grade { level score gradedAt }
-      serviceRecords(last: $last) { __typename stage kind occurredAt recordedBy summary followUp }
+      serviceRecords(first: $records) { __typename totalCount pageInfo { hasNextPage hasPreviousPage }
+        edges { node { __typename stage kind occurredAt recordedBy summary followUp } } }
       openComplaintCount
     } }
   }
 }"""
 # Every field with a SQL form: on PostgreSQL the database builds these nodes.
-EVERYTHING_IN_SQL = EVERYTHING_PLANNED.replace("financialsStale", "").replace(
+# (A nested connection's page size is written in the document: a variable's is left to Python.)
+EVERYTHING_IN_SQL = EVERYTHING_PLANNED.replace("financialsStale", "").replace(", $records: Int!", "").replace(
+    "first: $records", "first: 3").replace(
     "industry { code section name nameZh category assignable }", "industry { __typename code }"
 )
 FRAGMENTS = """query { customers(first: 4) { ...Page } }
@@ -65,10 +68,10 @@ async def test_every_role_of_the_decision_table_gets_the_regular_answer_from_the
     cursor = (first_page["data"]["customers"]["pageInfo"] or {}).get("endCursor")
     before = paths["planned"]
     await api(PORTFOLIO, {"after": cursor}, bearer=bearer)
-    await api(EVERYTHING_PLANNED, {"first": 3, "last": 2}, bearer=bearer)
-    await api(EVERYTHING_PLANNED, {"first": None, "last": 1}, bearer=bearer)
+    await api(EVERYTHING_PLANNED, {"first": 3, "records": 2}, bearer=bearer)
+    await api(EVERYTHING_PLANNED, {"first": None, "records": 1}, bearer=bearer)
     await api(FRAGMENTS, bearer=bearer)
-    await api(EVERYTHING_IN_SQL, {"first": 5, "last": 3}, bearer=bearer)
+    await api(EVERYTHING_IN_SQL, {"first": 5}, bearer=bearer)
     # Verified against the regular resolvers by the endpoint (planned_reads_verify), and planned,
     # except where the subject may not read the non-null Customer.id: a denial there nulls the
     # whole edge list, which the planner leaves to graphql-core.
@@ -81,10 +84,10 @@ async def test_the_portfolio_page_shows_the_newest_records_and_open_complaints(s
     bearer = token(sub="alice", roles=("compliance_auditor",), branch="HZ01")
     data = await api.ok(PORTFOLIO, {"after": None}, bearer=bearer)
     nodes = [edge["node"] for edge in data["customers"]["edges"]]
-    assert [len(node["serviceRecords"]) for node in nodes] == [1, 2, 3, 3, 3, 3, 0]
+    assert [len(node["serviceRecords"]["edges"]) for node in nodes] == [1, 2, 3, 3, 3, 3, 0]
     assert [node["openComplaintCount"] for node in nodes] == [0, 1, 1, 2, 0, 1, 0]
     for node in nodes:
-        times = [record["occurredAt"] for record in node["serviceRecords"]]
+        times = [edge["node"]["occurredAt"] for edge in node["serviceRecords"]["edges"]]
         assert times == sorted(times, reverse=True)
     assert seeded.state.runtime.read_paths["planned"] == 1
 

@@ -42,7 +42,7 @@ ROOT = """query($customerId: ID, $where: ServiceRecordWhere, $orderBy: [ServiceR
 FOLLOW_UPS = """query($where: ServiceFollowUpWhere) { serviceFollowUps(where: $where) {
   edges { node { action owner dueOn done overdue } } } }"""
 ON_CUSTOMER = """query($id: ID!) { customer(id: $id) {
-  serviceRecords(last: 5) { summary kind channel participants } } }"""
+  serviceRecords(first: 5) { edges { node { summary kind channel participants } } } } }"""
 
 
 def ago(days: float) -> str:
@@ -87,9 +87,10 @@ async def test_a_contact_is_recorded_with_its_participants_outcome_and_follow_up
     assert (shown["outcome"], shown["satisfaction"]) == ("The team now files statements online.", 5)
     assert shown["followUps"] == [{"id": shown["followUps"][0]["id"], "action": "Send the user guide.", "owner": "amy",
                                    "dueOn": due, "done": False, "overdue": False}]
-    on_customer = (await api.ok(ON_CUSTOMER, {"id": customer["id"]}))["customer"]["serviceRecords"]
-    assert on_customer == [{"summary": shown["summary"], "kind": "TRAINING", "channel": "ON_SITE",
-                            "participants": shown["participants"]}]
+    on_customer = (await api.ok(ON_CUSTOMER, {"id": customer["id"]}))["customer"]["serviceRecords"]["edges"]
+    assert [edge["node"] for edge in on_customer] == [
+        {"summary": shown["summary"], "kind": "TRAINING", "channel": "ON_SITE", "participants": shown["participants"]}
+    ]
 
 
 async def test_bad_contacts_are_refused_naming_each_field_and_nothing_is_recorded(api):
@@ -233,12 +234,58 @@ async def test_a_contacts_customer_reads_as_the_customer_itself_on_every_read_pa
     await f.organisation(api)
     customer = await f.customer(api, name="Alpha")
     await record(api, contact(customer["id"]))
-    nested = (await api.ok("""query($id: ID!) { customer(id: $id) { serviceRecords(last: 1) {
-      customer { name financialsStale revisitOverdue } } } }""", {"id": customer["id"]}))
-    assert nested["customer"]["serviceRecords"] == [
-        {"customer": {"name": "Alpha", "financialsStale": True, "revisitOverdue": None}}
+    nested = (await api.ok("""query($id: ID!) { customer(id: $id) { serviceRecords(first: 1) {
+      edges { node { customer { name financialsStale revisitOverdue } } } } } }""", {"id": customer["id"]}))
+    assert nested["customer"]["serviceRecords"]["edges"] == [
+        {"node": {"customer": {"name": "Alpha", "financialsStale": True, "revisitOverdue": None}}}
     ]
     listed_customer = await api.ok("{ serviceRecords { edges { node { customer { name financialsStale } } } } }")
     assert listed_customer["serviceRecords"]["edges"] == [{"node": {"customer": {"name": "Alpha",
                                                                                  "financialsStale": True}}}]
     assert app.state.runtime.read_paths["planned"] >= 1  # the nested one: both paths ran and agreed
+
+
+PAGED = """query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { customer(id: $id) {
+  serviceRecords(first: $first, after: $after, last: $last, before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { summary } } } } }"""
+
+
+async def test_a_customers_contacts_page_newest_first_by_when_they_took_place_on_every_read_path(app, api):
+    await f.organisation(api)
+    customer = await f.customer(api)
+    same_moment = ago(2)
+    # Recorded out of order: a visit of last week entered after yesterday's call; two at one moment.
+    for summary, when in (("yesterday", ago(1)), ("last week", ago(7)), ("tie first", same_moment),
+                          ("tie second", same_moment), ("today", ago(0.01))):
+        await record(api, contact(customer["id"], summary=summary, occurredAt=when))
+    newest_first = ["today", "yesterday", "tie second", "tie first", "last week"]
+
+    async def page(**arguments: Any) -> dict[str, Any]:
+        data = await api.ok(PAGED, {"id": customer["id"], **arguments})
+        return data["customer"]["serviceRecords"]
+
+    first = await page(first=2)
+    assert [edge["node"]["summary"] for edge in first["edges"]] == newest_first[:2]
+    assert first["totalCount"] == 5
+    assert (first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (True, False)
+    assert first["pageInfo"]["endCursor"] == first["edges"][-1]["cursor"]
+    second = await page(first=2, after=first["pageInfo"]["endCursor"])
+    assert [edge["node"]["summary"] for edge in second["edges"]] == newest_first[2:4]
+    third = await page(first=2, after=second["pageInfo"]["endCursor"])
+    assert [edge["node"]["summary"] for edge in third["edges"]] == newest_first[4:]
+    assert third["pageInfo"]["hasNextPage"] is False
+    oldest = await page(last=2)
+    assert [edge["node"]["summary"] for edge in oldest["edges"]] == newest_first[3:]
+    before = await page(last=2, before=oldest["pageInfo"]["startCursor"])
+    assert [edge["node"]["summary"] for edge in before["edges"]] == newest_first[1:3]
+    assert (await page())["totalCount"] == 5 and len((await page())["edges"]) == 5  # ten unless told
+    assert app.state.runtime.read_paths["planned"] >= 6  # each checked against the resolvers
+
+
+async def test_a_page_size_out_of_range_is_refused_at_the_argument(api):
+    await f.organisation(api)
+    customer = await f.customer(api)
+    body = await api(PAGED, {"id": customer["id"], "first": 101})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert body["errors"][0]["path"] == ["customer", "serviceRecords"]

@@ -254,3 +254,19 @@ class ApplicationStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+
+
+class TreatmentActionKind(StrEnum):
+    """What a grade's treatment asks to be done (R-G1: a D-grade customer's exposure is shrunk, loans recalled)."""
+
+    EXPOSURE_REDUCTION = "exposure_reduction"  # a plan: target balance and day
+    EARLY_RECALL = "early_recall"  # a decision per running facility
+
+
+class TreatmentActionStatus(StrEnum):
+    """Where a treatment task stands."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    WITHDRAWN = "withdrawn"  # the grade left the treatment that raised it

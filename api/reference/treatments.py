@@ -11,6 +11,15 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class TaskTemplate:
+    """A task the treatment raises when a customer comes to its grade (R-G1), due ``due_days`` later."""
+
+    kind: str  # a TreatmentActionKind value
+    title: str
+    due_days: int
+
+
+@dataclass(frozen=True, slots=True)
 class Treatment:
     """What a grade means in practice: limits, pricing, mitigation, revisits, actions."""
 
@@ -25,6 +34,7 @@ class Treatment:
     green_channel: bool = False  # a shorter deadline and first in the reviewers' queue (R-S2)
     # The most the lender lends with the running facilities: this multiple of the latest annual equity.
     exposure_cap_equity_multiple: Decimal = Decimal(0)
+    tasks: tuple[TaskTemplate, ...] = ()  # the actions tracked as tasks (as shipped: D's plan and recall)
 
 
 @cache
@@ -39,6 +49,19 @@ def ungraded_approval_days() -> int:
     return int(_data()["ungraded_approval_days"])
 
 
+_TASK_KINDS = frozenset({"exposure_reduction", "early_recall"})
+
+
+def _task(grade: str, task: dict[str, Any]) -> TaskTemplate:
+    if task.get("kind") not in _TASK_KINDS:
+        raise ValueError(f"grade_treatments.json: grade {grade} has a task of unknown kind {task.get('kind')!r} "
+                         f"(known: {', '.join(sorted(_TASK_KINDS))})")
+    due_days = int(task["due_days"])
+    if due_days < 1:
+        raise ValueError(f"grade_treatments.json: grade {grade}'s {task['kind']} task is due at least a day later")
+    return TaskTemplate(kind=task["kind"], title=str(task["title"])[:200], due_days=due_days)
+
+
 @cache
 def treatments() -> dict[str, Treatment]:
     """The treatment of each grade A–D from the shipped configuration."""
@@ -50,6 +73,7 @@ def treatments() -> dict[str, Treatment]:
             actions=tuple(t["actions"]), version=data["version"], approval_days=int(t["approval_days"]),
             green_channel=bool(t["green_channel"]),
             exposure_cap_equity_multiple=Decimal(str(t["exposure_cap_equity_multiple"])),
+            tasks=tuple(_task(grade, task) for task in t.get("tasks", ())),
         )
         for grade, t in data["treatments"].items()
     }

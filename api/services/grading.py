@@ -46,6 +46,7 @@ from api.services.exposure import Exposure, exposures
 from api.services.grading_reads import IN_FORCE
 from api.services.information_reads import newest_per_customer
 from api.services.scope import RowScope
+from api.services.treatment_actions import follow_grade_changes
 from plugins.manager import PluginHost, StrategyInfo, grade_many
 from plugins.remote import RemoteStrategy
 from plugins.sandbox import Failed
@@ -513,6 +514,8 @@ async def assess_grade(
     decision = await decide(strategy, facts, timeout)
     assessment, change = record(session, customer=customer, strategy=strategy, decision=decision, facts=facts,
                                 principal=principal, trigger=trigger, now=now)
+    if change is not None:
+        await follow_grade_changes(session, [change], today=facts.as_of)
     # No flush here: the caller's one flush bumps the customer's version once per change.
     return customer, assessment, change
 

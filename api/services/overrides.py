@@ -20,6 +20,7 @@ from api.services.customers import customer_in_scope, save
 from api.services.grading import GradeChange, gather_facts, latest_assessment
 from api.services.history import apply_changes, touch
 from api.services.scope import RowScope, within
+from api.services.treatment_actions import follow_grade_changes
 from api.services.validation import Command, LongText, parse
 
 ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")]
@@ -118,6 +119,7 @@ async def decide_override(
         session.add_all(changes)
         if previous != override.to_grade:
             change = GradeChange(customer.id, previous, override.to_grade, latest.strategy_id, now)
+            await follow_grade_changes(session, [change], today=facts.as_of)
     await save(session)
     return override, change
 

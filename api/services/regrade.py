@@ -31,6 +31,7 @@ from api.services.grading import (
     plan_record,
     reusable_answers,
 )
+from api.services.treatment_actions import follow_grade_changes
 from plugins.manager import PluginHost, StrategyInfo
 from plugins.spec import Decision, Facts
 
@@ -150,6 +151,7 @@ async def grade_rows(
                                          principal=principal, trigger=trigger, now=now))
     plans.sort(key=lambda plan: plan.assessment["customer_id"])
     await _write(session, plans, failures)
+    await follow_grade_changes(session, [plan.change for plan in plans if plan.change is not None], today=today)
     return plans, failures
 
 

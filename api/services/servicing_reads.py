@@ -15,26 +15,32 @@ from api.db.enums import ComplaintStatus
 from api.db.models import Complaint, ServiceFollowUp, ServiceRecord, ServiceRecordVersion
 from api.services.customer_rows import CustomerRows, OpenCount
 from api.services.filtering import FilterSql
-from api.services.information_reads import grouped_by, newest_per_customer, newest_rows_sql
+from api.services.information_reads import grouped_by
+from api.services.pagination import PageRequest, ParentPage, SortKey, counts_per_parent, datetime_key, pages_per_parent
 
-# Service records newest first; the id settles contacts recorded for the same moment.
-SERVICE_RECORD_ORDER = (ServiceRecord.occurred_at.desc(), ServiceRecord.id.desc())
 # The root lists: newest contacts first, soonest follow-ups first (sort keys of their declarations).
 RECORDS = CustomerRows(ServiceRecord, (("occurred_at", True), ("id", True)))
 FOLLOW_UPS = CustomerRows(ServiceFollowUp, (("due_on", False),))
 OPEN_COMPLAINTS = OpenCount(Complaint, ComplaintStatus.CLOSED)
 
 
-async def latest_service_records(
-    session: AsyncSession, ids: Sequence[int], limit: int
-) -> dict[int, list[ServiceRecord]]:
-    """The newest ``limit`` service records of each customer, newest first."""
-    return await newest_per_customer(session, ServiceRecord, ids, order=SERVICE_RECORD_ORDER, limit=limit)
+# A customer's contacts page by page, newest first: the cursor holds the moment and the id.
+SERVICE_RECORD_KEYS = (
+    SortKey("occurred_at", ServiceRecord.__table__.c.occurred_at, descending=True, parse=datetime_key),
+    SortKey("id", ServiceRecord.__table__.c.id, descending=True, parse=int),
+)
 
 
-def newest_records_sql(parent_key: Any, columns: Sequence[str], limit: Any) -> Any:
-    """The newest service records of the customer ``parent_key`` names, as a subquery."""
-    return newest_rows_sql(ServiceRecord, SERVICE_RECORD_ORDER, parent_key, columns, limit)
+async def service_record_pages(
+    session: AsyncSession, ids: Sequence[int], request: PageRequest
+) -> dict[int, ParentPage[Any]]:
+    """The page ``request`` asks for of each customer's service records, newest first, in one statement."""
+    return await pages_per_parent(session, ServiceRecord.__table__, "customer_id", ids, SERVICE_RECORD_KEYS, request)
+
+
+async def service_record_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
+    """How many service records each customer has."""
+    return await counts_per_parent(session, ServiceRecord.__table__, "customer_id", ids)
 
 
 async def follow_ups_of(session: AsyncSession, record_ids: Sequence[int]) -> dict[int, list[ServiceFollowUp]]:

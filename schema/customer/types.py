@@ -23,6 +23,7 @@ from api.db.models import Customer as CustomerRow
 from api.db.models import CustomerChange as ChangeRow
 from api.db.models import GradeAssessment as AssessmentRow
 from api.db.models import OperatingInformation as OperatingRow
+from api.db.models import ServiceRecord as ServiceRecordRow
 from api.db.models import StaffMember as StaffRow
 from api.errors import NotFound
 from api.reference.industries import all_industries
@@ -35,6 +36,7 @@ from api.services import (
     grading_reads,
     organisation,
     servicing_reads,
+    treatment_reads,
     warning_reads,
 )
 from api.services import information_reads as reads
@@ -62,6 +64,7 @@ from schema.comparisons import (
 from schema.context import Context, Info
 from schema.convert import EnumNames, from_row
 from schema.credit.applications import CreditApplication, application_of
+from schema.credit.treatment import TreatmentAction, action_of
 from schema.credit.types import BorrowerClassification, CreditFacility, facility_of
 from schema.customer.information_types import (
     BasicInformation,
@@ -97,7 +100,7 @@ from schema.reads import (
 from schema.reference import CreditStatusEnum, EnterpriseSizeEnum, Industry, InfoGroupEnum, industry_of
 from schema.resolve import counted, looked_up, related
 from schema.servicing.external import ExternalReview, review_of
-from schema.servicing.types import ServiceRecord, service_record_of
+from schema.servicing.types import CustomerServiceRecordConnection, service_record_connection, service_record_of
 from schema.servicing.warnings import EarlyWarning, warning_of
 
 MAX_NESTED = 100
@@ -286,9 +289,10 @@ GRADE_HISTORY = Paged(
     bounds=(0, MAX_NESTED), keys=grading_reads.ASSESSMENT_KEYS, connection=assessment_connection,
     sql=PagedSql(AssessmentRow.__table__, "customer_id"),
 )
-SERVICE_RECORDS = Related(
-    "id", servicing_reads.latest_service_records, lambda row, _: service_record_of(row), argument="last",
-    default=10, bounds=(1, MAX_NESTED), sql_rows=servicing_reads.newest_records_sql, order=("occurred_at", "id"),
+SERVICE_RECORDS = Paged(
+    "id", page_fetch(servicing_reads.service_record_pages), lambda row, _: service_record_of(row), default=10,
+    bounds=(0, MAX_NESTED), keys=servicing_reads.SERVICE_RECORD_KEYS, connection=service_record_connection,
+    sql=PagedSql(ServiceRecordRow.__table__, "customer_id"),
 )
 GRADING_FAILURES = Related(
     "id", grading_reads.latest_failures, lambda row, _: failure_of(row), argument="last", default=10,
@@ -309,6 +313,10 @@ FACILITIES = Related(
 APPLICATIONS = Related(
     "id", application_reads.applications_of, lambda row, _: application_of(row), argument="last", default=10,
     bounds=(1, MAX_NESTED), sql_rows=application_reads.newest_applications_sql, order=("id",),
+)
+TREATMENT_ACTIONS = Related(
+    "id", treatment_reads.actions_of, lambda row, _: action_of(row), argument="last", default=10,
+    bounds=(1, MAX_NESTED), sql_rows=treatment_reads.newest_actions_sql, order=("id",),
 )
 RISK_CLASSIFICATION = Related(
     "id", facility_reads.borrower_classification_in_force,
@@ -568,16 +576,19 @@ class Customer(relay.Node):
         return await paged(info, GRADE_HISTORY, self.row, arguments)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="The newest service contacts with this customer, before, during and after loans; "
-        "newest first.",
+        description="Service contacts with this customer, before, during and after loans, newest first, page "
+        "by page (10 unless `first` or `last` says; `first` takes the newest).",
         metadata=declare(SERVICE_RECORDS, "servicing"),
     )
     async def service_records(
-        self,
-        info: Info,
-        last: Annotated[int, strawberry.argument(description="How many of the newest contacts (1–100).")] = 10,
-    ) -> list[ServiceRecord] | None:
-        return await related(info, SERVICE_RECORDS, self.row, last)  # type: ignore[no-any-return]
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description=_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=_LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=_BEFORE)] = None,
+    ) -> CustomerServiceRecordConnection | None:
+        arguments = page_arguments(first, after, last, before)
+        return await paged(info, SERVICE_RECORDS, self.row, arguments)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Automatic re-grades of this customer that failed, newest first: the grade in force is "
@@ -632,6 +643,18 @@ class Customer(relay.Node):
         last: Annotated[int, strawberry.argument(description="How many of the newest applications (1–100).")] = 10,
     ) -> list[CreditApplication] | None:
         return await related(info, APPLICATIONS, self.row, last)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The tasks its grades' treatments raised (a D grade: an exposure reduction plan and early "
+        "recall decisions), newest first.",
+        metadata=declare(TREATMENT_ACTIONS, "credit"),
+    )
+    async def treatment_actions(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest tasks (1–100).")] = 10,
+    ) -> list[TreatmentAction] | None:
+        return await related(info, TREATMENT_ACTIONS, self.row, last)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The customer's five-category classification here (its worst facility's, after the "

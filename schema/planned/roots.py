@@ -21,6 +21,7 @@ from api.services import (
     external,
     facility_reads,
     servicing_reads,
+    treatment_reads,
     warning_reads,
 )
 from api.services.customer_page import PageSpec, customer_node, customer_page
@@ -30,6 +31,7 @@ from api.services.filtering import Searchable
 from schema.comparisons import order_list, where_dict
 from schema.complaints.queries import COMPLAINT_COORDINATES, COMPLAINT_SEARCH
 from schema.credit.applications import APPLICATION_COORDINATES, APPLICATION_SEARCH
+from schema.credit.treatment import ACTION_COORDINATES, ACTION_SEARCH
 from schema.credit.types import FACILITY_COORDINATES, FACILITY_SEARCH
 from schema.customer.filters import CUSTOMER_SEARCH, FIELD_COORDINATES
 from schema.ids import decode_global_id, node_key, page_info
@@ -67,6 +69,7 @@ CUSTOMER_ROW_ROOTS = {
                                      APPLICATION_COORDINATES),
     "creditFacilities": RowListing("CreditFacility", facility_reads.FACILITIES, FACILITY_SEARCH,
                                    FACILITY_COORDINATES),
+    "treatmentActions": RowListing("TreatmentAction", treatment_reads.ACTIONS, ACTION_SEARCH, ACTION_COORDINATES),
 }
 
 

@@ -233,12 +233,14 @@ class _Builder:
             raise _NoJson(f"{shape.coordinate}: a connection below the node")
         arguments = _written_arguments(child)
         picked = reading.pick(arguments)
-        if not isinstance(picked, Paged) or picked.sql is None or len(picked.keys) != 1:
+        if not isinstance(picked, Paged) or picked.sql is None:
             raise _NoJson(f"{shape.coordinate} has no SQL form")
         try:
             request = picked.request(arguments)
         except InvalidInput:
             raise _NoJson(f"{shape.coordinate}: bad input, the resolvers word it") from None
+        if request.cursor is not None and len(picked.keys) != 1:
+            raise _NoJson(f"{shape.coordinate}: a cursor of several keys")
         page = _Page(picked, request, columns, child)
         pairs: list[Any] = []
         inside: list[Bound] = []
@@ -290,7 +292,7 @@ class _Builder:
             elif part.action is not Action.PASS:
                 raise _NoJson(f"{shape.coordinate} is not plainly readable")
             if shape.name == "cursor":
-                pairs.append(cursor_sql(page.rows.c[page.key_name]))
+                pairs.append(cursor_sql(page.cursor_key(shape.coordinate)))
             elif shape.name == "node" and shape.leaf is None:
                 pairs.append(self.object(part, page.rows.c, 2, inside))
             else:
@@ -303,16 +305,11 @@ class _Builder:
         """``PageInfo`` as ``PageRequest.page`` and ``schema.ids.page_info`` make it."""
         request = page.request
         more = func.count() > literal_column(str(request.size), Integer)
-        key = page.rows.c[page.key_name]
-        # The row read first has the greatest key when the rows are read in descending order.
-        first_read = func.max(key) if page.read_descending else func.min(key)
-        last_read = func.min(key) if page.read_descending else func.max(key)
-        start, end = (first_read, last_read) if request.forward else (last_read, first_read)
         values = {
-            "hasNextPage": more if request.forward else _boolean(request.before is not None),
-            "hasPreviousPage": more if not request.forward else _boolean(request.after is not None),
-            "startCursor": cursor_sql(cast(start.filter(page.kept), Integer)),
-            "endCursor": cursor_sql(cast(end.filter(page.kept), Integer)),
+            "hasNextPage": lambda _: more if request.forward else _boolean(request.before is not None),
+            "hasPreviousPage": lambda _: more if not request.forward else _boolean(request.after is not None),
+            "startCursor": lambda coordinate: self.edge_cursor(page, coordinate, start=True),
+            "endCursor": lambda coordinate: self.edge_cursor(page, coordinate, start=False),
         }
         pairs: list[Any] = []
         for part in bound.children:
@@ -323,8 +320,19 @@ class _Builder:
             elif part.action is not Action.PASS or shape.name not in values:
                 raise _NoJson(f"{shape.coordinate} is not plainly readable")
             else:
-                pairs.append(values[shape.name])
+                pairs.append(values[shape.name](shape.coordinate))
         return func.json_build_object(*pairs)
+
+    @staticmethod
+    def edge_cursor(page: _Page, coordinate: str, *, start: bool) -> Any:
+        """The cursor of the page's first (``start``) or last edge, null on an empty page."""
+        key = page.cursor_key(coordinate)
+        # The row read first has the greatest key when the rows are read in descending order.
+        first_read = func.max(key) if page.read_descending else func.min(key)
+        last_read = func.min(key) if page.read_descending else func.max(key)
+        if start == page.request.forward:
+            return cursor_sql(cast(first_read.filter(page.kept), Integer))
+        return cursor_sql(cast(last_read.filter(page.kept), Integer))
 
     def rows(self, reading: Related, columns: Any, needed: list[str], child: Bound) -> Any:
         """The subquery of the related rows, its size a parameter when the field has one."""
@@ -353,16 +361,15 @@ class _Page:
         assert reading.sql is not None
         spec = reading.sql
         table = spec.table
-        key = reading.keys[0]
+        keys = reading.keys
         self.reading = reading
         self.request = request
-        self.key_name = key.column.key
-        self.read_descending = key.descending == request.forward
+        self.read_descending = keys[0].descending == request.forward
         self._scope = [table.c[spec.parent] == columns[reading.key]]
         if spec.condition is not None:
             self._scope.append(spec.condition(table.c))
         self._table = table
-        order = key.column.desc() if self.read_descending else key.column.asc()
+        order = [key.column.desc() if key.descending == request.forward else key.column.asc() for key in keys]
         self.redacted = _redacted(spec.redact(), bound.decisions, table.c) if spec.redact is not None else None
         selected: list[Any] = [*table.c, func.row_number().over(order_by=order).label("page_rank")]
         if self.redacted is not None:
@@ -386,6 +393,14 @@ class _Page:
             read = select(*shown, read.c.page_rank).select_from(read).subquery()
         self.rows = read
         self.kept = read.c.page_rank <= literal_column(str(request.size), Integer)
+
+    def cursor_key(self, coordinate: str) -> Any:
+        """The one (integer) column a row's cursor encodes; a cursor of several keys (a moment and an
+        id) is left to the other paths, which encode it as ``api.services.pagination`` does."""
+        keys = self.reading.keys
+        if len(keys) != 1:
+            raise _NoJson(f"{coordinate}: a cursor of several keys")
+        return self.rows.c[keys[0].column.key]
 
     def count(self) -> Any:
         """``totalCount``: every row of the customer's list, on every page."""

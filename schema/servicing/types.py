@@ -17,13 +17,15 @@ from api.db.models import ServiceFollowUp as FollowUpRow
 from api.db.models import ServiceRecord as RecordRow
 from api.services import customers, servicing_reads
 from api.services.customer_rows import BRANCH_FILTER
+from api.services.pagination import ParentPage
 from schema.comparisons import BooleanComparison, DateComparison, DateTimeComparison, StringComparison, enum_comparison
 from schema.context import Info
 from schema.convert import from_row
 from schema.data_classes import classified
-from schema.reads import METADATA_KEY, Computed, Declarer, Lookup, Related, TypeReads, declare
+from schema.ids import page_info
+from schema.reads import METADATA_KEY, Computed, Count, Declarer, Lookup, Related, TypeReads, declare
 from schema.reference import InfoGroupEnum, described_enum
-from schema.resolve import looked_up, related
+from schema.resolve import counted, looked_up, related
 
 if TYPE_CHECKING:
     from schema.customer.types import Customer
@@ -258,6 +260,53 @@ def service_record_of(row: Any) -> ServiceRecord:
     return from_row(
         ServiceRecord, row, participants=list(row.participants or ()),
         verified=[InfoGroup(group) for group in row.verified or ()],
+    )
+
+
+def _no_sql_form() -> Any:
+    raise LookupError("a nested connection's count is fetched, never built in SQL")
+
+
+RECORD_COUNT = Count("customer_id", servicing_reads.service_record_counts, _no_sql_form)
+
+
+@classified("servicing")
+@strawberry.type(description="A contact in a customer's service history, with its cursor.")
+class CustomerServiceRecordEdge:
+    cursor: str = strawberry.field(description="Opaque position of this contact: pass it as `after` or `before`.")
+    node: ServiceRecord = strawberry.field(description="The contact.")
+    customer_id: strawberry.Private[int]
+
+
+@classified("servicing")
+@strawberry.type(
+    description="A customer's service contacts, newest first (by when they took place, then as recorded); "
+    "a Relay connection, keyset-paginated."
+)
+class CustomerServiceRecordConnection:
+    edges: list[CustomerServiceRecordEdge] = strawberry.field(description="The contacts of this page, newest first.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page is in the whole list.")
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="How many contacts the customer has, over all pages.", metadata=declare(RECORD_COUNT, "servicing")
+    )
+    async def total_count(self, info: Info) -> int:
+        return await counted(info, RECORD_COUNT, self)
+
+
+def service_record_connection(
+    parent: ParentPage[Any], records: list[ServiceRecord]
+) -> CustomerServiceRecordConnection:
+    """A customer's page of contacts as its connection."""
+    page = parent.page
+    return CustomerServiceRecordConnection(
+        edges=[
+            CustomerServiceRecordEdge(cursor=cursor, node=node, customer_id=parent.parent)
+            for node, cursor in zip(records, page.cursors, strict=True)
+        ],
+        page_info=page_info(page.cursors, page.has_next_page, page.has_previous_page),
+        customer_id=parent.parent,
     )
 
 

@@ -36,6 +36,7 @@ from api.db.models.information import (
 from api.db.models.organisation import Branch, StaffMember
 from api.db.models.policy_version import PolicyVersion
 from api.db.models.servicing import ServiceFollowUp, ServiceRecord, ServiceRecordVersion
+from api.db.models.treatment import RecallDecision, TreatmentAction
 from api.db.models.warnings import EarlyWarning
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "MajorInvestment",
     "OperatingInformation",
     "PolicyVersion",
+    "RecallDecision",
     "RegradeRun",
     "Repayment",
     "RepaymentInstallment",
@@ -80,4 +82,5 @@ __all__ = [
     "ServiceRecord",
     "ServiceRecordVersion",
     "StaffMember",
+    "TreatmentAction",
 ]
