@@ -76,6 +76,27 @@ async def test_a_premium_customer_takes_the_green_channel_and_goes_first_in_the_
     assert [e["node"]["product"] for e in queue["creditApplications"]["edges"]] == ["Green", "First in"]
 
 
+WEIGHED_QUEUE = """{ creditApplications { edges { node { product
+  treatment { grade exposureCap needsException } collateral { kind value } guarantees { guarantor amount } } } } }"""
+
+
+async def test_the_reviewers_queue_shows_what_each_approver_weighs_on_the_fast_path(api, app):
+    premium = await premium_customer(api)
+    ungraded = await f.customer(api, name="Ungraded Trading Co., Ltd.")
+    await submitted(api, ungraded["id"], product="First in",
+                    collateral=[{"kind": "real_estate", "description": "Warehouse", "value": "2000000.00"}])
+    await submitted(api, premium, product="Green", guarantees=[{"guarantor": "Parent Co.", "amount": "500000.00"}])
+    before = app.state.runtime.read_paths["planned"]
+    queue = await api.ok(WEIGHED_QUEUE, {}, bearer=APPROVER)
+    nodes = [edge["node"] for edge in queue["creditApplications"]["edges"]]
+    assert [(n["product"], n["treatment"]["grade"]) for n in nodes] == [("Green", "A"), ("First in", None)]
+    assert "not graded" in nodes[1]["treatment"]["needsException"][0]
+    assert nodes[0]["guarantees"] == [{"guarantor": "Parent Co.", "amount": "500000.00"}]
+    assert nodes[1]["collateral"] == [{"kind": "real_estate", "value": "2000000.00"}]
+    # One page, each application weighed in the same few statements, checked against the resolvers.
+    assert app.state.runtime.read_paths["planned"] == before + 1
+
+
 async def test_an_application_is_reviewed_approved_and_booked_once_with_every_move_kept(api):
     premium = await premium_customer(api)
     application = await reviewed(api, await submitted(api, premium, amount="500000.00"))

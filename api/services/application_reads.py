@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import CreditApplication, CreditApplicationStep
-from api.services.applications import OPEN, Weighing, weigh
+from api.services.applications import OPEN, Weighing, weigh_all
 from api.services.customer_rows import CustomerRows
 from api.services.filtering import FilterSql
 from api.services.information_reads import grouped_by, newest_per_customer, newest_rows_sql
@@ -43,7 +43,8 @@ async def steps_of(session: AsyncSession, ids: Sequence[int], _: Any = None) -> 
         CreditApplicationStep.application_id.in_(ids)).order_by(CreditApplicationStep.id), key="application_id")
 
 
-async def weighing(session: AsyncSession, application_id: int) -> Weighing | None:
-    """What approving the amount applied for goes against (the caller reached the application already)."""
-    application = await session.get(CreditApplication, application_id)
-    return None if application is None else await weigh(session, application, application.amount)
+async def weighings(session: AsyncSession, ids: Sequence[int], _: Any = None) -> dict[int, Weighing]:
+    """What approving the amount applied for goes against, for each application of ``ids`` (the caller
+    reached them already), in three statements."""
+    rows = list(await session.execute(select(*CreditApplication.__table__.c).where(CreditApplication.id.in_(ids))))
+    return await weigh_all(session, rows)

@@ -9,6 +9,7 @@ as a facility (``api.services.facilities.book_facility`` with its ``application_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from api.errors import FieldProblem, InvalidInput
 from api.principal import Principal
 from api.reference.treatments import Treatment, treatments, ungraded_approval_days
 from api.services.customers import customer_in_scope
+from api.services.information_reads import newest_per_customer
 from api.services.locking import locked_in_scope
 from api.services.scope import RowScope, within
 from api.services.validation import (
@@ -159,21 +161,31 @@ async def start_review(
     return application
 
 
-async def weigh(session: AsyncSession, application: CreditApplication, amount: Decimal) -> Weighing:
-    """The treatment of the applicant's grade at submission and what approving ``amount`` goes against."""
+async def _equities(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, tuple[Decimal, str]]:
+    """Each customer's latest annual equity and its currency (those with an annual statement)."""
+    newest = await newest_per_customer(
+        session, FinancialStatement, sorted(set(customer_ids)), order=(FinancialStatement.period_end.desc(),), limit=1,
+        condition=FinancialStatement.period_kind == PeriodKind.ANNUAL,
+    )
+    return {customer_id: (rows[0].equity, rows[0].currency) for customer_id, rows in newest.items()}
+
+
+async def _limits(session: AsyncSession, customer_ids: Sequence[int]) -> dict[tuple[int, str], Decimal]:
+    """The running facilities' limits of each customer, by currency."""
+    rows = await session.execute(
+        select(CreditFacility.customer_id, CreditFacility.currency, func.sum(CreditFacility.limit_amount))
+        .where(CreditFacility.customer_id.in_(sorted(set(customer_ids))),
+               CreditFacility.status == FacilityStatus.ACTIVE)
+        .group_by(CreditFacility.customer_id, CreditFacility.currency)
+    )
+    return {(customer_id, currency): Decimal(total) for customer_id, currency, total in rows}
+
+
+def _weighed(application: Any, amount: Decimal, latest: tuple[Decimal, str] | None, existing: Decimal) -> Weighing:
+    """What approving ``amount`` of ``application`` goes against, given the applicant's latest annual
+    equity and its running facilities' limits in the application's currency."""
     treatment = treatments().get(application.grade or "")
-    latest = (await session.execute(
-        select(FinancialStatement.equity, FinancialStatement.currency)
-        .where(FinancialStatement.customer_id == application.customer_id,
-               FinancialStatement.period_kind == PeriodKind.ANNUAL)
-        .order_by(FinancialStatement.period_end.desc()).limit(1)
-    )).first()
-    existing = Decimal(await session.scalar(
-        select(func.coalesce(func.sum(CreditFacility.limit_amount), 0)).where(
-            CreditFacility.customer_id == application.customer_id, CreditFacility.status == FacilityStatus.ACTIVE,
-            CreditFacility.currency == application.currency)
-    ) or 0)
-    equity, currency = (latest[0], latest[1]) if latest is not None else (None, None)
+    equity, currency = latest if latest is not None else (None, None)
     cap = None
     if treatment is not None and equity is not None and currency == application.currency:
         cap = (max(equity, Decimal(0)) * treatment.exposure_cap_equity_multiple).quantize(Decimal("0.01"))
@@ -190,6 +202,27 @@ async def weigh(session: AsyncSession, application: CreditApplication, amount: D
         if treatment.mitigation_required and not application.collateral and not application.guarantees:
             reasons.append(f"grade {treatment.grade} requires collateral or guarantees, and none is offered")
     return Weighing(treatment, equity, currency, cap, existing, tuple(reasons))
+
+
+async def weigh(session: AsyncSession, application: CreditApplication, amount: Decimal) -> Weighing:
+    """The treatment of the applicant's grade at submission and what approving ``amount`` goes against."""
+    return (await weigh_all(session, [application], {application.id: amount}))[application.id]
+
+
+async def weigh_all(
+    session: AsyncSession, applications: Sequence[Any], amounts: dict[int, Decimal] | None = None,
+) -> dict[int, Weighing]:
+    """``weigh`` for many applications (rows or objects) at once, in two statements: each at the amount
+    applied for unless ``amounts`` says."""
+    ids = [application.customer_id for application in applications]
+    equities, limits = await _equities(session, ids), await _limits(session, ids)
+    return {
+        application.id: _weighed(
+            application, (amounts or {}).get(application.id, application.amount), equities.get(application.customer_id),
+            limits.get((application.customer_id, application.currency), Decimal(0)),
+        )
+        for application in applications
+    }
 
 
 async def approve(

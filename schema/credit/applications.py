@@ -87,7 +87,35 @@ class ApplicationTreatment:
         description="What approving the amount applied for goes against: each needs an exception reason.")
 
 
+def _treatment(weighing: Any) -> ApplicationTreatment:
+    treatment = weighing.treatment
+    return ApplicationTreatment(
+        grade=treatment.grade if treatment else None, limit_policy=treatment.limit_policy if treatment else None,
+        rate_adjustment_bps=treatment.rate_adjustment_bps if treatment else None,
+        mitigation_required=treatment.mitigation_required if treatment else None,
+        exposure_cap=weighing.exposure_cap, existing_limits=weighing.existing_limits,
+        needs_exception=list(weighing.reasons_for_exception),
+    )
+
+
 STEPS = Related("id", application_reads.steps_of, lambda row, _: from_row(ApplicationStep, row))
+TREATMENT = Related("id", application_reads.weighings, lambda weighing, _: _treatment(weighing), single=True)
+
+
+def collateral_of(stored: Any) -> list[CollateralOffered]:
+    """The collateral offered, from its stored JSON list."""
+    return [CollateralOffered(kind=c["kind"], description=c["description"], value=Decimal(c["value"]))
+            for c in stored or ()]
+
+
+def guarantees_of(stored: Any) -> list[GuaranteeOffered]:
+    """The guarantees offered, from their stored JSON list."""
+    return [GuaranteeOffered(guarantor=g["guarantor"], amount=Decimal(g["amount"])) for g in stored or ()]
+
+
+# The offers as stored: the row's JSON columns on the planned path, the object's copies on the resolvers.
+COLLATERAL = Computed(("collateral",), lambda row, _: collateral_of(row.collateral))
+GUARANTEES = Computed(("guarantees",), lambda row, _: guarantees_of(row.guarantees))
 OVERDUE = Computed(("status", "due_on"),
                    lambda row, ctx: row.status in applications.OPEN and row.due_on < ctx.today)
 DAYS_LEFT = Computed(("status", "due_on"),
@@ -136,14 +164,13 @@ class CreditApplication(relay.Node):
     approved_rate: Decimal | None = strawberry.field(description="The yearly rate approved, as a fraction.")
     version: int = strawberry.field(description="Pass it back with the next step (optimistic concurrency).")
 
-    @strawberry.field(description="Collateral offered.")
+    @strawberry.field(description="Collateral offered.", metadata=declare(COLLATERAL, CREDIT))
     def collateral(self) -> list[CollateralOffered]:
-        return [CollateralOffered(kind=c["kind"], description=c["description"], value=Decimal(c["value"]))
-                for c in self.collateral_rows]
+        return collateral_of(self.collateral_rows)
 
-    @strawberry.field(description="Guarantees offered.")
+    @strawberry.field(description="Guarantees offered.", metadata=declare(GUARANTEES, CREDIT))
     def guarantees(self) -> list[GuaranteeOffered]:
-        return [GuaranteeOffered(guarantor=g["guarantor"], amount=Decimal(g["amount"])) for g in self.guarantee_rows]
+        return guarantees_of(self.guarantee_rows)
 
     @strawberry.field(
         description="Open and past the day due (as of the lender's today).",
@@ -163,20 +190,10 @@ class CreditApplication(relay.Node):
     async def steps(self, info: Info) -> list[ApplicationStep] | None:
         return await related(info, STEPS, self)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The treatment of the applicant's grade, as the approver weighs it.")
+    @strawberry.field(description="The treatment of the applicant's grade, as the approver weighs it.",
+                      metadata=declare(TREATMENT, CREDIT))
     async def treatment(self, info: Info) -> ApplicationTreatment | None:
-        async with info.context.reading() as session:
-            weighing = await application_reads.weighing(session, self.id)
-        if weighing is None:
-            return None
-        treatment = weighing.treatment
-        return ApplicationTreatment(
-            grade=treatment.grade if treatment else None, limit_policy=treatment.limit_policy if treatment else None,
-            rate_adjustment_bps=treatment.rate_adjustment_bps if treatment else None,
-            mitigation_required=treatment.mitigation_required if treatment else None,
-            exposure_cap=weighing.exposure_cap, existing_limits=weighing.existing_limits,
-            needs_exception=list(weighing.reasons_for_exception),
-        )
+        return await related(info, TREATMENT, self)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The applicant.",

@@ -23,7 +23,7 @@ from schema.comparisons import DateComparison, StringComparison, enum_comparison
 from schema.context import Info
 from schema.convert import from_row
 from schema.data_classes import classified
-from schema.reads import METADATA_KEY, Declarer, Related, TypeReads, declare
+from schema.reads import METADATA_KEY, Computed, Declarer, Related, TypeReads, declare
 from schema.reference import described_enum
 from schema.resolve import looked_up, related
 from schema.search_inputs import order_input, revealed_coordinates, searchable, where_input
@@ -99,6 +99,8 @@ class BorrowerClassification:
     rules_version: str = strawberry.field(description="The version of the classification rules applied.")
 
 
+RENEWAL_OF = Computed(("renewal_of_id",), lambda row, _: None if row.renewal_of_id is None
+                      else relay.GlobalID("CreditFacility", str(row.renewal_of_id)))
 SCHEDULE = Related("id", facility_reads.schedules_of, lambda row, _: from_row(RepaymentInstallment, row))
 REPAYMENTS = Related("id", facility_reads.repayments_of, lambda row, _: from_row(Repayment, row))
 CLASSIFICATIONS = Related("id", facility_reads.classifications_of,
@@ -159,9 +161,10 @@ class CreditFacility(relay.Node):
     async def classification_history(self, info: Info) -> list[FacilityClassification] | None:
         return await related(info, CLASSIFICATIONS, self)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The facility it renews, if it renews one (`CreditFacility.id`).")
+    @strawberry.field(description="The facility it renews, if it renews one (`CreditFacility.id`).",
+                      metadata=declare(RENEWAL_OF, CREDIT))
     def renewal_of(self) -> relay.GlobalID | None:
-        return None if self.renewal_of_id is None else relay.GlobalID("CreditFacility", str(self.renewal_of_id))
+        return RENEWAL_OF.value(self, None)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The borrower.",
